@@ -1,0 +1,206 @@
+"""The model store: ``.keras`` files with a JSON model card beside each.
+
+A model ``NAME`` is the pair ``<models_dir>/NAME.keras`` and
+``<models_dir>/NAME.json``. The card records what the model is and how well
+it did: ``name``, ``dataset``, ``dataset_source``, ``n_train``, ``arch``,
+``params``, ``input_shape``, ``class_names``, ``epochs``, ``test_accuracy``
+(fraction in [0, 1]), ``test_loss``, ``n_test``, ``created`` (ISO 8601 UTC),
+``history`` (the epoch events) and free ``notes``.
+
+Loading uses ``keras.saving.load_model(..., safe_mode=True)``, which refuses
+to deserialise arbitrary Python code (lambdas) from a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import paths
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ModelLoadError(RuntimeError):
+    """A stored model that cannot be loaded; the message says why."""
+
+
+@dataclasses.dataclass
+class StoredModel:
+    """One entry of :func:`list_models`."""
+
+    name: str
+    path: Path
+    card: dict  # the JSON card, {} when missing or unreadable
+    error: str | None = None  # why the model cannot be used, or None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def dataset(self) -> str | None:
+        return self.card.get("dataset")
+
+    def label(self) -> str:
+        """A one-line description for a select box."""
+        if not self.ok:
+            return f"{self.name} (unusable: {self.error})"
+        acc = self.card.get("test_accuracy")
+        acc_s = f", test accuracy {acc:.1%}" if isinstance(acc, (int, float)) else ""
+        return f"{self.name} ({self.card.get('arch', '?')} on {self.card.get('dataset', '?')}{acc_s})"
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a valid store name, else raise ValueError.
+
+    Valid names: 1 to 64 characters, letters, digits, ``_``, ``.`` and ``-``,
+    starting with a letter or digit.
+    """
+    if not isinstance(name, str) or not NAME_RE.match(name) or name.endswith(".keras"):
+        raise ValueError("A model name uses 1-64 letters, digits, '_', '.' or '-' and starts "
+                         f"with a letter or digit. Received: name={name!r}")
+    return name
+
+
+def _dir(models_dir) -> Path:
+    return Path(models_dir) if models_dir is not None else paths.models_dir()
+
+
+def _check_file(path: Path) -> str | None:
+    """Cheap structural check of a .keras file (a zip with config.json)."""
+    try:
+        if path.stat().st_size == 0:
+            return "the file is empty"
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "config.json" not in names:
+                return "not a Keras model archive (no config.json inside)"
+            bad = z.testzip()
+            if bad is not None:
+                return f"the archive is corrupt ({bad} fails its checksum)"
+    except zipfile.BadZipFile:
+        return "not a Keras model archive (not a zip file)"
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    return None
+
+
+def read_card(name: str, models_dir=None) -> dict:
+    """The JSON card of model ``name``; ``{}`` if missing or unreadable."""
+    path = _dir(models_dir) / f"{name}.json"
+    try:
+        card = json.loads(path.read_text())
+        return card if isinstance(card, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def list_models(models_dir=None) -> list[StoredModel]:
+    """Every ``*.keras`` file in the store, sorted by name, unusable ones too.
+
+    Never raises for a bad file: its :attr:`StoredModel.error` says what is
+    wrong. Imports no TensorFlow (checks the archive structure only).
+    """
+    folder = _dir(models_dir)
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.glob("*.keras")):
+        name = path.stem
+        out.append(StoredModel(name, path, read_card(name, folder), _check_file(path)))
+    return out
+
+
+def load_model(name: str, models_dir=None):
+    """Load model ``name`` from the store (Keras safe mode, not compiled).
+
+    Returns:
+        The ``keras.Model``: input float32 ``(N, H, W, C)`` in [0, 1], output
+        softmax probabilities ``(N, num_classes)``.
+
+    Raises:
+        ValueError: an invalid name.
+        ModelLoadError: missing, corrupt or unloadable file; the message says which.
+    """
+    validate_name(name)
+    path = _dir(models_dir) / f"{name}.keras"
+    if not path.is_file():
+        raise ModelLoadError(f"There is no model named {name!r} in {path.parent}.")
+    return load_model_file(path)
+
+
+def load_model_file(path: str | Path):
+    """Load any ``.keras`` file in safe mode; ModelLoadError with the reason if it fails."""
+    path = Path(path)
+    problem = _check_file(path)
+    if problem:
+        raise ModelLoadError(f"{path.name} cannot be loaded: {problem}.")
+    import keras
+
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # Keras raises many types for bad files
+        raise ModelLoadError(f"{path.name} cannot be loaded: {type(e).__name__}: {e}") from e
+
+
+def save_model(model, name: str, *, card: dict | None = None, models_dir=None,
+               overwrite: bool = False) -> Path:
+    """Save ``model`` as ``NAME.keras`` with its card ``NAME.json``.
+
+    Args:
+        model: a ``keras.Model``.
+        name: store name (see :func:`validate_name`).
+        card: card fields (dataset, dataset_source, n_train, arch, epochs,
+            test_accuracy, test_loss, n_test, history, notes...). ``name``,
+            ``params``, ``input_shape`` and ``created`` are filled in here.
+        models_dir: store folder; defaults to :func:`cnnlib.paths.models_dir`.
+        overwrite: replace an existing model of that name.
+
+    Returns:
+        The path of the ``.keras`` file.
+
+    Raises:
+        ValueError: an invalid name.
+        FileExistsError: the name is taken and ``overwrite`` is False.
+    """
+    validate_name(name)
+    folder = _dir(models_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.keras"
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"A model named {name!r} already exists; choose another name.")
+    full = dict(card or {})
+    full.update({
+        "name": name,
+        "params": int(model.count_params()),
+        "input_shape": list(model.input_shape[1:]),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    tmp = folder / f".{name}.tmp.keras"
+    model.save(tmp)
+    tmp.replace(path)  # atomic: readers never see half a file
+    (folder / f"{name}.json").write_text(json.dumps(full, indent=2))
+    return path
+
+
+def card_from_result(result, config) -> dict:
+    """Card fields for a :class:`cnnlib.training.TrainResult` and its config."""
+    return {
+        "dataset": config.dataset,
+        "dataset_source": result.dataset.source,
+        "n_train": int(len(result.dataset.x_train)),
+        "class_names": list(result.dataset.class_names),
+        "arch": config.arch,
+        "epochs": len(result.history),
+        "test_accuracy": result.test_accuracy,
+        "test_loss": result.test_loss,
+        "n_test": result.n_test,
+        "config": config.to_dict(),
+        "run_dir": str(result.run_dir),
+        "history": result.history,
+    }

@@ -1,0 +1,28 @@
+"""Helpers shared by the pages: cached resources and small UI pieces.
+
+Pages import this module; cnnlib never does.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnlib import datasets, store
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def load_dataset(name: str, n_test: int | None = None) -> datasets.Dataset:
+    """The dataset ``name`` (cached for all sessions)."""
+    return datasets.load(name, n_test=n_test)
+
+
+@st.cache_resource(show_spinner="Loading model...")
+def load_stored_model(name: str, mtime: float):
+    """A model from the store, shared by all sessions (``mtime`` keys the cache
+    so that a model saved again under the same name is reloaded)."""
+    return store.load_model(name)
+
+
+def dataset_error(e: Exception) -> None:
+    """Show a dataset loading problem as a sentence on the page."""
+    st.error(f"The dataset cannot be loaded. {e}")
