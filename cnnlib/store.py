@@ -204,3 +204,56 @@ def card_from_result(result, config) -> dict:
         "run_dir": str(result.run_dir),
         "history": result.history,
     }
+
+
+def import_run(run_dir: str | Path, name: str, *, models_dir=None, overwrite: bool = False,
+               notes: str = "") -> Path:
+    """Copy a training run's kept model (``best.keras``) into the store as ``name``.
+
+    The card is built from the run's files (``config.json``, ``history.jsonl``,
+    ``result.json``); no TensorFlow is needed.
+
+    Raises:
+        ValueError: an invalid name.
+        FileExistsError: the name is taken and ``overwrite`` is False.
+        ModelLoadError: the run has no usable ``best.keras``.
+    """
+    import shutil
+
+    from .datasets import DATASETS
+    from .training import read_history
+
+    validate_name(name)
+    run_dir = Path(run_dir)
+    src = run_dir / "best.keras"
+    problem = _check_file(src) if src.exists() else "the run has no saved model"
+    if problem:
+        raise ModelLoadError(f"{run_dir.name} cannot be saved: {problem}.")
+    folder = _dir(models_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{name}.keras"
+    if dest.exists() and not overwrite:
+        raise FileExistsError(f"A model named {name!r} already exists; choose another name.")
+    config = json.loads((run_dir / "config.json").read_text())
+    events = read_history(run_dir)
+    start = next((e for e in events if e.get("type") == "start"), {})
+    end = next((e for e in events if e.get("type") == "end"), {})
+    epochs = [e for e in events if e.get("type") == "epoch"]
+    info = DATASETS.get(config.get("dataset"))
+    card = {
+        "name": name, "dataset": config.get("dataset"),
+        "dataset_source": start.get("dataset_source"), "n_train": start.get("n_train"),
+        "class_names": start.get("class_names") or (list(info.class_names) if info else None),
+        "arch": config.get("arch"), "params": start.get("params"),
+        "input_shape": list(info.image_shape) if info else None,
+        "epochs": len(epochs), "test_accuracy": end.get("test_accuracy"),
+        "test_loss": end.get("test_loss"), "n_test": end.get("n_test"),
+        "status": end.get("status"), "config": config, "run_dir": str(run_dir),
+        "history": epochs, "notes": notes,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    tmp = folder / f".{name}.tmp.keras"
+    shutil.copyfile(src, tmp)
+    tmp.replace(dest)
+    (folder / f"{name}.json").write_text(json.dumps(card, indent=2))
+    return dest

@@ -21,7 +21,10 @@ Events (every one has ``"type"`` and ``"elapsed"``, seconds since start):
   ``test_accuracy``, ``n_test``.
 
 The run directory holds ``config.json``, ``history.jsonl`` (the events, one
-JSON object a line), ``best.keras`` (the kept model) and ``result.json``.
+JSON object a line), ``best.keras`` (the kept model), ``result.json`` (the
+end event) and ``test_predictions.npz`` (``probs`` float32 ``(N_test,
+num_classes)`` and ``y_true`` int64 ``(N_test,)``; the test images are those
+of ``datasets.load(dataset, n_test=n_test, seed=seed)``).
 """
 
 from __future__ import annotations
@@ -330,6 +333,8 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
         else:
             model.save(run_dir / "best.keras")
         test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+        probs = predict_probs(model, x_test)  # (N_test, num_classes)
+        np.savez_compressed(run_dir / "test_predictions.npz", probs=probs, y_true=y_test)
         end = {"type": "end", "status": status, "epochs_done": len(epochs_seen),
                "best_epoch": emitter.best_epoch, "test_loss": float(test_loss),
                "test_accuracy": float(test_acc), "n_test": len(x_test),
@@ -379,6 +384,14 @@ def _train_input(x, y, batch_size, config):
     ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True).batch(batch_size)
     ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def predict_probs(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Softmax probabilities ``(N, num_classes)`` float32 for float32 images
+    ``(N, H, W, C)`` in [0, 1], by direct model calls in batches."""
+    out = [np.asarray(model(x[i:i + batch_size], training=False), dtype=np.float32)
+           for i in range(0, len(x), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, model.output_shape[-1]), np.float32)
 
 
 def read_history(run_dir: str | Path) -> list[dict]:

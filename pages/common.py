@@ -10,10 +10,11 @@ import streamlit as st
 from cnnlib import datasets, store
 
 
-@st.cache_data(show_spinner=False, ttl=600)
-def load_dataset(name: str, n_test: int | None = None) -> datasets.Dataset:
-    """The dataset ``name`` (cached for all sessions)."""
-    return datasets.load(name, n_test=n_test)
+@st.cache_data(show_spinner=False, ttl=600, max_entries=8)
+def load_dataset(name: str, n_test: int | None = None, seed: int = 0) -> datasets.Dataset:
+    """The dataset ``name`` (cached for all sessions); ``n_test`` and ``seed``
+    pick the same stratified test subset as a training run with those settings."""
+    return datasets.load(name, n_test=n_test, seed=seed)
 
 
 @st.cache_resource(show_spinner="Loading model...")

@@ -1,0 +1,234 @@
+"""Training jobs in a separate process, observable from any number of readers.
+
+Why a process: Streamlit reruns page scripts on every widget change and calls
+``keras.backend.clear_session()`` after each run, so ``model.fit`` inside the
+server is slow and is killed by a refresh (see NOTES.md). A job here runs
+:func:`cnnlib.training.train` in a spawned process, which streams its events
+through a ``multiprocessing`` queue. :meth:`Job.poll` drains the queue into
+:attr:`Job.events`, so a reader that attaches late (a page refresh, a second
+tab) still sees the whole history. A ``multiprocessing.Event`` asks the worker
+to stop; it stops after the batch in flight and keeps the best epoch so far.
+
+The job's state is also written to ``job.json`` in its run directory, beside
+the ``history.jsonl`` that the training engine writes.
+
+No Streamlit import: the Train page keeps one :class:`JobManager` in
+``st.cache_resource`` so that every session of the server shares it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from .training import TrainConfig
+
+#: States a job goes through. "finished", "stopped" and "failed" are final.
+STATES = ("starting", "running", "finished", "stopped", "failed")
+FINAL_STATES = ("finished", "stopped", "failed")
+_ids = itertools.count(1)
+
+
+class BusyError(RuntimeError):
+    """The server already runs its maximum number of training jobs."""
+
+    def __init__(self, running: list["Job"]):
+        self.running = running
+        names = ", ".join(j.describe() for j in running)
+        super().__init__(f"A training job is already running ({names}). "
+                         "Wait for it to finish or stop it first.")
+
+
+def _worker(config_dict: dict, events, stop) -> None:
+    """Entry point of the training process (must be importable for spawn)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from . import training
+
+        config = TrainConfig.from_dict(config_dict)
+        training.train(config, on_event=events.put, should_stop=stop.is_set)
+    except BaseException as e:  # report everything, even KeyboardInterrupt
+        events.put({"type": "error", "message": f"{type(e).__name__}: {e}",
+                    "traceback": traceback.format_exc()})
+        raise SystemExit(1)
+    finally:
+        events.close()
+        events.join_thread()  # make sure the last events are flushed before exit
+
+
+class Job:
+    """One training run in its own process.
+
+    Attributes:
+        id: short identifier, unique in this server.
+        config: the :class:`TrainConfig`.
+        events: every event received so far, in arrival order.
+        state: one of :data:`STATES`.
+        error: why the job failed, or None.
+        run_dir: the run directory (known once the ``start`` event arrived).
+    """
+
+    def __init__(self, config: TrainConfig, ctx):
+        self.id = f"job{next(_ids)}"
+        self.config = config
+        self.events: list[dict] = []
+        self.state = "starting"
+        self.error: str | None = None
+        self.run_dir: Path | None = None
+        self.created = time.time()
+        self._queue = ctx.Queue()
+        self._stop = ctx.Event()
+        self._lock = threading.Lock()
+        self._process = ctx.Process(target=_worker, args=(config.to_dict(), self._queue, self._stop),
+                                    name=f"cnn-studio-{self.id}", daemon=True)
+        self._process.start()
+
+    # -- reading -----------------------------------------------------------
+    def poll(self) -> "Job":
+        """Take in the events that arrived since the last poll; update the state.
+
+        Safe to call from several threads. Returns the job itself.
+        """
+        with self._lock:
+            while True:
+                try:
+                    ev = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                except (EOFError, OSError):
+                    break
+                self._take(ev)
+            if self.state not in FINAL_STATES and not self._process.is_alive():
+                # the process ended: drain what it flushed, then judge it
+                time.sleep(0.05)
+                while True:
+                    try:
+                        self._take(self._queue.get_nowait())
+                    except (queue.Empty, EOFError, OSError):
+                        break
+                if self.state not in FINAL_STATES:
+                    code = self._process.exitcode
+                    self._set_failed(f"the training process ended unexpectedly (exit code {code})"
+                                     + (", probably killed: out of memory?" if code and code < 0 else "."))
+        return self
+
+    def _take(self, ev: dict) -> None:
+        self.events.append(ev)
+        t = ev.get("type")
+        if t == "start":
+            self.state = "running"
+            self.run_dir = Path(ev["run_dir"])
+        elif t == "end":
+            self.state = "stopped" if ev["status"] == "stopped" else "finished"
+        elif t == "error":
+            self._set_failed(ev["message"])
+            return
+        else:
+            return
+        self._persist()
+
+    def _set_failed(self, reason: str) -> None:
+        self.state = "failed"
+        self.error = reason
+        self._persist()
+
+    def _persist(self) -> None:
+        if self.run_dir is None:
+            return
+        try:
+            (self.run_dir / "job.json").write_text(json.dumps(
+                {"id": self.id, "state": self.state, "error": self.error,
+                 "pid": self._process.pid, "config": self.config.to_dict()}, indent=2))
+        except OSError:
+            pass
+
+    @property
+    def done(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def of_type(self, kind: str) -> list[dict]:
+        """The events of one type (``"batch"``, ``"epoch"``...), batches in order."""
+        evs = [e for e in self.events if e.get("type") == kind]
+        if kind == "batch":
+            evs.sort(key=lambda e: (e["epoch"], e["batch"]))
+        return evs
+
+    def last(self, kind: str) -> dict | None:
+        for e in reversed(self.events):
+            if e.get("type") == kind:
+                return e
+        return None
+
+    def describe(self) -> str:
+        return f"{self.id}: {self.config.arch} on {self.config.dataset}, {self.state}"
+
+    # -- control -----------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the worker to stop after the batch in flight (no-op when done)."""
+        self._stop.set()
+
+    def kill(self) -> None:
+        """End the process at once (used at shutdown and in tests)."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(timeout=5)
+
+    def wait(self, timeout: float = 600, interval: float = 0.1) -> "Job":
+        """Poll until the job is in a final state or ``timeout`` seconds passed."""
+        end = time.monotonic() + timeout
+        while not self.poll().done and time.monotonic() < end:
+            time.sleep(interval)
+        return self
+
+
+class JobManager:
+    """Starts training jobs and keeps them for every reader of this server.
+
+    Args:
+        max_running: how many jobs may run at once (default
+            ``$CNN_STUDIO_MAX_JOBS`` or 1). A start beyond it raises
+            :class:`BusyError`.
+    """
+
+    def __init__(self, max_running: int | None = None):
+        self.max_running = int(max_running or os.environ.get("CNN_STUDIO_MAX_JOBS", 1))
+        self.jobs: dict[str, Job] = {}
+        self._ctx = mp.get_context("spawn")
+        self._lock = threading.Lock()
+
+    def running(self) -> list[Job]:
+        return [j for j in self.jobs.values() if not j.poll().done]
+
+    def start(self, config: TrainConfig) -> Job:
+        """Validate ``config`` and start it in a new process.
+
+        Raises:
+            ValueError: an invalid config.
+            BusyError: ``max_running`` jobs are already running.
+        """
+        config.validate()
+        with self._lock:
+            running = self.running()
+            if len(running) >= self.max_running:
+                raise BusyError(running)
+            job = Job(config, self._ctx)
+            self.jobs[job.id] = job
+            return job
+
+    def get(self, job_id: str | None) -> Job | None:
+        return self.jobs.get(job_id) if job_id else None
+
+    def latest(self) -> Job | None:
+        """The most recently started job, if any."""
+        return max(self.jobs.values(), key=lambda j: j.created, default=None)
+
+    def shutdown(self) -> None:
+        for job in self.jobs.values():
+            job.kill()

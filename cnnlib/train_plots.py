@@ -1,0 +1,107 @@
+"""Plotly figures of the Train page: live curves, confusion matrix, run comparison.
+
+Pure functions from event dicts / arrays to ``plotly.graph_objects.Figure``;
+no Streamlit, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+#: The most points a live curve draws, whatever the run's length: a redraw's
+#: cost grows with the number of points (NOTES.md: ~27 ms at 1,300 points).
+MAX_POINTS = 400
+
+
+def ema(values: np.ndarray, alpha: float = 0.1) -> np.ndarray:
+    """Exponential moving average ``s_t = alpha * v_t + (1 - alpha) * s_(t-1)``,
+    debiased as in TensorBoard's smoothing (float64, same length)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.empty_like(values)
+    s, weight = 0.0, 0.0
+    for i, v in enumerate(values):
+        s = (1 - alpha) * s + alpha * v
+        weight = (1 - alpha) * weight + alpha
+        out[i] = s / weight
+    return out
+
+
+def downsample_index(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """At most ``max_points`` evenly spread indices into ``range(n)``, always
+    keeping the first and the last."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+
+
+def batch_curves(batch_events: list[dict], max_points: int = MAX_POINTS) -> go.Figure:
+    """Per-batch loss and accuracy: raw values faint, smoothed values bold.
+
+    ``batch_events`` sorted by (epoch, batch); x is the fractional epoch.
+    At most ``max_points`` points per trace are drawn.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (per batch)", "Accuracy (per batch)"))
+    if batch_events:
+        x = np.array([e["epoch"] - 1 + e["batch"] / e["batches"] for e in batch_events])
+        idx = downsample_index(len(x), max_points)
+        for col, key, color in ((1, "loss", "#d62728"), (2, "accuracy", "#1f77b4")):
+            y = np.array([np.nan if e[key] is None else e[key] for e in batch_events])
+            # Keras reports running means within an epoch: the raw trace shows them as sent
+            fig.add_trace(go.Scatter(x=x[idx], y=y[idx], mode="lines", name=f"{key} (raw)",
+                                     line=dict(color=color, width=1), opacity=0.25,
+                                     showlegend=False), row=1, col=col)
+            fig.add_trace(go.Scatter(x=x[idx], y=ema(y)[idx], mode="lines", name=f"{key} (smoothed)",
+                                     line=dict(color=color, width=2.5), showlegend=False),
+                          row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), uirevision="batch")
+    return fig
+
+
+def epoch_curves(epoch_events: list[dict]) -> go.Figure:
+    """Training vs validation loss and accuracy per epoch."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (per epoch)", "Accuracy (per epoch)"))
+    x = [e["epoch"] for e in epoch_events]
+    for col, key in ((1, "loss"), (2, "accuracy")):
+        for prefix, color, name in (("", "#1f77b4", "training"), ("val_", "#ff7f0e", "validation")):
+            y = [e.get(prefix + key) for e in epoch_events]
+            if any(v is not None for v in y):
+                fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name,
+                                         line=dict(color=color), legendgroup=name,
+                                         showlegend=(col == 1)), row=1, col=col)
+    fig.update_xaxes(title_text="epoch", dtick=1 if len(x) <= 20 else None)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), uirevision="epoch")
+    return fig
+
+
+def confusion_figure(cm: np.ndarray, class_names: list[str]) -> go.Figure:
+    """Heatmap of a confusion matrix (rows true, columns predicted) with counts."""
+    fig = go.Figure(go.Heatmap(z=cm, x=list(class_names), y=list(class_names), colorscale="Blues",
+                               text=cm, texttemplate="%{text}",
+                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    fig.update_layout(xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
+                      height=420, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def class_counts_figure(labels: np.ndarray, class_names: list[str]) -> go.Figure:
+    """Bar chart of how many images each class has."""
+    counts = np.bincount(labels, minlength=len(class_names))
+    fig = go.Figure(go.Bar(x=list(class_names), y=counts, text=counts, textposition="outside"))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="images")
+    return fig
+
+
+def compare_runs_figure(runs: list[tuple[str, list[dict]]], metric: str = "val_accuracy") -> go.Figure:
+    """One line per run of ``metric`` per epoch; runs without it use the training metric."""
+    fig = go.Figure()
+    for name, epochs in runs:
+        key = metric if any(e.get(metric) is not None for e in epochs) else metric.replace("val_", "")
+        fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=[e.get(key) for e in epochs],
+                                 mode="lines+markers", name=f"{name} ({key})"))
+    fig.update_layout(xaxis_title="epoch", yaxis_title=metric, height=350,
+                      margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig

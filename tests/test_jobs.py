@@ -1,0 +1,83 @@
+"""The job manager: a real training process on a tiny real subset."""
+
+import time
+
+import pytest
+
+from cnnlib import jobs, training
+from conftest import requires_shared_data
+
+pytestmark = requires_shared_data
+
+
+def config(**kw):
+    base = dict(dataset="mnist", arch="mnist_cnn", epochs=1, batch_size=32, n_train=320,
+                n_test=64, validation_split=0.1)
+    base.update(kw)
+    return training.TrainConfig(**base)
+
+
+@pytest.fixture
+def manager():
+    m = jobs.JobManager(max_running=1)
+    yield m
+    m.shutdown()
+
+
+def test_job_runs_to_the_end_and_a_new_reader_sees_everything(manager):
+    job = manager.start(config())
+    assert job.state == "starting"
+    job.wait(timeout=240)
+    assert job.state == "finished", job.error
+    types = [e["type"] for e in job.events]
+    assert types[0] == "start" and types[-1] == "end"
+    assert len(job.of_type("batch")) == 9 and len(job.of_type("epoch")) == 1
+    assert (job.run_dir / "best.keras").exists()
+    assert '"finished"' in (job.run_dir / "job.json").read_text()
+    # refresh-equivalent: a reader that attaches now gets the same job with its whole history
+    again = manager.get(job.id)
+    assert again is job and again.poll().events == job.events
+    assert manager.latest() is job
+    # the run directory holds the same history for readers in another process
+    assert [e["type"] for e in training.read_history(job.run_dir)] == types
+
+
+def test_stop_within_one_batch_and_busy(manager):
+    job = manager.start(config(epochs=20, n_train=2000))
+    with pytest.raises(jobs.BusyError, match=job.id):
+        manager.start(config())
+    deadline = time.monotonic() + 240
+    while len(job.poll().of_type("batch")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    n_at_stop = len(job.of_type("batch"))
+    job.stop()
+    job.wait(timeout=120)
+    assert job.state == "stopped"
+    n_batches = len(job.of_type("batch"))
+    # events already queued when stop was asked may still arrive, plus at most the batch in flight
+    last_epoch = job.of_type("batch")[-1]["epoch"]
+    assert last_epoch == 1 and n_batches <= n_at_stop + 3
+    assert job.last("end")["status"] == "stopped"
+    # once stopped, the server is free again
+    second = manager.start(config(epochs=1, n_train=64, validation_split=0))
+    second.kill()
+
+
+def test_crashed_worker_is_reported_as_failed(manager):
+    job = manager.start(config(epochs=50, n_train=2000))
+    deadline = time.monotonic() + 240
+    while not job.poll().of_type("batch") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job._process.kill()  # the process dies, as in an out-of-memory kill
+    job.wait(timeout=30)
+    assert job.state == "failed"
+    assert "ended unexpectedly" in job.error
+    assert job.events  # what came before the crash is kept
+
+
+def test_error_in_worker_is_reported(manager, tmp_path):
+    (tmp_path / "mnist.npz").write_bytes(b"corrupt")
+    job = manager.start(config(data_dir=str(tmp_path)))
+    job.wait(timeout=240)
+    assert job.state == "failed"
+    assert "DatasetUnavailableError" in job.error and "Could not read" in job.error

@@ -1,0 +1,72 @@
+"""AppTest of the Train page: a real 1-epoch job on a tiny subset, from click to results."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO, requires_shared_data
+
+pytestmark = requires_shared_data
+
+
+def open_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path / "models"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def wait_for(at, predicate, timeout=240):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        at.run()
+        assert not at.exception
+        if predicate(at):
+            return
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for the page")
+
+
+def markdown_text(at):
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
+    at = open_page(tmp_path, monkeypatch)
+    # before training: preview, summary and every setting
+    assert "training and" in markdown_text(at) and "Total parameters" in markdown_text(at)
+    at.selectbox(key="train_arch").set_value("mnist_cnn")
+    at.number_input(key="train_epochs").set_value(1)
+    at.number_input(key="train_n_train").set_value(300)
+    at.run()
+    assert "1,201,578" in markdown_text(at)
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    wait_for(at, lambda a: any("Status: **finished**" in m.value for m in a.markdown))
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 3  # batch curves, epoch curves, confusion matrix
+    assert any(m.label == "Test accuracy" for m in at.metric)
+    # save it to the store
+    (name_box,) = [t for t in at.text_input if t.label == "Save to the model store as"]
+    name_box.set_value("from-page")
+    at.button[[b.label for b in at.button].index("Save model")].click().run()
+    assert any("Saved as 'from-page'" in s.value for s in at.success)
+    assert (tmp_path / "models" / "from-page.keras").exists()
+
+
+def test_second_request_is_told_busy(tmp_path, monkeypatch):
+    at = open_page(tmp_path, monkeypatch)
+    at.number_input(key="train_epochs").set_value(50)
+    at.number_input(key="train_n_train").set_value(5000)
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda a: "Status: **running**" in markdown_text(a))
+    # a second tab: a new session attaches to the running job and is told the server is busy
+    other = open_page(tmp_path, monkeypatch)
+    assert "Status: **running**" in markdown_text(other)
+    other.button(key="train_start").click().run()
+    assert any("already running" in w.value for w in other.warning)
+    other.button(key="train_stop").click().run()
+    wait_for(at, lambda a: "Status: **stopped" in markdown_text(a))
