@@ -1,4 +1,4 @@
-"""Command line: ``python -m cnnlib {train,prefetch,models}``."""
+"""Command line: ``python -m cnnlib {train,prefetch,models,bench}``."""
 
 from __future__ import annotations
 
@@ -87,6 +87,12 @@ def cmd_prefetch(args) -> int:
     return prefetch.main(datasets=args.datasets, vgg16=args.vgg16)
 
 
+def cmd_bench(args) -> int:
+    from . import bench
+
+    return bench.main(quick=args.quick, only=args.only)
+
+
 def main(argv=None) -> int:
     from . import datasets, training, zoo
 
@@ -124,6 +130,11 @@ def main(argv=None) -> int:
     f.add_argument("--datasets", nargs="*", default=["mnist", "fashion_mnist", "cifar10"])
     f.add_argument("--vgg16", action="store_true", help="also the VGG16 ImageNet weights and class index")
     f.set_defaults(func=cmd_prefetch)
+
+    b = sub.add_parser("bench", help="measure every speed figure against its reference")
+    b.add_argument("--quick", action="store_true", help="fewer repeats and smaller runs")
+    b.add_argument("--only", nargs="*", default=None, help="benchmark modules to run")
+    b.set_defaults(func=cmd_bench)
 
     args = p.parse_args(argv)
     _quiet_tensorflow()

@@ -15,7 +15,10 @@ Events (every one has ``"type"`` and ``"elapsed"``, seconds since start):
   out of order (Keras dispatches them from worker threads): sort by
   ``(epoch, batch)`` when order matters.
 * ``epoch``: ``epoch``, ``loss``, ``accuracy``, ``val_loss``,
-  ``val_accuracy`` (None without validation data), ``samples_per_s``.
+  ``val_accuracy`` (None without validation data), ``samples_per_s``
+  (training images per second of the epoch's training phase, validation
+  excluded), ``partial`` (True when a stop cut the epoch short), ``best``
+  (True when this epoch's weights were kept).
 * ``end``: ``status`` (``"finished"``, ``"stopped"`` or
   ``"early_stopped"``), ``epochs_done``, ``best_epoch``, ``test_loss``,
   ``test_accuracy``, ``n_test``.
@@ -195,7 +198,8 @@ def _float(v):
     return None if v is None else float(v)
 
 
-def _make_callbacks(emit, should_stop, batches, batch_size, t0, run_dir, keep_best, has_val):
+def _make_callbacks(emit, should_stop, batches, batch_size, n_samples, t0, run_dir, keep_best,
+                    has_val):
     import keras
 
     class EventEmitter(keras.callbacks.Callback):
@@ -217,6 +221,12 @@ def _make_callbacks(emit, should_stop, batches, batch_size, t0, run_dir, keep_be
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch + 1
             self.epoch_t0 = time.perf_counter()
+            self.train_t1 = None
+
+        def on_test_begin(self, logs=None):
+            # validation starts: the training phase of the epoch is over
+            if self.train_t1 is None:
+                self.train_t1 = time.perf_counter()
 
         def on_train_batch_begin(self, batch, logs=None):
             if should_stop is not None and should_stop():
@@ -234,11 +244,12 @@ def _make_callbacks(emit, should_stop, batches, batch_size, t0, run_dir, keep_be
         def on_epoch_end(self, epoch, logs=None):
             now = time.perf_counter()
             logs = logs or {}
+            train_s = (self.train_t1 or now) - self.epoch_t0  # without validation
             ev = {"type": "epoch", "epoch": epoch + 1,
                   "loss": _float(logs.get("loss")), "accuracy": _float(logs.get("accuracy")),
                   "val_loss": _float(logs.get("val_loss")),
                   "val_accuracy": _float(logs.get("val_accuracy")),
-                  "samples_per_s": batches * batch_size / max(now - self.epoch_t0, 1e-9),
+                  "samples_per_s": n_samples / max(train_s, 1e-9),
                   "elapsed": now - t0, "partial": self.stopped}
             monitor = ev["val_loss"] if has_val else ev["loss"]
             if keep_best and not self.stopped and monitor is not None and monitor < self.best:
@@ -308,8 +319,8 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
               "elapsed": time.perf_counter() - t0})
 
         train_input = _train_input(x_train, y_train, batch_size, config)
-        emitter = _make_callbacks(emit, should_stop, batches, batch_size, t0, run_dir,
-                                  config.keep_best, len(x_val) > 0)
+        emitter = _make_callbacks(emit, should_stop, batches, batch_size, len(x_train), t0,
+                                  run_dir, config.keep_best, len(x_val) > 0)
         callbacks = [emitter]
         if config.early_stopping_patience > 0:
             callbacks.append(keras.callbacks.EarlyStopping(

@@ -22,3 +22,20 @@ def test_every_page_renders():
         at.switch_page(page).run()
         assert not at.exception, page
         assert at.title, page
+
+
+def test_home_page_does_not_import_tensorflow():
+    """The app's start stays fast: the entry and the home page never import TensorFlow."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('app.py', default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('TF_LOADED' if 'tensorflow' in sys.modules or 'keras' in sys.modules else 'TF_ABSENT')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert "TF_ABSENT" in out.stdout, out.stdout + out.stderr[-2000:]

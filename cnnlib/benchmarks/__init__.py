@@ -1,0 +1,1 @@
+"""Benchmarks run by ``python -m cnnlib bench``; each module has ``run(quick) -> list[dict]``."""

@@ -1,0 +1,115 @@
+"""Training throughput of a Train-page job against a plain ``model.fit``.
+
+Both run in a freshly spawned process, as the Train page runs its jobs, on the
+same real data (the first ``n_train`` MNIST training images, stratified), the
+same model and batch size, without validation or augmentation. Throughput is
+the median over epochs 2..E (epoch 1 includes graph tracing) of training
+images per second.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import statistics
+import time
+
+from .common import matmul_peak_gflops, row
+
+
+def _plain_fit(config_dict: dict, out) -> None:
+    """Reference: the same model and data through ``model.fit`` with no callback
+    but an epoch timer (epoch hooks do not synchronise batches)."""
+    import keras
+
+    from cnnlib import datasets, training, zoo
+
+    config = training.TrainConfig.from_dict(config_dict)
+    data = datasets.load(config.dataset, config.data_dir, n_train=config.n_train, seed=config.seed)
+    keras.utils.set_random_seed(config.seed)
+    x, y = datasets.to_float(data.x_train), data.y_train
+    model = zoo.build(config.arch, data.image_shape, data.num_classes)
+    training.compile_model(model, config)
+    times = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    model.fit(x, y, batch_size=config.batch_size, epochs=config.epochs, verbose=0,
+              shuffle=True, callbacks=[EpochTimer()])
+    out.put({"samples_per_s": [len(x) / t for t in times],
+             "flops_per_sample": model_train_flops(model)})
+
+
+def model_train_flops(model) -> float:
+    """Training FLOPs per sample: 3x the forward multiply-adds x 2 (forward, and
+    backward for inputs and weights), counting Conv2D and Dense layers only."""
+    macs = 0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            k = layer.kernel.shape  # (kh, kw, c_in, c_out)
+            h, w = layer.output.shape[1:3]
+            macs += h * w * k[0] * k[1] * k[2] * k[3]
+        elif kind == "Dense":
+            macs += layer.kernel.shape[0] * layer.kernel.shape[1]
+    return 3 * 2 * float(macs)
+
+
+def _job_throughput(config) -> list[float]:
+    from cnnlib import jobs
+
+    manager = jobs.JobManager(max_running=1)
+    try:
+        job = manager.start(config).wait(timeout=1800)
+        if job.state != "finished":
+            raise RuntimeError(f"benchmark job {job.state}: {job.error}")
+        return [e["samples_per_s"] for e in job.of_type("epoch")]
+    finally:
+        manager.shutdown()
+
+
+def _plain_throughput(config) -> tuple[list[float], float]:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    p = ctx.Process(target=_plain_fit, args=(config.to_dict(), out))
+    p.start()
+    result = out.get(timeout=1800)
+    p.join()
+    return result["samples_per_s"], result["flops_per_sample"]
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Alternate job and plain runs; return the throughput ratio and the efficiency."""
+    import tempfile
+
+    from cnnlib import training
+
+    config = training.TrainConfig(dataset="mnist", arch="studio_cnn", epochs=3 if quick else 4,
+                                  batch_size=64, validation_split=0.0, keep_best=False,
+                                  n_train=3000 if quick else 6000, n_test=100,
+                                  run_root=tempfile.mkdtemp(prefix="cnn-bench-runs-"))
+    job_rates, plain_rates, flops = [], [], 0.0
+    for _ in range(1 if quick else 2):
+        job_rates += _job_throughput(config)[1:]
+        rates, flops = _plain_throughput(config)
+        plain_rates += rates[1:]
+    job_v, plain_v = statistics.median(job_rates), statistics.median(plain_rates)
+    ratio = job_v / plain_v
+    peak = matmul_peak_gflops()
+    achieved = job_v * flops / 1e9
+    desc = (f"{config.arch} on {config.n_train} MNIST images, batch {config.batch_size}, "
+            f"epochs 2..{config.epochs}")
+    return [
+        row("training throughput, Train-page job", job_v, "samples/s",
+            min_value=min(job_rates), max_value=max(job_rates),
+            reference="plain model.fit, same model/data/batch", reference_value=plain_v,
+            ratio=ratio, target="ratio >= 0.95", ok=ratio >= 0.95, detail=desc),
+        row("training efficiency (achieved / float32 matmul peak)", achieved, "GFLOP/s",
+            reference="measured float32 matmul peak", reference_value=peak,
+            ratio=achieved / peak, target="report", ok=None,
+            detail=f"{flops / 1e6:.0f} MFLOP per training sample (conv + dense)"),
+    ]
