@@ -150,6 +150,11 @@ class Job:
             pass
 
     @property
+    def stop_requested(self) -> bool:
+        """Whether :meth:`stop` was called (from any reader)."""
+        return self._stop.is_set()
+
+    @property
     def done(self) -> bool:
         return self.state in FINAL_STATES
 

@@ -27,3 +27,20 @@ def load_stored_model(name: str, mtime: float):
 def dataset_error(e: Exception) -> None:
     """Show a dataset loading problem as a sentence on the page."""
     st.error(f"The dataset cannot be loaded. {e}")
+
+
+def require_app_navigation() -> None:
+    """Make sure the page runs under app.py's ``st.navigation``.
+
+    Streamlit 1.67 keeps a legacy mode for apps with a ``pages/`` folder: when
+    the first request a fresh server gets is a deep link such as ``/train``,
+    it runs ``pages/train.py`` directly, ``app.py`` never calls
+    ``st.navigation`` and the sidebar lists every file of the folder. Leave
+    that mode (a class flag of Streamlit's PagesManager) and run again: the
+    same URL then goes through app.py. Call it first thing in every page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -5,6 +5,9 @@ import os
 import streamlit as st
 
 from cnnlib import datasets, paths, store
+from pages import common
+
+common.require_app_navigation()
 
 st.title("CNN Studio")
 st.markdown(

@@ -10,6 +10,8 @@ import streamlit as st
 from cnnlib import datasets, jobs, runs, store, train_plots, training, zoo
 from pages import common
 
+common.require_app_navigation()
+
 st.title("Train")
 
 DEFAULTS = training.TrainConfig()
@@ -143,7 +145,12 @@ def show_progress(job: jobs.Job) -> None:
     left_s = (total - done) * cfg.batch_size / rate if rate else 0
     text = (f"epoch {batch['epoch']}/{cfg.epochs}, batch {batch['batch']}/{batch['batches']}, "
             f"{rate:,.0f} samples/s, ")
-    text += f"{left_s:,.0f} s left" if end is None else f"done in {end['elapsed']:,.0f} s"
+    if end is not None:
+        text += f"done in {end['elapsed']:,.0f} s"
+    elif done >= total or job.stop_requested:
+        text += "evaluating on the test images..."
+    else:
+        text += f"{left_s:,.0f} s left"
     st.progress(min(done / total, 1.0), text=text)
 
 

@@ -1,0 +1,48 @@
+"""Fixtures and hooks of the browser tests; the harness itself is in harness.py."""
+
+import pytest
+
+from harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NO_BROWSER, Server
+
+
+def pytest_collection_modifyitems(config, items):
+    if NO_BROWSER:
+        skip = pytest.mark.skip(reason=f"browser tests skipped: {NO_BROWSER}")
+        for item in items:
+            if "browser" in str(item.fspath):
+                item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if NO_BROWSER:
+        terminalreporter.write_line(f"NOTE: the browser tests were SKIPPED: {NO_BROWSER}.", yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    ARTIFACTS.mkdir(exist_ok=True)
+    srv = Server({"CNN_STUDIO_RUNS_DIR": str(tmp_path_factory.mktemp("browser-runs")),
+                  "CNN_STUDIO_MAX_JOBS": "1"})
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+

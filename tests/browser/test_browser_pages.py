@@ -1,0 +1,29 @@
+"""Every page loads in a real browser with no exception and no error element."""
+
+import pytest
+
+from harness import assert_no_errors, open_page, screenshot
+
+PAGES = [("", "CNN Studio"), ("train", "Train"), ("convolution", "Convolution"), ("classify", "Classify")]
+
+
+@pytest.mark.parametrize("path,title", PAGES)
+def test_page_loads_without_errors(page, server, path, title):
+    open_page(page, server, path)
+    assert page.locator('[data-testid="stMain"] h1').first.inner_text().strip().startswith(title)
+    assert_no_errors(page)
+    screenshot(page, f"page-{path or 'home'}")
+
+
+def test_deep_link_on_a_fresh_server_uses_the_app_navigation(page, tmp_path):
+    """A bookmark to /convolution as the very first request still gets app.py's navigation."""
+    from harness import Server
+
+    fresh = Server({"CNN_STUDIO_RUNS_DIR": str(tmp_path)})
+    try:
+        open_page(page, fresh, "convolution")
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert [x.strip() for x in nav.splitlines() if x.strip()] == ["Home", "Train", "Convolution", "Classify"]
+        assert page.locator('[data-testid="stMain"] h1').first.inner_text().startswith("Convolution")
+    finally:
+        fresh.stop()
