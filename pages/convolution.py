@@ -1,7 +1,205 @@
-"""Convolution page (being built: see the project's issues)."""
+"""Convolution: the arithmetic of a convolutional layer, made visible on real images.
 
+Every setting (image, kernel, padding, stride, dilation, ReLU, pooling, the
+output position) is a widget bound to the URL query string, so a link such as
+``/convolution?conv_kernel=sobel+x&conv_stride=2`` opens on that setting. A
+custom kernel travels as ``conv_custom=0,1,0;1,-4,1;0,1,0``.
+"""
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from cnnlib import conv_explain, datasets, images, kernels, samples
+from cnnlib import figures_conv as figs
+from cnnlib.convolution import output_size
+from pages import common
+from pages.conv_sections import explanation_section, sliding_section, trained_network_section
+
+common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
+
+# Bound widgets put their option's text in the URL, so the options are short words.
+SOURCES = ["sample", "MNIST", "CIFAR-10", "drawn digit", "upload"]
+DATASETS = {"MNIST": "mnist", "CIFAR-10": "cifar10"}
+N_DATASET = 100  # test images offered per dataset
+CUSTOM = "custom"
+POOLING = {"none": None, "max": "max", "average": "avg"}
+Q = {"bind": "query-params"}  # widgets mirrored in the URL
+
+st.session_state.setdefault("conv_custom_tables", {})  # size -> starting table of the custom editor
+
+
+@st.cache_data(show_spinner="Loading the dataset...")
+def dataset_samples(name: str, n: int):
+    """``n`` stratified test images (uint8 NHWC), their labels and class names."""
+    d = datasets.load(name, n_train=1, n_test=n)
+    return d.x_test, d.y_test, d.class_names
+
+
+def choose_image():
+    """Image widgets in the sidebar; returns (float image in [0, 1], caption)."""
+    source = st.selectbox("Image", SOURCES, key="conv_source", **Q,
+                          help="A sample picture, a test image of a dataset, the digit drawn on the "
+                               "Classify page, or a picture of your own.")
+    if source in DATASETS:
+        index = st.number_input("Test image number", 0, N_DATASET - 1, 0, key="conv_index", **Q)
+        try:
+            x, y, names = dataset_samples(DATASETS[source], N_DATASET)
+            return samples.from_uint8(x[index]), f"{source} test image {index}: a {names[y[index]]}"
+        except (datasets.DatasetUnavailableError, ValueError) as e:
+            st.error(f"The dataset cannot be loaded. {e} Showing a sample picture instead.")
+    elif source == "drawn digit":
+        digit = st.session_state.get("classify_last_digit")
+        if digit is not None:
+            return samples.to_gray(digit), "The digit drawn on the Classify page"
+        st.info("No digit drawn yet: draw one on the Classify page. Showing a sample picture meanwhile.")
+    elif source == "upload":
+        upload = st.file_uploader("Picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="conv_upload")
+        if upload is not None:
+            try:
+                decoded = images.decode_image(upload.getvalue(), max_side=samples.MAX_UPLOAD_SIDE)
+                return samples.from_uint8(decoded.array), upload.name
+            except images.ImageError as e:
+                st.error(str(e))
+    name = st.selectbox("Sample picture", samples.names(), key="conv_sample", **Q)
+    return samples.sample(name), samples.DESCRIPTIONS[name]
+
+
+def choose_kernel():
+    """Kernel widgets in the sidebar; returns a float32 (K, K) kernel. Stops
+    the page with a message when a custom kernel cannot be read."""
+    name = st.selectbox("Kernel", kernels.names() + [CUSTOM], key="conv_kernel", **Q)
+    if name != CUSTOM:
+        st.caption(kernels.PRESETS[name].description)
+        if "conv_custom" in st.query_params:
+            del st.query_params["conv_custom"]
+        return kernels.preset(name)
+    tables = st.session_state["conv_custom_tables"]
+    if not tables:  # first time: start from the shared link's kernel, if any
+        try:
+            shared = kernels.from_param(st.query_params.get("conv_custom", ""))
+            tables[shared.shape[0]] = [[f"{v:g}" for v in row] for row in shared]
+        except ValueError:
+            pass
+    default_size = next(iter(tables), 3)
+    size = st.radio("Size", kernels.CUSTOM_SIZES, index=kernels.CUSTOM_SIZES.index(default_size),
+                    horizontal=True, format_func=lambda s: f"{s}x{s}", key="conv_ksize", **Q)
+    start = tables.setdefault(size, [[f"{v:g}" for v in row] for row in kernels.identity(size)])
+    cols = [str(j + 1) for j in range(size)]
+    edited = st.data_editor(
+        pd.DataFrame(start, columns=cols, dtype=str), key=f"conv_custom_{size}", hide_index=True,
+        num_rows="fixed", column_config={c: st.column_config.TextColumn(c) for c in cols})
+    st.caption("Type numbers such as 2, -0.5 or 1/9.")
+    try:
+        kernel = kernels.parse_kernel(edited)
+    except ValueError as e:
+        st.error(f"This custom kernel cannot be used. {e}")
+        st.stop()
+    st.query_params["conv_custom"] = kernels.to_param(kernel)
+    return kernel
+
+
 st.title("Convolution")
-st.info("This page is not built yet. The library behind it is usable from the command line: "
-        "`python -m cnnlib --help`.")
+st.caption("Choose an image and a kernel in the sidebar; every output value is the sum of the "
+           "kernel times the patch of input under it. The address bar keeps the settings: "
+           "copy it to share this exact view.")
+
+with st.sidebar:
+    st.subheader("Input")
+    picture, image_caption = choose_image()
+    image = picture
+    channels = "gray"
+    if image.ndim == 3:
+        channels = st.radio("Colour", ["gray", "RGB"], horizontal=True, key="conv_channels", **Q,
+                            help="gray: convert to grayscale first. RGB: apply the kernel to R, G and B "
+                                 "and sum the three, as one Conv2D filter does.")
+    st.subheader("Kernel")
+    kernel2d = choose_kernel()
+    st.subheader("Layer")
+    pad_mode = st.selectbox("Padding", ["valid", "same", "number"], key="conv_padding", **Q,
+                            help="valid: none. same: enough zeros to keep ceil(N / stride) outputs "
+                                 "(the odd one at the bottom/right, as TensorFlow). number: that many "
+                                 "zeros on every side.")
+    pad_n = st.number_input("Zeros on each side", 0, 64, 1, key="conv_pad", **Q,
+                            disabled=pad_mode != "number")
+    stride = st.number_input("Stride", 0, 64, 1, key="conv_stride", **Q)
+    dilation = st.number_input("Dilation", 0, 16, 1, key="conv_dilation", **Q)
+    use_relu = st.toggle("ReLU on the feature map", key="conv_relu", **Q)
+    pool = st.selectbox("Pooling", list(POOLING), key="conv_pool", **Q)
+    pool_size = st.number_input("Pool size", 1, 16, 2, key="conv_pool_size", **Q, disabled=pool == "none")
+    pool_stride = st.number_input("Pool stride", 1, 16, 2, key="conv_pool_stride", **Q,
+                                  disabled=pool == "none")
+
+image = samples.to_gray(image) if image.ndim == 3 and channels == "gray" else image
+kernel = np.repeat(kernel2d[..., None], 3, axis=2) if image.ndim == 3 else kernel2d  # (K, K[, 3])
+padding = pad_n if pad_mode == "number" else pad_mode
+(h, w), (kh, kw) = image.shape[:2], kernel.shape[:2]
+shape = " x ".join(str(v) for v in image.shape)
+
+st.subheader("Sizes")
+sizes = st.container()  # filled in once the layer is computed
+try:
+    oh, ow = output_size(h, kh, stride, padding, dilation), output_size(w, kw, stride, padding, dilation)
+except ValueError as e:
+    st.error(f"This setting has no output. {e}")
+    st.stop()
+st.latex(conv_explain.FORMULA_LATEX)
+st.caption("N: input size, P: zeros added before and after, D: dilation, K: kernel size, S: stride. "
+           "With the current numbers, for the height and the width:")
+lost = []
+for name, n, k, what in (("O_h", h, kh, "row"), ("O_w", w, kw, "column")):
+    st.latex(conv_explain.formula_latex(n, k, stride, padding, dilation, name))
+    if left_out := conv_explain.uncovered(n, k, stride, padding, dilation):
+        lost.append(f"the last {left_out} {what}{'s' if left_out > 1 else ''}")
+if lost:
+    st.info(f"With stride {stride}, {' and '.join(lost)} of the padded input never fall under the "
+            "window: the floor in the formula drops them, as Keras does.")
+
+st.subheader("Input, kernel and feature map")
+for key, limit in (("conv_row", oh), ("conv_col", ow)):  # keep a position from the URL inside the output
+    if st.session_state.get(key, 0) >= limit:
+        st.session_state[key] = limit - 1
+c_row, c_col, _ = st.columns([1, 1, 3])
+row = c_row.number_input("Output row", 0, oh - 1, key="conv_row", **Q,
+                         help="The output position whose receptive field is outlined and written out.")
+col = c_col.number_input("Output column", 0, ow - 1, key="conv_col", **Q)
+
+result = conv_explain.compute_layer(
+    image, kernel, stride=stride, padding=padding, dilation=dilation, use_relu=use_relu,
+    pool_mode=POOLING[pool], pool_size=pool_size, pool_stride=pool_stride,
+    row=row, col=col)
+sizes.markdown(f"**Input** {shape} → **padded input** {' x '.join(map(str, result.padded_shape))} → "
+               f"**output** {oh} x {ow} (kernel {kh} x {kw}{' x 3' if kernel.ndim == 3 else ''}, "
+               f"stride {stride}, dilation {dilation}, padding {padding})")
+
+left, mid, right = st.columns([4, 3, 4])
+left.plotly_chart(figs.input_figure(image, result.pads, result.explanation.field,
+                                    f"Input {shape}"), key="conv_fig_input")
+left.caption(image_caption + (" Dashed: the padded input." if any(result.pads) else ""))
+mid.plotly_chart(figs.matrix_figure(kernel2d, f"Kernel {kh} x {kw}"), key="conv_fig_kernel")
+if kernel.ndim == 3:
+    mid.caption("The same kernel on R, G and B; the three results are summed.")
+right.plotly_chart(figs.feature_map_figure(
+    result.activated, f"Feature map {oh} x {ow}" + (" after ReLU" if use_relu else ""), (row, col)),
+    key="conv_fig_map")
+explanation_section(result.explanation, row, col, use_relu)
+
+sliding_section(image, result, row, stride, padding, dilation)
+
+if pool != "none":
+    st.subheader("Pooling")
+    if result.pool_error:
+        st.error(result.pool_error)
+    else:
+        st.markdown(f"{pool_size} x {pool_size} windows, stride {pool_stride}: "
+                    f"{result.activated.shape[0]} x {result.activated.shape[1]} → "
+                    f"{result.pooled.shape[0]} x {result.pooled.shape[1]}."
+                    + (" Each window's winner keeps its colour; the others are faded." if pool == "max"
+                       else ""))
+        st.plotly_chart(figs.pooling_figure(result.activated, result.pooled, result.winners, pool),
+                        key="conv_fig_pool")
+
+section = st.expander("What a trained network sees", key="conv_trained", on_change="rerun")
+if section.open:  # TensorFlow is imported only here, when the section is opened
+    with section:
+        trained_network_section(picture)

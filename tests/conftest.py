@@ -1,21 +1,14 @@
 """Shared test set-up: real data from ../shared/datasets, runs in a temp folder."""
 
 import os
-from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from testutil import SHARED_DATA
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = (REPO.parent / "shared" / "datasets").resolve()
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if (SHARED_DATA / "mnist.npz").exists():
     os.environ.setdefault("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))
-
-requires_shared_data = pytest.mark.skipif(
-    not (SHARED_DATA / "mnist.npz").exists(),
-    reason=f"real data not found at {SHARED_DATA}",
-)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnnlib import datasets, store
-from conftest import SHARED_DATA, requires_shared_data
+from testutil import SHARED_DATA, requires_shared_data
 
 pytestmark = requires_shared_data
 

@@ -5,7 +5,7 @@ import sys
 
 from cnnlib import __main__ as cli
 from cnnlib import store
-from conftest import REPO, requires_shared_data
+from testutil import REPO, requires_shared_data
 
 
 @requires_shared_data

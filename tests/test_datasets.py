@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cnnlib import datasets
-from conftest import SHARED_DATA, requires_shared_data
+from testutil import SHARED_DATA, requires_shared_data
 
 
 @requires_shared_data

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from cnnlib import jobs, training
-from conftest import requires_shared_data
+from testutil import requires_shared_data
 
 pytestmark = requires_shared_data
 

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from testutil import REPO
 
 
 def test_home_lists_datasets_and_models():

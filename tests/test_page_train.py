@@ -5,7 +5,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, requires_shared_data
+from testutil import REPO, requires_shared_data
 
 pytestmark = requires_shared_data
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnnlib import training
-from conftest import requires_shared_data
+from testutil import requires_shared_data
 
 pytestmark = requires_shared_data
 

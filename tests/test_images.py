@@ -1,0 +1,162 @@
+"""Safe photo decoding: formats, EXIF orientation, modes, and every bad input."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnlib import images
+
+RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
+
+
+def encode(img, fmt, **kw):
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def halves(size=(40, 20), left=RED, right=BLUE):
+    """RGB image, left half one colour, right half another."""
+    img = Image.new("RGB", size, left)
+    img.paste(right, (size[0] // 2, 0, size[0], size[1]))
+    return img
+
+
+def close(pixel, colour, tol=40):
+    return all(abs(int(a) - b) <= tol for a, b in zip(pixel, colour))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "GIF"])
+def test_each_format_decodes_to_rgb(fmt):
+    out = images.decode_image(encode(halves(), fmt))
+    assert out.format == fmt
+    assert out.array.dtype == np.uint8 and out.array.shape == (20, 40, 3)
+    assert close(out.array[10, 5], RED) and close(out.array[10, 35], BLUE)
+
+
+def test_gif_uses_the_first_frame():
+    frames = [Image.new("RGB", (16, 16), RED), Image.new("RGB", (16, 16), BLUE)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    out = images.decode_image(buf.getvalue())
+    assert close(out.array[8, 8], RED, tol=5)
+    assert any("2 frames" in n for n in out.notes)
+
+
+def test_exif_orientation_is_honoured():
+    """Orientation 6: the stored image must be turned 90 degrees clockwise to be upright."""
+    img = halves((40, 20))  # stored landscape, red on the left
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = images.decode_image(encode(img, "JPEG", exif=exif.tobytes(), quality=95))
+    assert out.array.shape == (40, 20, 3)  # now portrait
+    assert close(out.array[5, 10], RED) and close(out.array[35, 10], BLUE)  # left went to the top
+    assert any("EXIF" in n for n in out.notes)
+
+
+def test_exif_orientation_1_changes_nothing():
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    out = images.decode_image(encode(halves(), "JPEG", exif=exif.tobytes(), quality=95))
+    assert out.array.shape == (20, 40, 3) and not any("EXIF" in n for n in out.notes)
+
+
+def test_grayscale_palette_and_bilevel():
+    gray = images.decode_image(encode(Image.new("L", (8, 8), 100), "PNG"))
+    assert gray.mode == "L" and (gray.array == 100).all()
+    pal = images.decode_image(encode(halves().convert("P", palette=Image.Palette.ADAPTIVE), "PNG"))
+    assert pal.mode == "P" and close(pal.array[10, 5], RED, tol=5)
+    bilevel = images.decode_image(encode(Image.new("1", (8, 8), 1), "BMP"))
+    assert (bilevel.array == 255).all()
+
+
+def test_transparency_is_composited_over_white():
+    rgba = Image.new("RGBA", (10, 10), (255, 0, 0, 0))  # fully transparent red
+    rgba.paste((0, 0, 255, 255), (0, 0, 5, 10))  # opaque blue left half
+    out = images.decode_image(encode(rgba, "PNG"))
+    assert tuple(out.array[5, 8]) == WHITE and tuple(out.array[5, 2]) == BLUE
+    la = Image.new("LA", (4, 4), (0, 128))  # black at half opacity -> mid gray
+    assert abs(int(images.decode_image(encode(la, "PNG")).array[0, 0, 0]) - 127) <= 1
+    pal = Image.new("P", (4, 4), 0)
+    pal.putpalette([0, 0, 0] * 256)
+    pal.info["transparency"] = 0
+    assert tuple(images.decode_image(encode(pal, "PNG", transparency=0)).array[1, 1]) == WHITE
+
+
+def test_cmyk_jpeg():
+    cmyk = Image.new("CMYK", (16, 16), (0, 255, 255, 0))  # no cyan, full magenta+yellow = red
+    out = images.decode_image(encode(cmyk, "JPEG", quality=95))
+    assert out.mode == "CMYK" and close(out.array[8, 8], RED)
+
+
+def test_16_bit_grayscale_is_scaled_not_clipped():
+    a = np.array([[0, 256 * 64, 32896, 65535]], np.uint16)  # 0, ~25%, 50%, 100%
+    out = images.decode_image(encode(Image.fromarray(a), "PNG"))
+    assert out.mode.startswith("I")
+    np.testing.assert_array_equal(out.array[0, :, 0], [0, 64, 128, 255])
+    assert any("to RGB" in n for n in out.notes)
+
+
+def test_to_rgb_for_32_bit_modes():
+    i32 = Image.fromarray(np.array([[0, 65535]], np.int32))  # 16-bit values in mode I
+    assert list(np.asarray(images.to_rgb(i32))[0, :, 0]) == [0, 255]
+    f = Image.fromarray(np.array([[0.0, 0.5, 1.0]], np.float32))
+    assert list(np.asarray(images.to_rgb(f))[0, :, 0]) == [0, 128, 255]
+
+
+def test_one_pixel_image_decodes_with_a_note():
+    out = images.decode_image(encode(Image.new("RGB", (1, 1), BLUE), "PNG"))
+    assert out.array.shape == (1, 1, 3) and tuple(out.array[0, 0]) == BLUE
+    assert any("1x1" in n for n in out.notes)
+
+
+def test_large_image_is_downscaled_with_a_note():
+    img = Image.new("RGB", (3000, 1500), RED)
+    out = images.decode_image(encode(img, "JPEG", quality=80), max_side=1024)
+    assert max(out.array.shape[:2]) <= 1024 and out.array.shape[0] * 2 == pytest.approx(
+        out.array.shape[1], abs=2)
+    assert out.original_size == (3000, 1500)
+    assert any("Downscaled from 3000x1500" in n for n in out.notes)
+
+
+# ---- bad input: one exception type, a sentence for the user --------------------------------
+
+def png_with_header_size(width, height):
+    """A valid tiny PNG whose IHDR then claims another size (a decompression bomb's trick)."""
+    data = bytearray(encode(Image.new("L", (1, 1)), "PNG"))
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4:ihdr + 12] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr:ihdr + 17])) & 0xFFFFFFFF
+    data[ihdr + 17:ihdr + 21] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def truncated_jpeg():
+    rng = np.random.default_rng(0)
+    data = encode(Image.fromarray(rng.integers(0, 255, (256, 256, 3), dtype=np.uint8)), "JPEG")
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize("data,match", [
+    (b"", "empty"),
+    (b"%PDF-1.4 this is not an image at all, only renamed .jpg\n" * 20, "not an image"),
+    (truncated_jpeg(), "truncated or corrupt"),
+    (encode(Image.new("RGB", (64, 64)), "PNG")[:60], "truncated or corrupt"),
+    (png_with_header_size(100_000, 100_000), "too large"),  # beyond Pillow's own bomb limit
+    (png_with_header_size(9_000, 8_000), "limit is 50 megapixels"),  # beyond ours
+    (encode(Image.new("RGB", (8, 8)), "TIFF"), "not an image"),  # a real image, not allowed
+], ids=["empty", "renamed-non-image", "truncated-jpeg", "truncated-png", "bomb", "too-many-pixels",
+        "tiff"])
+def test_bad_input_raises_image_error(data, match):
+    with pytest.raises(images.ImageError, match=match) as err:
+        images.decode_image(data)
+    assert str(err.value)[0].isupper() and str(err.value).rstrip().endswith((".", ")", "?"))
+
+
+def test_file_over_the_size_limit_is_refused():
+    with pytest.raises(images.ImageError, match="limit is 1 MB"):
+        images.decode_image(b"\xff" * (2 * 2**20), max_bytes=2**20)

@@ -1,0 +1,374 @@
+"""AppTest of the Convolution page: shapes and formula follow the widgets,
+invalid settings and bad custom kernels are explained, the URL carries the
+settings, and TensorFlow stays unloaded until the trained-network section opens."""
+
+import base64
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+# Not `from conftest import ...`: tests/browser/conftest.py can shadow that module name.
+REPO = Path(__file__).resolve().parent.parent
+requires_shared_data = pytest.mark.skipif(
+    not (REPO.parent / "shared" / "datasets" / "mnist.npz").exists(), reason="real data not found")
+
+PAGE = "pages/convolution.py"
+N = 128  # side of the sample pictures (cnnlib.samples.SIZE)
+
+
+def open_page(query: dict | None = None, state: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def charts(at) -> dict:
+    """Plotly figures on the page by title (subplots: by their first subplot title)."""
+    out = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec["layout"].get("title", {}).get("text") or \
+            (spec["layout"].get("annotations") or [{}])[0].get("text", "")
+        out[title] = spec
+    return out
+
+
+def chart(at, prefix: str) -> dict:
+    """The one figure whose title starts with ``prefix``."""
+    (spec,) = [spec for title, spec in charts(at).items() if title.startswith(prefix)]
+    return spec
+
+
+def arr(value) -> np.ndarray:
+    """A Plotly JSON array: a list, or Plotly's typed array {dtype, bdata, shape}."""
+    if isinstance(value, dict) and "bdata" in value:
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return out.reshape([int(v) for v in value["shape"].split(",")]) if "shape" in value else out
+    return np.asarray(value)
+
+
+def plugged(at) -> list[str]:
+    """The formula with the numbers plugged in, for the height then the width."""
+    lines = [ltx.value.strip().strip("$").strip() for ltx in at.latex]
+    assert lines[0].startswith("O = ")  # the formula in symbols comes first
+    return [line for line in lines if line.startswith(("O_h", "O_w"))]
+
+
+def sizes_line(at) -> str:
+    (line,) = [m.value for m in at.markdown if m.value.startswith("**Input**")]
+    return line
+
+
+def expected(n, k, s, padding, d=1):
+    """Padded length and output length by hand (TensorFlow's rules)."""
+    if padding == "same":
+        out = math.ceil(n / s)
+        return n + max((out - 1) * s + d * (k - 1) + 1 - n, 0), out
+    p = 0 if padding == "valid" else padding
+    return n + 2 * p, (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def test_defaults_show_shapes_formula_and_maps():
+    at = open_page()
+    assert at.title[0].value == "Convolution" and not at.error
+    padded, out = expected(N, 3, 1, "valid")
+    assert [line.count(rf"\frac{{{N} + 0 + 0 - 1 \cdot (3 - 1) - 1}}{{1}}") for line in plugged(at)] == [1, 1]
+    assert all(line.endswith(f"= {out}") for line in plugged(at))
+    assert f"**padded input** {padded} x {padded}" in sizes_line(at)
+    assert f"**output** {out} x {out}" in sizes_line(at)
+    fmap = chart(at, "Feature map")
+    assert arr(fmap["data"][0]["z"]).shape == (out, out)
+    assert fmap["data"][0]["zmid"] == 0
+
+
+@pytest.mark.parametrize("stride,padding_mode,pad", [
+    (2, "valid", None), (3, "same", None), (2, "same", None), (1, "number", 2), (4, "number", 3),
+])
+def test_stride_and_padding_change_shapes_and_formula(stride, padding_mode, pad):
+    at = open_page(query={"conv_kernel": "box blur 5x5"})
+    at.number_input(key="conv_stride").set_value(stride)
+    at.selectbox(key="conv_padding").set_value(padding_mode).run()
+    if pad is not None:  # enabled once the padding is "number"
+        at.number_input(key="conv_pad").set_value(pad).run()
+    assert not at.exception and not at.error
+    padding = pad if padding_mode == "number" else padding_mode
+    padded, out = expected(N, 5, stride, padding)
+    assert f"**padded input** {padded} x {padded}" in sizes_line(at)
+    assert f"**output** {out} x {out}" in sizes_line(at)
+    before = (padded - N) // 2  # the odd zero goes after (bottom/right)
+    for line in plugged(at):
+        assert rf"\frac{{{N} + {before} + {padded - N - before} - 1 \cdot (5 - 1) - 1}}{{{stride}}}" in line
+        assert line.endswith(f"= {out}")
+    assert arr(chart(at, "Feature map")["data"][0]["z"]).shape == (out, out)
+    lost = (padded - 5) % stride
+    notes = [i.value for i in at.info if "never fall under the" in i.value]
+    assert len(notes) == (1 if lost else 0)
+    if lost:
+        assert f"the last {lost} row" in notes[0] and f"the last {lost} column" in notes[0]
+
+
+def test_invalid_stride_is_explained_instead_of_computed():
+    at = open_page()
+    at.number_input(key="conv_stride").set_value(0).run()
+    assert not at.exception
+    (error,) = at.error
+    assert "stride" in error.value and "at least 1" in error.value and "moves" in error.value
+    assert not at.latex and not at.get("plotly_chart")  # explained, not computed
+    at.number_input(key="conv_stride").set_value(1).run()  # and it recovers
+    assert not at.error and at.latex
+
+
+def test_invalid_dilation_is_explained():
+    at = open_page()
+    at.number_input(key="conv_dilation").set_value(0).run()
+    assert "dilation" in at.error[0].value and "at least 1" in at.error[0].value
+
+
+@requires_shared_data
+def test_mnist_digit_and_a_dilation_too_large_for_it():
+    at = open_page(query={"conv_source": "MNIST", "conv_index": "3"})
+    assert "**Input** 28 x 28 →" in sizes_line(at)
+    assert any(c.value.startswith("MNIST test image 3: a ") for c in at.caption)
+    at.number_input(key="conv_dilation").set_value(14).run()  # 14 * (3 - 1) + 1 = 29 > 28
+    assert "does not fit" in at.error[0].value and "dilation=14" in at.error[0].value
+    assert not at.get("plotly_chart")
+
+
+def _edit_custom(at, size, edits):
+    at.session_state[f"conv_custom_{size}"] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+@pytest.mark.parametrize("cell,message", [
+    ("", "row 2, column 3 is empty"),
+    (None, "row 2, column 3 is empty"),
+    ("abc", "'abc', which is not a number"),
+    ("2..5", "which is not a number"),
+])
+def test_custom_kernel_with_a_bad_cell_is_refused(cell, message):
+    at = open_page()
+    at.selectbox(key="conv_kernel").set_value("custom").run()
+    assert not at.error and at.data_editor  # the identity to start with
+    _edit_custom(at, 3, {1: {"3": cell}})
+    assert not at.exception
+    (error,) = at.error
+    assert "custom kernel cannot be used" in error.value and message in error.value
+    assert not at.get("plotly_chart")  # nothing computed from a half-typed kernel
+
+
+def test_custom_kernel_is_used_and_shared_in_the_url():
+    at = open_page()
+    at.selectbox(key="conv_kernel").set_value("custom").run()
+    at.radio(key="conv_ksize").set_value(5).run()
+    _edit_custom(at, 5, {0: {"1": "1/4", "5": "-2"}, 4: {"3": "0.5"}})
+    assert not at.error
+    kernel = arr(chart(at, "Kernel")["data"][0]["z"])
+    want = np.zeros((5, 5))
+    want[0, 0], want[0, 4], want[4, 2], want[2, 2] = 0.25, -2, 0.5, 1
+    np.testing.assert_allclose(kernel, want)
+    assert at.query_params["conv_custom"] == "0.25,0,0,0,-2;0,0,0,0,0;0,0,1,0,0;0,0,0,0,0;0,0,0.5,0,0"
+    padded, out = expected(N, 5, 1, "valid")
+    assert f"**output** {out} x {out}" in sizes_line(at)
+
+
+def test_a_shared_link_opens_on_its_setting():
+    at = open_page(query={"conv_kernel": "sobel y", "conv_stride": "3", "conv_padding": "same",
+                          "conv_sample": "house", "conv_channels": "RGB", "conv_pool": "max",
+                          "conv_row": "7", "conv_col": "40"})
+    assert at.selectbox(key="conv_kernel").value == "sobel y"
+    assert at.number_input(key="conv_stride").value == 3
+    assert at.radio(key="conv_channels").value == "RGB"
+    out = math.ceil(N / 3)
+    line = sizes_line(at)
+    assert f"**Input** {N} x {N} x 3" in line and f"**output** {out} x {out}" in line
+    assert "kernel 3 x 3 x 3" in line
+    pool_line = [m.value for m in at.markdown if "windows, stride" in m.value][0]
+    assert f"{out} x {out} → {out // 2} x {out // 2}" in pool_line
+    assert any(m.value.startswith("Output (7, 40) reads input rows") for m in at.markdown)
+    assert [t.label for t in at.tabs] == ["channel R", "channel G", "channel B"]
+
+
+def test_a_shared_custom_kernel_seeds_the_table():
+    at = open_page(query={"conv_kernel": "custom", "conv_custom": "0,1,0;1,-4,1;0,1,0"})
+    table = at.data_editor[0].value
+    assert table.values.tolist() == [["0", "1", "0"], ["1", "-4", "1"], ["0", "1", "0"]]
+    assert not at.error
+    broken = open_page(query={"conv_kernel": "custom", "conv_custom": "1,2;x"})
+    assert broken.data_editor[0].value.values.tolist() == [["0", "0", "0"], ["0", "1", "0"], ["0", "0", "0"]]
+
+
+def test_one_position_is_written_out():
+    at = open_page(query={"conv_sample": "gradient", "conv_kernel": "sobel x", "conv_stride": "2",
+                          "conv_padding": "number", "conv_pad": "1"})
+    at.number_input(key="conv_row").set_value(0)
+    at.number_input(key="conv_col").set_value(10)
+    at.run()
+    reads = [m.value for m in at.markdown if m.value.startswith("Output (0, 10)")][0]
+    # row 0 * stride 2 - 1 padding = -1 .. 1; column 10 * 2 - 1 = 19 .. 21
+    assert "rows -1..1 and columns 19..21" in reads and "zero padding" in reads
+    total_line = [m.value for m in at.markdown if m.value.startswith("**Sum of the products:**")][0]
+    terms = total_line.split(":** ")[1]
+    assert terms.count("×") == 9
+    fmap = arr(chart(at, "Feature map")["data"][0]["z"])
+    assert float(terms.rsplit("= ", 1)[1]) == pytest.approx(fmap[0, 10], rel=1e-3, abs=1e-3)
+    products = arr(chart(at, "= products")["data"][0]["z"])
+    assert np.all(products[0] == 0)  # the top row of taps reads the zero padding
+
+
+def test_relu_and_pooling_side_by_side():
+    at = open_page(query={"conv_kernel": "laplacian", "conv_sample": "circles"})
+    assert arr(chart(at, "Feature map")["data"][0]["z"]).min() < 0
+    at.toggle(key="conv_relu").set_value(True)
+    at.selectbox(key="conv_pool").set_value("max").run()
+    at.number_input(key="conv_pool_size").set_value(3)
+    at.number_input(key="conv_pool_stride").set_value(2)
+    at.run()
+    fmap = arr(chart(at, "Feature map")["data"][0]["z"])
+    assert chart(at, "Feature map")["layout"]["title"]["text"].endswith("after ReLU") and fmap.min() >= 0
+    out = N - 2
+    pooled = (out - 3) // 2 + 1
+    pool = chart(at, "Before")
+    titles = [a["text"] for a in pool["layout"]["annotations"]]
+    assert titles == [f"Before: {out} x {out}", f"After max pooling: {pooled} x {pooled}"]
+    before, after = arr(pool["data"][0]["z"]), arr(pool["data"][1]["z"])
+    np.testing.assert_allclose(before, fmap)
+    assert after.shape == (pooled, pooled)
+    veil = arr(pool["data"][2]["z"])  # NaN (clear) on each window's winner
+    winners = np.isnan(veil)
+    assert 0 < winners.sum() <= pooled * pooled
+    assert set(np.unique(after)) <= set(np.unique(before[winners]))
+    at.selectbox(key="conv_pool").set_value("average").run()
+    assert len(chart(at, "Before")["data"]) == 2  # no winners for an average
+
+
+def test_small_max_pooling_marks_each_winner():
+    digit = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    at = open_page(query={"conv_source": "drawn digit", "conv_pool": "max"},
+                   state={"classify_last_digit": digit})
+    pool = chart(at, "Before")
+    crosses = pool["data"][3]
+    xs, ys = arr(crosses["x"]), arr(crosses["y"])
+    assert len(xs) == (26 // 2) ** 2
+    before, after = arr(pool["data"][0]["z"]), arr(pool["data"][1]["z"])
+    np.testing.assert_allclose(before[ys, xs], after.ravel())
+    assert np.all(ys // 2 == np.repeat(np.arange(13), 13)) and np.all(xs // 2 == np.tile(np.arange(13), 13))
+
+
+def test_a_pool_larger_than_the_map_is_explained():
+    at = open_page(query={"conv_source": "drawn digit", "conv_pool": "max"},
+                   state={"classify_last_digit": np.ones((28, 28), np.float32) * 0.5})
+    at.number_input(key="conv_dilation").set_value(13).run()  # 28 - 26 = 2: a 2 x 2 map
+    at.number_input(key="conv_pool_size").set_value(3).run()
+    assert "Pooling cannot run on the 2 x 2 feature map" in at.error[0].value
+
+
+def test_the_digit_drawn_on_classify_is_offered():
+    digit = np.zeros((28, 28), np.float32)
+    digit[5:23, 12:16] = 1.0
+    at = open_page(query={"conv_source": "drawn digit"}, state={"classify_last_digit": digit})
+    assert "**Input** 28 x 28 →" in sizes_line(at)
+    assert arr(chart(at, "Input 28 x 28")["data"][0]["z"]).max() == 1
+    none = open_page(query={"conv_source": "drawn digit"})
+    assert any("No digit drawn yet" in i.value for i in none.info)
+    assert f"**Input** {N} x {N}" in sizes_line(none)
+
+
+def test_an_uploaded_picture_is_shrunk_and_a_bad_one_refused():
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)).save(buf, "PNG")
+    at = open_page(query={"conv_source": "upload"})
+    at.file_uploader(key="conv_upload").set_value(("photo.png", buf.getvalue(), "image/png")).run()
+    assert not at.error
+    height = int(sizes_line(at).split("**Input** ")[1].split(" x ")[0])
+    assert " x 256 →" in sizes_line(at) and abs(height - 200 * 256 / 300) <= 1  # grayscale first
+    at.radio(key="conv_channels").set_value("RGB").run()
+    assert " x 256 x 3 →" in sizes_line(at)
+    at.file_uploader(key="conv_upload").set_value(("notes.png", b"not a picture", "image/png")).run()
+    assert "not an image" in at.error[0].value
+
+
+def test_the_animation_slides_with_the_stride():
+    at = open_page(query={"conv_stride": "2"}, state={"conv_anim": True})
+    spec = chart(at, "Input and window")
+    out = (N - 3) // 2 + 1
+    assert len(spec["frames"]) == out  # one output row: out * out > 200 frames
+    xs = [arr(f["data"][0]["x"]).min() for f in spec["frames"][:3]]
+    assert np.diff(xs).tolist() == [2.0, 2.0]  # the window moves by the stride
+    small = open_page(query={"conv_source": "drawn digit", "conv_stride": "3"},
+                      state={"conv_anim": True, "classify_last_digit": np.zeros((28, 28), np.float32)})
+    assert len(chart(small, "Input and window")["frames"]) == ((28 - 3) // 3 + 1) ** 2
+
+
+def test_trained_network_section_shows_kernels_and_maps(tmp_path, monkeypatch):
+    import keras
+
+    from cnnlib import store
+
+    inp = keras.Input((16, 16, 1), name="image")
+    x = keras.layers.Conv2D(3, 3, activation="relu", name="c1")(inp)
+    x = keras.layers.Conv2D(5, 3, name="c2")(x)
+    out = keras.layers.Dense(2, activation="softmax", name="softmax")(keras.layers.Flatten()(x))
+    store.save_model(keras.Model(inp, out), "convtest", card={"dataset": "mnist"}, models_dir=tmp_path)
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path))
+    at = open_page(query={"conv_sample": "house"}, state={"conv_trained": True})
+    assert not at.error
+    assert at.selectbox(key="conv_model").value == "convtest"
+    titles = list(charts(at))
+    assert "c1: 14 x 14 x 3 (first 3 maps)" in titles and "c2: 12 x 12 x 5 (first 5 maps)" in titles
+    learned = next(s for t, s in charts(at).items() if t == "filter 0")
+    assert len(learned["data"]) == 3  # one heatmap per first-layer filter
+
+
+def test_empty_store_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path))
+    at = open_page(state={"conv_trained": True})
+    assert any("no trained model" in i.value for i in at.info)
+
+
+NO_TF = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
+at.query_params.update({"conv_pool": "max", "conv_sample": "house"})
+at.session_state["conv_anim"] = True
+at.switch_page("pages/convolution.py").run()
+assert not at.exception and len(at.get("plotly_chart")) >= 5, at.exception
+before = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
+at.session_state["conv_trained"] = True
+at.run()
+assert not at.exception and not at.error, (at.exception, at.error)
+after = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
+print(before, after)
+"""
+
+
+def test_page_imports_tensorflow_only_when_the_trained_section_opens(tmp_path):
+    import keras
+
+    from cnnlib import store
+
+    inp = keras.Input((8, 8, 1), name="image")
+    out = keras.layers.Conv2D(2, 3, name="c1")(inp)
+    store.save_model(keras.Model(inp, out), "tfcheck", models_dir=tmp_path)
+    env = {**os.environ, "CNN_STUDIO_MODELS_DIR": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", NO_TF, str(REPO / "app.py")], capture_output=True,
+                         text=True, timeout=300, cwd=REPO, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    before, after = run.stdout.strip().splitlines()[-1].split("] [")
+    assert before == "[", before  # nothing loaded while the section was closed
+    assert "tensorflow" in after  # and it does load when the section opens
