@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import datasets, paths, zoo
+from . import augment, datasets, paths, zoo
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
@@ -142,30 +142,6 @@ def make_optimizer(name: str, learning_rate, total_steps: int | None = None,
     if name == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate=learning_rate)
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}. Received: optimizer={name!r}")
-
-
-def augmentation_layers(config: TrainConfig, seed: int = 0):
-    """The Keras preprocessing layers that ``config`` asks for, or None.
-
-    Returns a ``keras.Sequential`` mapping float32 ``(N, H, W, C)`` to the same
-    shape, active only when called with ``training=True``.
-    """
-    import keras
-    from keras import layers
-
-    steps = []
-    if config.augment_flip:
-        steps.append(layers.RandomFlip("horizontal", seed=seed, name="aug_flip"))
-    if config.augment_rotation > 0:
-        steps.append(layers.RandomRotation(config.augment_rotation / 360.0, fill_mode="constant",
-                                           seed=seed, name="aug_rotation"))
-    if config.augment_zoom > 0:
-        steps.append(layers.RandomZoom(config.augment_zoom, fill_mode="constant",
-                                       seed=seed, name="aug_zoom"))
-    if config.augment_shift > 0:
-        steps.append(layers.RandomTranslation(config.augment_shift, config.augment_shift,
-                                              fill_mode="constant", seed=seed, name="aug_shift"))
-    return keras.Sequential(steps, name="augmentation") if steps else None
 
 
 def compile_model(model, config: TrainConfig, steps_per_epoch: int | None = None) -> None:
@@ -318,7 +294,7 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
               "dataset_source": data.source, "class_names": list(data.class_names),
               "elapsed": time.perf_counter() - t0})
 
-        train_input = _train_input(x_train, y_train, batch_size, config)
+        train_input = augment.train_input(x_train, y_train, batch_size, config)
         emitter = _make_callbacks(emit, should_stop, batches, batch_size, len(x_train), t0,
                                   run_dir, config.keep_best, len(x_val) > 0)
         callbacks = [emitter]
@@ -356,45 +332,6 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
                            len(x_test), run_dir, data)
     finally:
         history_file.close()
-
-
-def random_stroke_width(images, seed: int = 0):
-    """Change the stroke width of each image at random, a quarter of each:
-    keep, thicken by one pixel (2x2 grey dilation), thicken by two (3x3
-    dilation), or thin by one (2x2 grey erosion).
-
-    Grey dilation and erosion are max and min filters. ``images``: float32
-    tensor ``(N, H, W, C)``; returns the same shape, values stay in the
-    input's range.
-    """
-    import tensorflow as tf
-
-    def dilate(x, k):
-        return tf.nn.max_pool2d(x, k, 1, "SAME")
-
-    options = tf.stack([images, dilate(images, 2), dilate(images, 3), -dilate(-images, 2)])
-    choice = tf.random.uniform((tf.shape(images)[0],), 0, 4, dtype=tf.int32, seed=seed)
-    return tf.gather(tf.transpose(options, [1, 0, 2, 3, 4]), choice, batch_dims=1)
-
-
-def _train_input(x, y, batch_size, config):
-    """``(x, y)`` arrays for plain fit, or a tf.data pipeline with augmentation."""
-    aug = augmentation_layers(config, seed=config.seed)
-    if aug is None and not config.augment_stroke:
-        return (x, y)
-    import tensorflow as tf
-
-    def augment(a, b):
-        if config.augment_stroke:
-            a = random_stroke_width(a, config.seed)
-        if aug is not None:
-            a = aug(a, training=True)
-        return a, b
-
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True).batch(batch_size)
-    ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def predict_probs(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:

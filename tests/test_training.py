@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from cnnlib import training
+from cnnlib import augment, training
 from testutil import requires_shared_data
 
 pytestmark = requires_shared_data
@@ -89,7 +89,7 @@ def test_random_stroke_width_thickens_or_thins():
 
     img = np.zeros((64, 9, 9, 1), np.float32)
     img[:, 4, :, 0] = 1.0  # a one-pixel horizontal line
-    out = np.asarray(training.random_stroke_width(tf.constant(img), seed=1))
+    out = np.asarray(augment.random_stroke_width(tf.constant(img), seed=1))
     ink = out.reshape(64, -1).sum(1)
     # kept (9), thickened by one or two pixels (18, 27), thinned away (0)
     assert set(np.round(ink).astype(int)) == {0, 9, 18, 27}
