@@ -1,7 +1,264 @@
-"""Classify page (being built: see the project's issues)."""
+"""Classify: draw a digit, classify CIFAR-10 test images, send a photo through VGG16.
 
+Three tabs, each run only while it is open (``st.tabs(on_change="rerun")``),
+so VGG16 (about 2 GB) is loaded only once the photo tab has a photo. The
+maths lives in cnnlib: ``preprocess`` (canvas -> MNIST digit), ``images``
+(safe photo decoding), ``vgg16``, ``gradcam``, ``inference`` (the fast
+direct-call predictor).
+"""
+
+import hashlib
+
+import numpy as np
 import streamlit as st
 
+from cnnlib import datasets, gradcam, images, preprocess, store, vgg16
+from cnnlib.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
+from pages import common
+from pages.classify_parts import (enlarge, gallery_indices, pick_model, probability_chart,
+                                  show_steps, stored_predictor, vgg16_class_index,
+                                  vgg16_predictor)
+from pages.common import dataset_error, load_dataset
+
+common.require_app_navigation()
+
+TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16"]
+CANVAS = 280  # canvas side in pixels, 10x MNIST's 28
+N_SAMPLES = 12  # CIFAR-10 gallery size
+
+st.session_state.setdefault("classify_canvas_n", 0)  # bumped by Clear: a fresh canvas key
+st.session_state.setdefault("classify_cifar_seed", 0)
+st.session_state.setdefault("classify_cifar_selected", 0)
+
+
+def clear_canvas():
+    st.session_state["classify_canvas_n"] += 1
+
+
+def select_sample(k: int):
+    st.session_state["classify_cifar_selected"] = k
+
+
+def new_samples():
+    st.session_state["classify_cifar_seed"] += 1
+    st.session_state["classify_cifar_selected"] = 0
+
+
+def digit_tab():
+    from streamlit_drawable_canvas import st_canvas  # needs a Streamlit runtime: see NOTES
+
+    entries = [m for m in store.list_models() if m.ok and m.dataset == "mnist"
+               and m.card.get("input_shape", [28, 28, 1]) == [28, 28, 1]]
+    if not entries:
+        st.warning("There is no MNIST model in the store. Train one on the Train page, or run "
+                   "`python -m cnnlib train --dataset mnist --save mnist`.")
+        return
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        entry = pick_model(entries, "classify_digit_model", default="mnist")
+        width = st.slider("Stroke width", 6, 40, 18, key="classify_stroke")
+        canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
+                           height=CANVAS, width=CANVAS, drawing_mode="freedraw",
+                           return_image_data=True,
+                           key=f"classify_canvas_{st.session_state['classify_canvas_n']}")
+        st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
+                  key="classify_clear")
+    png = canvas.image_bytes
+    try:
+        prep = preprocess.preprocess_canvas(preprocess.decode_canvas_png(png)) if png else None
+    except ValueError as e:
+        st.error(f"The drawing could not be read: {e}")
+        return
+    if prep is None or prep.image is None:
+        right.info("Draw a digit on the black canvas with the mouse (or a finger): "
+                   "the prediction appears when the stroke ends.")
+        return
+    digit = prep.image  # (28, 28, 1) float32 in [0, 1]
+    st.session_state["classify_last_digit"] = digit[..., 0]  # read by the Convolution page
+    try:
+        model, predict = stored_predictor(entry.name, entry.path.stat().st_mtime)
+    except (store.ModelLoadError, OSError) as e:
+        st.error(f"The model cannot be used: {e}")
+        return
+    probs = predict(digit)[0]  # (10,)
+    names = list(entry.card.get("class_names") or datasets.MNIST_CLASSES)
+    best = int(probs.argmax())
+    with right:
+        st.metric("Prediction", names[best], delta=f"{probs[best]:.1%} confidence",
+                  delta_color="off", delta_arrow="off")
+        st.plotly_chart(probability_chart(names, probs, "Class probabilities"),
+                        key="classify_digit_chart")
+    st.subheader("Preprocessing, as MNIST was made")
+    st.caption("Grayscale; crop to the ink; fit the longer side into 20 pixels keeping the "
+               "aspect ratio (anti-aliased); place in 28x28 with the centre of mass at the centre.")
+    show_steps(prep.steps)
+    digit_gradcam(model, digit, best, names[best])
+
+
+@st.fragment
+def digit_gradcam(model, digit, best, name):
+    st.subheader("Grad-CAM")
+    try:
+        cam = gradcam.gradcam(model, digit, class_index=best)
+    except ValueError as e:
+        st.info(str(e))
+        return
+    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="classify_digit_opacity")
+    st.image(enlarge(gradcam.overlay(digit, cam.heatmap, opacity), 224),
+             caption=f"Regions that drove '{name}' (layer {cam.layer}, gradients of the {cam.score})")
+
+
+def cifar_tab():
+    entries = [m for m in store.list_models()
+               if m.ok and m.dataset in ("cifar10", "cifar10_3class")]
+    if not entries:
+        st.warning("There is no CIFAR-10 model in the store. Train one on the Train page, or run "
+                   "`python -m cnnlib train --dataset cifar10 --save cifar10`.")
+        return
+    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    with c1:
+        entry = pick_model(entries, "classify_cifar_model", default="cifar10")
+    try:
+        ds = load_dataset(entry.dataset)
+    except (datasets.DatasetUnavailableError, ValueError) as e:
+        dataset_error(e)
+        return
+    names = list(ds.class_names)
+    choice = c2.selectbox("Images", ["random, all classes"] + names, key="classify_cifar_class")
+    c3.button("New samples", icon=":material/shuffle:", on_click=new_samples,
+              key="classify_cifar_shuffle")
+    idx = gallery_indices(ds.y_test, names.index(choice) if choice in names else None,
+                          N_SAMPLES, st.session_state["classify_cifar_seed"])
+    try:
+        model, predict = stored_predictor(entry.name, entry.path.stat().st_mtime)
+    except (store.ModelLoadError, OSError) as e:
+        st.error(f"The model cannot be used: {e}")
+        return
+    if model.input_shape[1:] != ds.image_shape or model.output_shape[-1] != len(names):
+        st.error(f"Model {entry.name} takes {model.input_shape[1:]} and gives "
+                 f"{model.output_shape[-1]} classes; {entry.dataset} has {ds.image_shape} "
+                 f"images of {len(names)} classes. Choose another model.")
+        return
+    probs = predict(datasets.to_float(ds.x_test[idx]))  # (n, classes)
+    st.caption(f"{len(idx)} of the {len(ds.y_test)} test images of {ds.source}, classified by "
+               f"{entry.label()}. Green: right, red: wrong.")
+    for k, (i, p) in enumerate(zip(idx, probs)):
+        if k % 6 == 0:
+            cols = st.columns(6)  # one row of six
+        truth, pred = names[ds.y_test[i]], names[int(p.argmax())]
+        colour = "green" if truth == pred else "red"
+        top3 = ", ".join(f"{names[j]} {p[j]:.0%}" for j in np.argsort(-p)[:3])
+        with cols[k % 6]:
+            st.image(enlarge(ds.x_test[i], 96))
+            st.markdown(f"true **{truth}**  \npredicted :{colour}[**{pred}**]")
+            st.caption(top3)
+            st.button("Enlarge", key=f"classify_cifar_pick_{k}", on_click=select_sample, args=(k,))
+    k = min(st.session_state["classify_cifar_selected"], len(idx) - 1)
+    i = idx[k]
+    st.subheader(f"Image {k + 1}: a {names[ds.y_test[i]]}, predicted {names[int(probs[k].argmax())]}")
+    a, b = st.columns([1, 2])
+    a.image(enlarge(ds.x_test[i], 256), caption=f"test image #{i} (32x32, enlarged)")
+    b.plotly_chart(probability_chart(names, probs[k], "All class probabilities"),
+                   key="classify_cifar_chart")
+
+
+def photo_tab():
+    source = st.radio("Photo", ["Upload a file", "Take one with the camera"], horizontal=True,
+                      key="classify_photo_source")
+    if source == "Upload a file":
+        f = st.file_uploader("A photo (JPEG, PNG, WebP, BMP or GIF)", key="classify_upload",
+                             type=["jpg", "jpeg", "png", "webp", "bmp", "gif"])
+    else:
+        f = st.camera_input("Take a photo", key="classify_camera")
+    if f is None:
+        st.info("Upload a photo or take one: VGG16 (trained on ImageNet's 1,000 classes) "
+                "will say what it sees, and Grad-CAM where it looked.")
+        return
+    try:
+        photo = images.decode_image(f.getvalue())
+    except images.ImageError as e:
+        st.error(str(e))
+        return
+    for note in photo.notes:
+        st.caption(note)
+    x, steps = vgg16.preprocess_steps(photo.array)  # x: (1, 224, 224, 3) BGR, mean subtracted
+    st.subheader("Preprocessing")
+    show_steps(steps, width=180)
+    try:
+        model, predict, weights = vgg16_predictor()
+    except vgg16.WeightsUnavailableError as e:
+        st.error(str(e))
+        download_ui(VGG16_WEIGHTS)
+        return
+    try:
+        index = vgg16_class_index()
+    except vgg16.ClassIndexUnavailableError as e:
+        st.error(str(e))
+        download_ui(IMAGENET_CLASS_INDEX)
+        index = [(f"n?{i}", f"class {i}") for i in range(1000)]
+    digest = hashlib.sha1(x.tobytes()).hexdigest()
+    probs = photo_probabilities(digest, weights, x, predict)
+    top = vgg16.top_k(probs, index, k=5)
+    st.subheader("ImageNet top-5")
+    st.plotly_chart(probability_chart([t.name for t in top], [t.probability for t in top],
+                                      "VGG16 top-5", horizontal=True), key="classify_photo_chart")
+    photo_gradcam(model, (digest, weights), x, steps[2][1], top[0])
+
+
+@st.cache_data(max_entries=16, show_spinner="VGG16 is looking...")
+def photo_probabilities(digest: str, weights: str, _x: np.ndarray, _predict) -> np.ndarray:
+    """Softmax ``(1000,)`` of one preprocessed photo, cached by its digest and the weights file."""
+    return _predict(_x)[0]
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing Grad-CAM...")
+def photo_heatmap(key: tuple[str, str], _model, _x: np.ndarray, class_index: int) -> np.ndarray:
+    """Grad-CAM ``(224, 224)`` in [0, 1] of block5_conv3, cached by (digest, weights file)."""
+    return gradcam.gradcam(_model, _x, class_index, layer_name=vgg16.LAST_CONV_LAYER).heatmap
+
+
+@st.fragment
+def photo_gradcam(model, key, x, crop, top1):
+    st.subheader("Grad-CAM")
+    heat = photo_heatmap(key, model, x, top1.index)
+    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="classify_photo_opacity")
+    st.image(gradcam.overlay(crop, heat, opacity), width=336,
+             caption=f"Regions that drove '{top1.name}' ({vgg16.LAST_CONV_LAYER}, 14x14, "
+                     "upsampled to 224x224)")
+
+
+def request_download(fname: str):
+    st.session_state["classify_download"] = fname
+
+
+def download_ui(item: dict):
+    """A button that downloads ``item`` into the Keras cache, with a progress bar.
+
+    The click only records the request (a callback); the download runs in the
+    page's next script run, where the bar can be drawn in place."""
+    if st.session_state.get("classify_download") == item["fname"]:
+        del st.session_state["classify_download"]
+        bar = st.progress(0.0, text=f"Downloading {item['fname']}...")
+
+        def progress(done, total):
+            if total:
+                bar.progress(min(done / total, 1.0),
+                             text=f"{item['fname']}: {done / 2**20:.0f} of {total / 2**20:.0f} MB")
+
+        try:
+            vgg16.download(item, progress)
+            st.rerun()  # the file is there now: load it
+        except (vgg16.WeightsUnavailableError, vgg16.ClassIndexUnavailableError) as e:
+            bar.empty()
+            st.error(str(e))
+    st.button(f"Download {item['fname']} now ({item['size_mb']} MB)", icon=":material/download:",
+              on_click=request_download, args=(item["fname"],),
+              key=f"classify_download_{item['fname']}")
+
+
 st.title("Classify")
-st.info("This page is not built yet. The library behind it is usable from the command line: "
-        "`python -m cnnlib --help`.")
+tabs = st.tabs(TABS, key="classify_tab", on_change="rerun")
+for tab, render in zip(tabs, (digit_tab, cifar_tab, photo_tab)):
+    with tab:
+        if tab.open:
+            render()

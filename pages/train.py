@@ -115,15 +115,26 @@ config = training.TrainConfig(
     augment_zoom=float(zoom), augment_stroke=stroke, early_stopping_patience=int(patience),
     keep_best=keep_best, seed=int(seed), n_train=int(n_train))
 
-if st.button("Train", type="primary", key="train_start", disabled=data is None):
+
+
+def start_job(config: training.TrainConfig) -> None:
+    """Button callback (callbacks survive the reruns that a click's own run may trigger)."""
+    st.session_state["train_message"] = None
     try:
         job = manager.start(config)
         st.session_state["train_job_id"] = job.id
     except jobs.BusyError as e:
-        st.warning(str(e))
+        st.session_state["train_message"] = ("warning", str(e))
         st.session_state["train_job_id"] = e.running[0].id
     except ValueError as e:
-        st.error(f"These settings cannot be trained: {e}")
+        st.session_state["train_message"] = ("error", f"These settings cannot be trained: {e}")
+
+
+st.button("Train", type="primary", key="train_start", disabled=data is None,
+          on_click=start_job, args=(config,))
+message = st.session_state.get("train_message")
+if message:
+    getattr(st, message[0])(message[1])
 
 # ---------------------------------------------------------------------- live --
 # A refresh or a second tab has no job id in its session: it attaches to the latest job.
@@ -171,9 +182,9 @@ def live_panel(job_id: str) -> None:
     if job.state == "failed":
         st.error(f"The training job failed: {job.error}")
     if not job.done:
-        if st.button("Stop", key="train_stop", help="Stops after the current batch."):
-            job.stop()
-            st.toast("Stopping after the current batch...")
+        st.button("Stop", key="train_stop", help="Stops after the current batch.", on_click=job.stop)
+        if job.stop_requested:
+            st.caption("Stopping after the current batch...")
     elif st.session_state.get("train_live_job") == job.id:
         # the job ended while this fragment was polling: redraw the whole page with the results
         st.session_state["train_live_job"] = None
@@ -200,6 +211,18 @@ def show_image_grid(images: np.ndarray, true: np.ndarray, pred: np.ndarray, prob
             colour = "green" if ok else "red"
             col.markdown(f":{colour}[{class_names[pred[i]]}] ({probs[i, pred[i]]:.0%})  \n"
                          f"true: {class_names[true[i]]}")
+
+
+def save_run(run_dir, key: str) -> None:
+    """Form callback: copy the run's model into the store under the typed name."""
+    name = st.session_state[f"train_save_name_{key}"].strip()
+    try:
+        store.import_run(run_dir, name, overwrite=st.session_state[f"train_overwrite_{key}"])
+        result = ("success", f"Saved as '{name}': it is now available on the Convolution and "
+                             "Classify pages.")
+    except (ValueError, FileExistsError, store.ModelLoadError) as e:
+        result = ("error", str(e))
+    st.session_state[f"train_saved_{key}"] = result
 
 
 def show_results(run_dir, events: list[dict], key: str) -> None:
@@ -237,15 +260,12 @@ def show_results(run_dir, events: list[dict], key: str) -> None:
     c1, c2, c3 = st.columns([2, 1, 1])
     with c1.form(f"train_save_{key}", border=False):
         default = f"{cfg.dataset}-{cfg.arch}-{run_dir.name[:15]}"
-        name = st.text_input("Save to the model store as", default, key=f"train_save_name_{key}")
-        overwrite = st.checkbox("Replace a model of that name", key=f"train_overwrite_{key}")
-        if st.form_submit_button("Save model"):
-            try:
-                store.import_run(run_dir, name.strip(), overwrite=overwrite)
-                st.success(f"Saved as '{name.strip()}': it is now available on the Convolution "
-                           "and Classify pages.")
-            except (ValueError, FileExistsError, store.ModelLoadError) as e:
-                st.error(str(e))
+        st.text_input("Save to the model store as", default, key=f"train_save_name_{key}")
+        st.checkbox("Replace a model of that name", key=f"train_overwrite_{key}")
+        st.form_submit_button("Save model", on_click=save_run, args=(run_dir, key))
+    saved = st.session_state.get(f"train_saved_{key}")
+    if saved:
+        getattr(c1, saved[0])(saved[1])
     model_file = run_dir / "best.keras"
     if model_file.exists():
         c2.download_button("Download .keras", model_file.read_bytes(), file_name=f"{run_dir.name}.keras",

@@ -1,0 +1,146 @@
+"""Speed of the Classify page: a drawn digit, and a photo through VGG16.
+
+Figures (medians after warm-up, with min and max, in milliseconds):
+
+- ``digit``: canvas RGBA ``(280, 280, 4)`` uint8 (a drawn 7) -> probabilities:
+  :func:`cnnlib.preprocess.canvas_to_mnist` then the model through
+  :func:`cnnlib.inference.predictor`. Model: the bundled ``mnist`` model, or a
+  ``studio_cnn`` built by the zoo (same compute, random weights) if the file
+  is absent. Reference: the same preprocessing then ``model.predict``.
+  Target: under 20 ms.
+- ``digit from the PNG``: the same, starting from the ``data:image/png``
+  URL the canvas sends (what the server receives). Target: under 20 ms.
+- ``VGG16 forward``: one preprocessed 224x224 image through VGG16
+  (``weights=None``: the same compute as with the ImageNet weights).
+  Reference: the compute bound, 30.9 GFLOP (15.5 G multiply-adds, Simonyan &
+  Zisserman 2015's configuration D) divided by this machine's float32
+  matrix-multiply rate, measured through TensorFlow (a numpy measurement
+  right after TensorFlow work reads low: TensorFlow's idle threads still
+  spin). Target: within 3x of the bound.
+- ``photo``: JPEG bytes (640x480) -> top-5 (decode, centre crop, resize,
+  ``preprocess_input``, forward). Target: under 1 s.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+
+from .common import time_ms
+
+VGG16_GFLOP = 30.9
+DIGIT_TARGET_MS = 20.0
+VGG16_TARGET_RATIO = 3.0
+PHOTO_TARGET_MS = 1000.0
+
+
+def _row(figure, t: dict, target: str, ok: bool, reference: str = "", ref_ms=None) -> dict:
+    ratio = t["median_ms"] / ref_ms if ref_ms else None
+    return {"figure": figure, "value": t["median_ms"], "unit": "ms", "min": t["min_ms"],
+            "max": t["max_ms"], "value_ms": t["median_ms"], "min_ms": t["min_ms"],
+            "max_ms": t["max_ms"], "reference": reference, "reference_value": ref_ms,
+            "reference_ms": ref_ms, "ratio": ratio, "target": target, "ok": bool(ok)}
+
+
+def tf_matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """This machine's float32 matrix-multiply rate through TensorFlow (the library
+    VGG16 runs on, with its own thread pool), GFLOP/s: best of ``repeats`` ``n x n``
+    products of ``2 n^3`` FLOPs each."""
+    import time
+
+    import tensorflow as tf
+
+    a = tf.random.stateless_uniform((n, n), seed=(0, 1))
+    b = tf.random.stateless_uniform((n, n), seed=(0, 2))
+    tf.linalg.matmul(a, b).numpy()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        tf.linalg.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best / 1e9
+
+
+def drawn_seven() -> np.ndarray:
+    """A 280x280 RGBA canvas with a 7 in white strokes on black, as the page's canvas."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(img).line([(70, 60), (200, 60), (120, 230)], fill=(255, 255, 255, 255),
+                             width=18, joint="curve")
+    return np.asarray(img)
+
+
+def _digit_model():
+    from .. import paths, store, zoo
+
+    if (paths.models_dir() / "mnist.keras").exists():
+        return store.load_model("mnist"), "bundled mnist model"
+    return zoo.build("studio_cnn", (28, 28, 1), 10), "studio_cnn (random weights: no mnist.keras)"
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Time the digit and photo paths; return the table rows.
+
+    Args:
+        quick: fewer repeats (a smoke run); VGG16 is still built (~2 GB, seconds).
+
+    Returns:
+        Four rows ``{"figure", "value_ms" (median), "min_ms", "max_ms",
+        "reference", "reference_ms", "ratio", "target", "ok"}`` (also under
+        the generic keys ``value``, ``unit``, ``min``, ``max``,
+        ``reference_value`` that ``python -m cnnlib bench`` prints).
+    """
+    from PIL import Image
+
+    from .. import images, inference, preprocess, vgg16
+
+    reps = 5 if quick else 30
+    rows = []
+    model, which = _digit_model()
+    predict = inference.predictor(model)
+    rgba = drawn_seven()
+    fast = time_ms(lambda: predict(preprocess.canvas_to_mnist(rgba)), repeats=reps)
+    slow = time_ms(lambda: model.predict(preprocess.canvas_to_mnist(rgba)[None], verbose=0),
+                   repeats=max(3, reps // 3))
+    rows.append(_row(f"digit: canvas RGBA 280x280 -> probabilities ({which})", fast,
+                     f"< {DIGIT_TARGET_MS:.0f} ms", fast["median_ms"] < DIGIT_TARGET_MS,
+                     "same preprocessing + model.predict", slow["median_ms"]))
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    t = time_ms(lambda: predict(preprocess.canvas_to_mnist(preprocess.decode_canvas_png(url))),
+                repeats=reps)
+    rows.append(_row("digit: canvas PNG data URL -> probabilities", t,
+                     f"< {DIGIT_TARGET_MS:.0f} ms", t["median_ms"] < DIGIT_TARGET_MS))
+
+    net = vgg16.build(weights=None)
+    vgg_predict = inference.predictor(net)
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    x = vgg16.preprocess(vgg16.resize_and_crop(photo)[1])
+    vreps = 3 if quick else 10
+    fwd = time_ms(lambda: vgg_predict(x), repeats=vreps, warmup=2)
+    peak = tf_matmul_peak_gflops()
+    bound_ms = VGG16_GFLOP / peak * 1000
+    rows.append(_row("VGG16 forward pass, one 224x224 image", fwd,
+                     f"within {VGG16_TARGET_RATIO:.0f}x of the compute bound",
+                     fwd["median_ms"] <= VGG16_TARGET_RATIO * bound_ms,
+                     f"compute bound: {VGG16_GFLOP} GFLOP at the measured {peak:.0f} GFLOP/s "
+                     "matmul peak", bound_ms))
+    jpeg = io.BytesIO()
+    Image.fromarray(photo).save(jpeg, "JPEG", quality=90)
+    data = jpeg.getvalue()
+    index = [(f"n{i:08d}", f"class {i}") for i in range(1000)]
+
+    def photo_to_top5():
+        decoded = images.decode_image(data)
+        xx = vgg16.preprocess(vgg16.resize_and_crop(decoded.array)[1])
+        return vgg16.top_k(vgg_predict(xx)[0], index)
+
+    end = time_ms(photo_to_top5, repeats=vreps, warmup=1)
+    rows.append(_row("photo: JPEG 640x480 -> VGG16 top-5", end, f"< {PHOTO_TARGET_MS:.0f} ms",
+                     end["median_ms"] < PHOTO_TARGET_MS))
+    return rows

@@ -1,0 +1,204 @@
+"""Grad-CAM: which regions of the input drove a class score.
+
+Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks via
+Gradient-based Localization", ICCV 2017. For a target convolutional layer
+with feature maps ``A^k`` (``k`` channels, ``h x w``) and the score ``y^c``
+of class ``c`` *before the softmax*:
+
+    alpha_k^c = mean over (i, j) of d y^c / d A^k_ij      (global average pooling of gradients)
+    L^c       = ReLU(sum_k alpha_k^c A^k)                 (h x w)
+
+``L^c`` is resized bilinearly to the input's height and width, then divided
+by its maximum (so it lies in [0, 1] and peaks at 1; all zeros when nothing
+supports the class). Gradients come from ``tf.GradientTape``.
+
+The class score: models from :mod:`cnnlib.zoo` have a layer named
+``"logits"``, whose output is used. A model whose last layer is a ``Dense``
+with the softmax built in (VGG16's ``"predictions"``) gets its logits
+recomputed from that layer's input with the layer's own kernel and bias,
+i.e. the same layer with a linear activation; the gradient of a softmax
+output would also depend on the other classes' scores. Any other model falls
+back to the log of the output probability (documented in the result).
+
+The target layer: given by name, or found automatically as the last
+``Conv2D`` and the element-wise layers that directly follow it (batch
+normalisation, activation), so that the maps are the rectified features of
+the last convolutional block, as in the paper. For VGG16 use
+``"block5_conv3"`` (its ReLU is built in).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import NamedTuple
+
+import numpy as np
+
+_ELEMENTWISE = ("BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU")
+
+
+class GradCam(NamedTuple):
+    """What :func:`gradcam` returns."""
+
+    heatmap: np.ndarray  # float32 (H, W) in [0, 1], the input's height and width
+    class_index: int  # the class explained
+    layer: str  # the target layer's name
+    score: str  # "logits", "dense pre-softmax" or "log probability"
+
+
+def find_target_layer(model) -> str:
+    """Name of the last convolutional layer (with the BN/activation layers right after it).
+
+    Raises:
+        ValueError: the model has no ``Conv2D`` layer (an MLP, logistic
+            regression), so Grad-CAM does not apply.
+    """
+    import keras
+
+    layers = model.layers
+    conv = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
+    if not conv:
+        raise ValueError(f"Model {model.name!r} has no convolutional layer, so Grad-CAM "
+                         "does not apply (it needs spatial feature maps).")
+    i = conv[-1]
+    while (i + 1 < len(layers) and type(layers[i + 1]).__name__ in _ELEMENTWISE
+           and layers[i + 1].input is layers[i].output):
+        i += 1
+    return layers[i].name
+
+
+def _score_head(model):
+    """(tensor to take from the model, how to turn it into logits, label)."""
+    names = {layer.name for layer in model.layers}
+    if "logits" in names:
+        return model.get_layer("logits").output, None, "logits"
+    last = model.layers[-1]
+    act = getattr(getattr(last, "activation", None), "__name__", "")
+    if type(last).__name__ == "Dense" and act == "softmax":
+        def to_logits(t, layer=last):
+            return t @ layer.kernel + layer.bias  # the Dense layer, linear activation
+        return last.input, to_logits, "dense pre-softmax"
+    import tensorflow as tf
+
+    return model.outputs[0], lambda t: tf.math.log(t + 1e-12), "log probability"
+
+
+def gradcam(model, image: np.ndarray, class_index: int | None = None,
+            layer_name: str | None = None) -> GradCam:
+    """Grad-CAM heatmap of one image.
+
+    Args:
+        model: a functional ``keras.Model`` (the zoo's, a stored one, VGG16).
+        image: float32 ``(H, W, C)`` or ``(1, H, W, C)``, already preprocessed
+            the way the model expects (``[0, 1]`` for the zoo's models,
+            ``vgg16.preprocess`` output for VGG16).
+        class_index: the class to explain; defaults to the predicted one.
+        layer_name: the target layer; defaults to :func:`find_target_layer`.
+
+    Returns:
+        :class:`GradCam` with ``heatmap`` float32 ``(H, W)`` in [0, 1].
+
+    Raises:
+        ValueError: a bad image shape, a class index out of range, an unknown
+            layer, a layer whose output is not 4-D ``(N, h, w, k)``, or a
+            model without convolutions.
+    """
+    x = np.asarray(image, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[0] != 1 or tuple(x.shape[1:]) != tuple(model.input_shape[1:]):
+        raise ValueError(f"Expected one image of shape {tuple(model.input_shape[1:])}. "
+                         f"Received: shape={np.shape(image)}")
+    classes = int(model.output_shape[-1])
+    if class_index is not None and not 0 <= int(class_index) < classes:
+        raise ValueError(f"class_index must be in [0, {classes}). "
+                         f"Received: class_index={class_index}")
+    name = layer_name or find_target_layer(model)
+    compute, label = _cam_function(model, name)
+    cam, c = compute(x, np.int32(-1 if class_index is None else class_index))  # (h, w), ()
+    import tensorflow as tf
+
+    up = tf.image.resize(cam[..., None], x.shape[1:3], method="bilinear")[..., 0].numpy()  # (H, W)
+    peak = float(up.max())
+    heat = np.clip(up / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(up)
+    return GradCam(heat.astype(np.float32), int(c), name, label)
+
+
+#: model -> {layer name: (traced Grad-CAM function, score label)}; entries go with their model.
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _cam_function(model, name: str):
+    """A ``tf.function`` ``(x (1, H, W, C), class or -1) -> (cam (h, w), class)``,
+    traced once per model and layer (building the two-output model costs ~50 ms)."""
+    per_model = _CACHE.setdefault(model, {})
+    if name in per_model:
+        return per_model[name]
+    import keras
+    import tensorflow as tf
+
+    layer = model.get_layer(name)  # ValueError for an unknown name
+    if len(layer.output.shape) != 4:
+        raise ValueError(f"Grad-CAM needs a layer with (N, h, w, k) output. Received: "
+                         f"layer_name={name!r} with output shape {layer.output.shape}")
+    head, to_logits, label = _score_head(model)
+    grad_model = keras.Model(model.inputs, [layer.output, head])
+    spec = tf.TensorSpec((1, *model.input_shape[1:]), tf.float32)
+
+    @tf.function(input_signature=[spec, tf.TensorSpec((), tf.int32)])
+    def compute(x, class_index):
+        with tf.GradientTape() as tape:
+            fmaps, out = grad_model(x, training=False)  # (1, h, w, k), (1, ...)
+            logits = to_logits(out) if to_logits is not None else out  # (1, classes)
+            c = tf.where(class_index < 0, tf.argmax(logits[0], output_type=tf.int32), class_index)
+            score = tf.gather(logits[0], c)
+        grads = tape.gradient(score, fmaps)  # (1, h, w, k)
+        alpha = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)  # (1, 1, 1, k)
+        return tf.nn.relu(tf.reduce_sum(alpha * fmaps, axis=-1))[0], c  # (h, w), ()
+
+    per_model[name] = (compute, label)
+    return per_model[name]
+
+
+def colormap(heatmap: np.ndarray) -> np.ndarray:
+    """Map [0, 1] to the "jet" colours (blue, cyan, yellow, red).
+
+    Args:
+        heatmap: float ``(H, W)`` in [0, 1].
+
+    Returns:
+        uint8 ``(H, W, 3)`` RGB.
+    """
+    v = np.clip(np.asarray(heatmap, dtype=np.float32), 0.0, 1.0)[..., None]  # (H, W, 1)
+    centres = np.array([0.75, 0.5, 0.25], np.float32)  # where R, G, B peak
+    rgb = np.clip(1.5 - np.abs(4.0 * (v - centres)), 0.0, 1.0)  # (H, W, 3)
+    return (255 * rgb + 0.5).astype(np.uint8)
+
+
+def overlay(image: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5) -> np.ndarray:
+    """Blend a coloured heatmap over an image.
+
+    Args:
+        image: uint8 ``(H, W, 3)`` RGB, uint8 ``(H, W)`` / ``(H, W, 1)`` gray,
+            or float in [0, 1] of those shapes.
+        heatmap: float ``(H, W)`` in [0, 1], the same ``H, W``.
+        opacity: weight of the heatmap, in [0, 1] (0: the image only).
+
+    Returns:
+        uint8 ``(H, W, 3)``: ``(1 - opacity) * image + opacity * colormap(heatmap)``.
+
+    Raises:
+        ValueError: sizes differ or ``opacity`` is outside [0, 1].
+    """
+    if not 0.0 <= opacity <= 1.0:
+        raise ValueError(f"opacity must be in [0, 1]. Received: opacity={opacity}")
+    img = np.asarray(image)
+    img = img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img.astype(np.float32)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    if img.shape[:2] != np.shape(heatmap):
+        raise ValueError(f"Image {img.shape[:2]} and heatmap {np.shape(heatmap)} differ in size.")
+    blend = (1.0 - opacity) * img + opacity * colormap(heatmap).astype(np.float32) / 255.0
+    return np.clip(255 * blend + 0.5, 0, 255).astype(np.uint8)

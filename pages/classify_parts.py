@@ -1,0 +1,103 @@
+"""Pieces of the Classify page: cached models, the model picker, charts, step images.
+
+Not a page itself (app.py does not route to it); pages/classify.py imports it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from cnnlib import inference, vgg16
+from pages.common import load_stored_model
+
+HIGHLIGHT, OTHERS = "#d62728", "#7f9fbf"  # the top class, the rest
+
+
+@st.cache_resource(show_spinner="Loading the model...")
+def stored_predictor(name: str, mtime: float):
+    """``(model, predict)`` for a stored model, shared by all sessions: ``predict``
+    is the fast direct-call path (:func:`cnnlib.inference.predictor`)."""
+    model = load_stored_model(name, mtime)
+    return model, inference.predictor(model)
+
+
+@st.cache_resource(show_spinner="Loading VGG16 (138 million weights, a few seconds)...")
+def _vgg16(weights_path: str):
+    model = vgg16.build(weights_path)
+    return model, inference.predictor(model)
+
+
+def vgg16_predictor():
+    """``(model, predict, weights path)`` for VGG16: one instance per server and weights file.
+
+    Raises:
+        vgg16.WeightsUnavailableError: no weights file, or one that does not load; the
+            message says how to get it.
+    """
+    path = str(vgg16.find_weights())
+    return (*_vgg16(path), path)
+
+
+@st.cache_data(show_spinner=False)
+def _class_index(path: str, mtime: float) -> list[tuple[str, str]]:
+    return vgg16.load_class_index(path)
+
+
+def vgg16_class_index() -> list[tuple[str, str]]:
+    """The 1000 ImageNet ``(wnid, name)`` pairs. Raises ``vgg16.ClassIndexUnavailableError``."""
+    path = vgg16.find_class_index()
+    return _class_index(str(path), path.stat().st_mtime)
+
+
+def pick_model(entries, key: str, default: str):
+    """A select box over store entries; ``default`` preselected when present."""
+    names = [m.name for m in entries]
+    chosen = st.selectbox("Model", names, index=names.index(default) if default in names else 0,
+                          format_func=lambda n: entries[names.index(n)].label(), key=key)
+    return entries[names.index(chosen)]
+
+
+def gallery_indices(labels: np.ndarray, class_id: int | None, n: int, seed: int) -> np.ndarray:
+    """``n`` distinct random test-image indices (all of them if fewer), of one class
+    or (``class_id=None``) of any; the same ``seed`` gives the same images."""
+    pool = np.flatnonzero(labels == class_id) if class_id is not None else np.arange(len(labels))
+    return np.random.default_rng(seed).choice(pool, size=min(n, len(pool)), replace=False)
+
+
+def probability_chart(names, probs, title: str, horizontal: bool = False) -> go.Figure:
+    """Bars of probabilities in [0, 1], the most probable class highlighted."""
+    probs = np.asarray(probs, dtype=float)
+    colours = [HIGHLIGHT if i == int(probs.argmax()) else OTHERS for i in range(len(probs))]
+    text = [f"{p:.1%}" for p in probs]
+    if horizontal:  # most probable at the top
+        bar = go.Bar(x=probs[::-1], y=list(names)[::-1], orientation="h", text=text[::-1],
+                     marker_color=colours[::-1], textposition="auto")
+        layout = dict(xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
+    else:
+        bar = go.Bar(x=[str(n) for n in names], y=probs, text=text, marker_color=colours,
+                     textposition="outside", cliponaxis=False)
+        layout = dict(yaxis=dict(range=[0, 1.1], tickformat=".0%", title="probability"),
+                      xaxis=dict(type="category"))
+    fig = go.Figure(bar)
+    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), **layout)
+    return fig
+
+
+def enlarge(img: np.ndarray, side: int) -> np.ndarray:
+    """Repeat pixels (nearest neighbour) so that the longer side is about ``side``;
+    the browser would blur a small image instead."""
+    img = np.asarray(img)
+    factor = max(1, side // max(img.shape[:2]))
+    out = np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
+    if out.dtype != np.uint8:  # float images in [0, 1]
+        out = (np.clip(out, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+    return out[..., 0] if out.ndim == 3 and out.shape[2] == 1 else out
+
+
+def show_steps(steps, width: int = 112) -> None:
+    """One column per ``(title, image)`` step, each image shown ``width`` pixels wide."""
+    for col, (title, image) in zip(st.columns(len(steps)), steps):
+        with col:
+            st.image(enlarge(image, width), caption=title, width=width)

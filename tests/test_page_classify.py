@@ -1,0 +1,321 @@
+"""AppTest of the Classify page, one section per tab.
+
+Models come from a temporary store of tiny untrained models (the bundled ones
+are not needed); a drawing is injected into the canvas through session_state
+(the canvas component is not drivable under AppTest, see NOTES.md).
+"""
+
+import base64
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from cnnlib import datasets, preprocess, store, zoo
+from testutil import REPO, SHARED_DATA, requires_shared_data
+from test_images import png_with_header_size, truncated_jpeg
+from vgg16_files import random_weights_file
+
+pytestmark = requires_shared_data  # the CIFAR tab reads the real test images
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    folder = tmp_path_factory.mktemp("store")
+    store.save_model(zoo.build("studio_cnn", (28, 28, 1), 10), "mnist", models_dir=folder,
+                     card={"dataset": "mnist", "class_names": list(datasets.MNIST_CLASSES)})
+    store.save_model(zoo.build("cifar_small", (32, 32, 3), 10), "cifar10", models_dir=folder,
+                     card={"dataset": "cifar10", "class_names": list(datasets.CIFAR10_CLASSES)})
+    store.save_model(zoo.build("cifar_small", (32, 32, 3), 3), "cifar3", models_dir=folder,
+                     card={"dataset": "cifar10_3class"})
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def environment(models_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
+    monkeypatch.delenv("CNN_STUDIO_VGG16_WEIGHTS", raising=False)
+    monkeypatch.delenv("CNN_STUDIO_IMAGENET_CLASS_INDEX", raising=False)
+
+
+def open_tab(tab=None):
+    """The app, switched to the Classify page and (before its first run) to ``tab``."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.switch_page("pages/classify.py")
+    if tab is not None:
+        at.session_state["classify_tab"] = tab
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Classify"
+    return at
+
+
+def chart_spec(at, i=0):
+    return json.loads(at.get("plotly_chart")[i].proto.spec)
+
+
+def values(v):
+    """A Plotly array from the JSON spec: a list, or Plotly's typed array {dtype, bdata}."""
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v)
+
+
+def drawn_canvas():
+    """A 7 drawn in white on the black 280x280 canvas, as RGBA and as the component's state."""
+    img = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(img).line([(70, 60), (200, 60), (120, 230)], fill="white", width=18)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return np.asarray(img), {"drawing": {"raw": {"version": "6.0.0", "objects": []}, "data": url}}
+
+
+# ---- Draw a digit ---------------------------------------------------------------------------
+
+def test_empty_canvas_asks_for_a_drawing_and_predicts_nothing():
+    at = open_tab()
+    assert at.title[0].value == "Classify"
+    assert [t.label for t in at.tabs] == ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16"]
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert not at.metric and not at.get("plotly_chart")
+    assert "classify_last_digit" not in at.session_state
+
+
+def test_drawing_is_preprocessed_shown_step_by_step_and_predicted(models_dir):
+    rgba, state = drawn_canvas()
+    at = open_tab()
+    at.session_state["classify_canvas_0"] = state
+    at.run()
+    assert not at.exception
+    expected = preprocess.canvas_to_mnist(rgba)
+    probs = np.asarray(store.load_model("mnist", models_dir)(expected[None], training=False))[0]
+    (metric,) = at.metric
+    assert metric.label == "Prediction" and metric.value == str(int(probs.argmax()))
+    assert metric.delta == f"{probs.max():.1%} confidence"
+    bars = chart_spec(at)["data"][0]
+    assert bars["x"] == [str(d) for d in range(10)]
+    np.testing.assert_allclose(values(bars["y"]), probs, atol=1e-5)
+    captions = [c for img in at.image for c in img.captions]
+    assert captions[:2] == ["Canvas 280x280 RGBA", "Grayscale"]
+    assert captions[2].startswith("Bounding box") and "20x20" in captions[3]
+    assert "28x28" in captions[4] and "Regions that drove" in captions[5]
+    np.testing.assert_array_equal(at.session_state["classify_last_digit"], expected[..., 0])
+    at.slider(key="classify_digit_opacity").set_value(0.9).run()  # the Grad-CAM overlay
+    assert not at.exception and at.metric[0].value == metric.value
+
+
+def test_clear_gives_a_fresh_canvas():
+    _, state = drawn_canvas()
+    at = open_tab()
+    at.session_state["classify_canvas_0"] = state
+    at.run()
+    assert at.metric
+    at.button(key="classify_clear").click().run()
+    assert at.session_state["classify_canvas_n"] == 1 and not at.metric
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+def test_a_blank_drawing_is_an_empty_canvas():
+    at = open_tab()
+    buf = io.BytesIO()
+    Image.new("RGBA", (280, 280), (0, 0, 0, 255)).save(buf, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    at.session_state["classify_canvas_0"] = {"drawing": {"raw": {"objects": []}, "data": url}}
+    at.run()
+    assert not at.exception and not at.metric
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+# ---- CIFAR-10 samples -----------------------------------------------------------------------
+
+def gallery(at):
+    """(truth, predicted, colour) of each gallery caption."""
+    out = []
+    for md in at.markdown:
+        m = re.match(r"true \*\*(.+?)\*\*\s+predicted :(green|red)\[\*\*(.+?)\*\*\]", md.value)
+        if m:
+            out.append((m.group(1), m.group(3), m.group(2)))
+    return out
+
+
+def test_cifar_gallery_shows_truth_prediction_and_top3(models_dir):
+    from pages.classify_parts import gallery_indices  # the page's choice of images
+
+    at = open_tab("CIFAR-10 samples")
+    shown = gallery(at)
+    assert len(shown) == 12
+    ds = datasets.load("cifar10", data_dir=SHARED_DATA)
+    idx = gallery_indices(ds.y_test, None, 12, seed=0)
+    model = store.load_model("cifar10", models_dir)
+    probs = np.asarray(model(datasets.to_float(ds.x_test[idx]), training=False))
+    names = datasets.CIFAR10_CLASSES
+    for (truth, pred, colour), i, p in zip(shown, idx, probs):
+        assert truth == names[ds.y_test[i]] and pred == names[int(p.argmax())]
+        assert colour == ("green" if truth == pred else "red")
+    top3 = [c.value for c in at.caption if c.value.count("%") == 3]
+    assert top3[0].startswith(f"{names[int(probs[0].argmax())]} ")
+    at.button(key="classify_cifar_pick_4").click().run()
+    assert gallery(at) == shown  # enlarging keeps the same samples
+    assert at.subheader[0].value.startswith(f"Image 5: a {shown[4][0]}, predicted {shown[4][1]}")
+    bars = chart_spec(at)["data"][0]
+    np.testing.assert_allclose(values(bars["y"]), probs[4], atol=1e-5)
+
+
+def test_new_samples_button_draws_other_images():
+    at = open_tab("CIFAR-10 samples")
+    before = gallery(at)
+    at.button(key="classify_cifar_shuffle").click().run()
+    assert at.session_state["classify_cifar_seed"] == 1
+    assert len(gallery(at)) == 12 and gallery(at) != before
+
+
+def test_cifar_gallery_of_one_class_and_a_3_class_model():
+    at = open_tab("CIFAR-10 samples")
+    at.selectbox(key="classify_cifar_class").set_value("cat").run()
+    assert {truth for truth, _, _ in gallery(at)} == {"cat"}
+    at.selectbox(key="classify_cifar_model").set_value("cifar3").run()
+    assert not at.exception
+    shown = gallery(at)
+    assert len(shown) == 12
+    assert {t for t, p, _ in shown} | {p for t, p, _ in shown} <= {"airplane", "automobile", "bird"}
+    assert len(values(chart_spec(at)["data"][0]["y"])) == 3
+
+
+# ---- Photo through VGG16 --------------------------------------------------------------------
+
+def jpeg(size=(300, 200), colour=(200, 40, 40)):
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_photo_without_weights_says_how_to_get_them_and_still_shows_the_steps():
+    at = open_tab("Photo through VGG16")
+    assert any("Upload a photo" in i.value for i in at.info)
+    at.file_uploader(key="classify_upload").set_value(("cat.jpg", jpeg(), "image/jpeg")).run()
+    assert not at.exception
+    (error,) = at.error
+    assert "python -m cnnlib prefetch --vgg16" in error.value
+    assert "CNN_STUDIO_VGG16_WEIGHTS" in error.value
+    captions = [c for img in at.image for c in img.captions]
+    assert captions == ["Photo 300x200", "Centre square 200x200", "Resized to 224x224",
+                        "preprocess_input: BGR, ImageNet mean subtracted (rescaled to view)"]
+    assert any("Download vgg16_weights" in b.label for b in at.button)
+
+
+def test_camera_photo_goes_through_the_same_pipeline():
+    at = open_tab("Photo through VGG16")
+    at.radio(key="classify_photo_source").set_value("Take one with the camera").run()
+    at.camera_input(key="classify_camera").set_value(("shot.jpg", jpeg((640, 480)), "image/jpeg")).run()
+    assert not at.exception
+    assert [c for img in at.image for c in img.captions][0] == "Photo 640x480"
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("empty.jpg", b"", "The file is empty"),
+    ("notes.jpg", b"Just some text, renamed to .jpg\n" * 10, "not an image"),
+    ("cut.jpg", truncated_jpeg(), "truncated or corrupt"),
+    ("bomb.png", png_with_header_size(100_000, 100_000), "too large"),
+    ("big.png", png_with_header_size(9_000, 8_000), "megapixels"),
+], ids=["empty", "non-image", "truncated", "bomb", "too-many-pixels"])
+def test_bad_photos_are_refused_with_a_sentence(name, data, message):
+    at = open_tab("Photo through VGG16")
+    at.file_uploader(key="classify_upload").set_value((name, data, "image/jpeg")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value
+    assert not at.image  # nothing shown for a bad file
+
+
+@pytest.mark.parametrize("size,note", [((1, 1), "only 1x1 pixels"),
+                                       ((4000, 3000), "Downscaled from 4000x3000")])
+def test_tiny_and_huge_photos_are_used_with_a_note(size, note):
+    at = open_tab("Photo through VGG16")
+    at.file_uploader(key="classify_upload").set_value(("p.jpg", jpeg(size), "image/jpeg")).run()
+    assert not at.exception
+    assert any(note in c.value for c in at.caption)
+    assert len(at.image) == 4  # the preprocessing steps
+
+
+def test_download_button_offline_explains_instead_of_crashing(monkeypatch):
+    import urllib.error
+
+    def offline(url, timeout):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr("urllib.request.urlopen", offline)
+    at = open_tab("Photo through VGG16")
+    at.file_uploader(key="classify_upload").set_value(("cat.jpg", jpeg(), "image/jpeg")).run()
+    next(b for b in at.button if b.label.startswith("Download vgg16")).click().run()
+    assert not at.exception
+    assert any("Downloading https://storage.googleapis.com" in e.value and "name resolution"
+               in e.value and "prefetch --vgg16" in e.value for e in at.error)
+
+
+def test_download_button_fills_the_keras_cache(monkeypatch, tmp_path):
+    """The download lands in $KERAS_HOME/models; the page then tries to load it (here a
+    fake file, so the next message is about that file, not about a missing one)."""
+    import hashlib
+
+    from cnnlib import prefetch
+
+    body = b"not really 528 MB of weights" * 1000
+    monkeypatch.setitem(prefetch.VGG16_WEIGHTS, "file_hash", hashlib.md5(body).hexdigest())
+
+    class Response(io.BytesIO):
+        headers = {"Content-Length": str(len(body))}
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr("urllib.request.urlopen", lambda url, timeout: Response(body))
+    at = open_tab("Photo through VGG16")
+    at.file_uploader(key="classify_upload").set_value(("cat.jpg", jpeg(), "image/jpeg")).run()
+    next(b for b in at.button if b.label.startswith("Download vgg16")).click().run()
+    assert not at.exception
+    cached = tmp_path / "empty_keras_home" / "models" / prefetch.VGG16_WEIGHTS["fname"]
+    assert cached.read_bytes() == body
+    assert any("not an HDF5 file" in e.value and str(cached) in e.value for e in at.error)
+
+
+@pytest.mark.slow
+def test_photo_with_local_weights_gives_top5_and_gradcam(monkeypatch, tmp_path):
+    """VGG16 loaded from a local weights file (random values, the official layout);
+    first without the class index (a message, numbered classes), then with it."""
+    import streamlit as st
+
+    monkeypatch.setenv("CNN_STUDIO_VGG16_WEIGHTS", str(random_weights_file(tmp_path)))
+    try:
+        at = open_tab("Photo through VGG16")
+        at.file_uploader(key="classify_upload").set_value(("p.png", jpeg(), "image/jpeg")).run()
+        assert not at.exception
+        (error,) = at.error
+        assert "imagenet_class_index.json" in error.value
+        assert "CNN_STUDIO_IMAGENET_CLASS_INDEX" in error.value
+        assert all(name.startswith("class ") for name in chart_spec(at)["data"][0]["y"])
+        monkeypatch.setenv("CNN_STUDIO_IMAGENET_CLASS_INDEX",
+                           str(SHARED_DATA / "imagenet_class_index.json"))
+        at.run()
+        assert not at.exception and not at.error
+        bars = chart_spec(at)["data"][0]
+        assert len(bars["y"]) == 5 and bars["orientation"] == "h"
+        assert all("_" not in name for name in bars["y"])  # readable names
+        assert list(values(bars["x"])) == sorted(values(bars["x"]))  # most probable at the top
+        captions = [c for img in at.image for c in img.captions]
+        assert any(c.startswith("Regions that drove") and "block5_conv3" in c for c in captions)
+        at.slider(key="classify_photo_opacity").set_value(0.2).run()
+        assert not at.exception
+    finally:
+        st.cache_resource.clear()  # free the ~2 GB VGG16 held by the page

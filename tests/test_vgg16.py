@@ -1,0 +1,196 @@
+"""The VGG16 photo pipeline, offline: random weights, a local weights file, the local class index.
+
+One VGG16 with random weights is built for the whole module (about 2 GB);
+its weights are written to a temporary file in the official file's layout
+and loaded back through CNN_STUDIO_VGG16_WEIGHTS.
+"""
+
+import hashlib
+import io
+import json
+import urllib.error
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnlib import images, prefetch, vgg16
+from testutil import SHARED_DATA
+from vgg16_files import save_legacy_weights
+
+CLASS_INDEX = SHARED_DATA / "imagenet_class_index.json"
+requires_class_index = pytest.mark.skipif(not CLASS_INDEX.exists(),
+                                          reason=f"{CLASS_INDEX} not found")
+
+
+@pytest.fixture(autouse=True)
+def no_keras_cache(monkeypatch, tmp_path):
+    """An empty Keras home and no env vars: nothing found unless a test provides it."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.delenv(vgg16.ENV_WEIGHTS, raising=False)
+    monkeypatch.delenv(vgg16.ENV_CLASS_INDEX, raising=False)
+
+
+@pytest.fixture(scope="module")
+def random_vgg16():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = vgg16.build(weights=None)
+    yield model
+    del model
+
+
+@pytest.fixture(scope="module")
+def photo():
+    """A 300x200 JPEG: a gradient with a red disc in the middle."""
+    yy, xx = np.mgrid[0:200, 0:300]
+    rgb = np.dstack([xx * 255 // 299, yy * 255 // 199, np.full_like(xx, 90)]).astype(np.uint8)
+    rgb[(yy - 100) ** 2 + (xx - 150) ** 2 < 40 ** 2] = (230, 20, 20)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=92)
+    return buf.getvalue()
+
+
+def test_missing_weights_message_says_exactly_how_to_get_them(tmp_path, monkeypatch):
+    with pytest.raises(vgg16.WeightsUnavailableError) as err:
+        vgg16.find_weights()
+    msg = str(err.value)
+    assert "python -m cnnlib prefetch --vgg16" in msg
+    assert prefetch.VGG16_WEIGHTS["origin"] in msg and vgg16.ENV_WEIGHTS in msg
+    assert prefetch.VGG16_WEIGHTS["fname"] in msg
+    monkeypatch.setenv(vgg16.ENV_WEIGHTS, str(tmp_path / "nowhere.h5"))
+    with pytest.raises(vgg16.WeightsUnavailableError, match="nowhere.h5.*no such file"):
+        vgg16.build()
+
+
+def test_weights_found_in_the_keras_cache(tmp_path):
+    cached = tmp_path / "keras_home" / "models" / prefetch.VGG16_WEIGHTS["fname"]
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"x")
+    assert vgg16.find_weights() == cached
+
+
+def test_a_file_that_is_not_weights_is_reported(tmp_path, monkeypatch):
+    bad = tmp_path / "vgg16.h5"
+    bad.write_bytes(b"this is not an HDF5 file")
+    monkeypatch.setenv(vgg16.ENV_WEIGHTS, str(bad))
+    with pytest.raises(vgg16.WeightsUnavailableError, match="not an HDF5 file"):
+        vgg16.build()
+
+
+@requires_class_index
+def test_class_index_from_env_and_cache(tmp_path, monkeypatch):
+    with pytest.raises(vgg16.ClassIndexUnavailableError, match="prefetch --vgg16") as err:
+        vgg16.load_class_index()
+    assert vgg16.ENV_CLASS_INDEX in str(err.value)
+    monkeypatch.setenv(vgg16.ENV_CLASS_INDEX, str(CLASS_INDEX))
+    index = vgg16.load_class_index()
+    assert len(index) == 1000
+    assert index[0] == ("n01440764", "tench") and index[2][1] == "great white shark"
+    assert index[999][1] == "toilet tissue"
+    monkeypatch.delenv(vgg16.ENV_CLASS_INDEX)
+    cached = tmp_path / "keras_home" / "models" / "imagenet_class_index.json"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(CLASS_INDEX.read_bytes())
+    assert vgg16.find_class_index() == cached
+
+
+@pytest.mark.parametrize("content", ["{not json", json.dumps({"0": ["n0", "a"]}), "[1, 2]"])
+def test_bad_class_index_is_reported(tmp_path, content):
+    path = tmp_path / "index.json"
+    path.write_text(content)
+    with pytest.raises(vgg16.ClassIndexUnavailableError, match="not an ImageNet class index"):
+        vgg16.load_class_index(path)
+
+
+@pytest.mark.parametrize("size", [(300, 200), (200, 300), (224, 224), (1, 1), (5000, 3)])
+def test_resize_and_centre_crop(size):
+    w, h = size
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[h // 2, w // 2] = 255  # a bright centre pixel
+    rgb[:, 0] = rgb[0, :] = 90  # a gray border that a centre crop of a long side removes
+    square, crop = vgg16.resize_and_crop(rgb)
+    assert square.shape == (min(w, h), min(w, h), 3)
+    assert crop.shape == (224, 224, 3) and crop.dtype == np.uint8
+    r, c = np.unravel_index(crop[..., 0].argmax(), crop.shape[:2])
+    assert abs(r - 112) <= 224 // min(w, h) and abs(c - 112) <= 224 // min(w, h)  # centre kept
+    if w != h:  # the long side was cropped: its border is gone
+        long_axis_edge = crop[112, 0] if w > h else crop[0, 112]
+        assert long_axis_edge[0] < 90
+
+
+@requires_class_index
+def test_pipeline_end_to_end_with_random_weights(random_vgg16, photo, monkeypatch):
+    decoded = images.decode_image(photo)
+    x, steps = vgg16.preprocess_steps(decoded.array)
+    assert x.shape == (1, 224, 224, 3) and x.dtype == np.float32
+    assert [s[1].shape for s in steps][1:] == [(200, 200, 3), (224, 224, 3), (224, 224, 3)]
+    crop = steps[2][1].astype(np.float32)
+    expected_bgr = crop[..., ::-1] - np.array([103.939, 116.779, 123.68], np.float32)
+    np.testing.assert_allclose(x[0], expected_bgr, atol=1e-3)  # keras preprocess_input, caffe mode
+    probs = np.asarray(random_vgg16(x, training=False))[0]
+    assert probs.shape == (1000,) and probs.sum() == pytest.approx(1.0, abs=1e-4)
+    monkeypatch.setenv(vgg16.ENV_CLASS_INDEX, str(CLASS_INDEX))
+    top = vgg16.top_k(probs, vgg16.load_class_index(), k=5)
+    assert [t.rank for t in top] == [1, 2, 3, 4, 5]
+    assert [t.probability for t in top] == sorted((t.probability for t in top), reverse=True)
+    assert top[0].index == int(probs.argmax())
+    assert all("_" not in t.name and t.wnid.startswith("n") for t in top)
+
+
+def test_loaded_from_a_local_weights_file(random_vgg16, tmp_path_factory, monkeypatch, photo):
+    """The official file's layout, through CNN_STUDIO_VGG16_WEIGHTS: same predictions."""
+    path = save_legacy_weights(random_vgg16, tmp_path_factory.mktemp("vgg16_weights"))
+    monkeypatch.setenv(vgg16.ENV_WEIGHTS, str(path))
+    assert vgg16.find_weights() == path
+    loaded = vgg16.build()
+    x, _ = vgg16.preprocess_steps(images.decode_image(photo).array)
+    np.testing.assert_allclose(np.asarray(loaded(x, training=False)),
+                               np.asarray(random_vgg16(x, training=False)), rtol=1e-4, atol=1e-7)
+    del loaded
+    path.unlink()
+
+
+def test_gradcam_on_vgg16_block5(random_vgg16, photo):
+    from cnnlib import gradcam
+
+    x, _ = vgg16.preprocess_steps(images.decode_image(photo).array)
+    res = gradcam.gradcam(random_vgg16, x, layer_name=vgg16.LAST_CONV_LAYER)
+    assert res.heatmap.shape == (224, 224) and res.score == "dense pre-softmax"
+    assert 0.0 <= res.heatmap.min() and res.heatmap.max() <= 1.0
+
+
+class FakeResponse(io.BytesIO):
+    headers = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_download_with_progress_and_hash_check(tmp_path, monkeypatch):
+    body = b"0123456789" * 300_000  # 3 MB, three chunks
+    item = dict(prefetch.IMAGENET_CLASS_INDEX, file_hash=hashlib.md5(body).hexdigest())
+    FakeResponse.headers = {"Content-Length": str(len(body))}
+    monkeypatch.setattr("urllib.request.urlopen", lambda url, timeout: FakeResponse(body))
+    seen = []
+    path = vgg16.download(item, progress=lambda done, total: seen.append((done, total)))
+    assert path == tmp_path / "keras_home" / "models" / item["fname"] and path.read_bytes() == body
+    assert seen[-1] == (len(body), len(body)) and len(seen) == 3
+    bad = dict(item, file_hash="0" * 32)
+    with pytest.raises(vgg16.ClassIndexUnavailableError, match="differs from the expected"):
+        vgg16.download(bad)
+    assert not list(path.parent.glob("*.part"))
+
+
+def test_download_offline_says_how_to_get_the_file(monkeypatch):
+    def offline(url, timeout):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr("urllib.request.urlopen", offline)
+    with pytest.raises(vgg16.WeightsUnavailableError, match="name resolution") as err:
+        vgg16.download(prefetch.VGG16_WEIGHTS)
+    assert "python -m cnnlib prefetch --vgg16" in str(err.value)
