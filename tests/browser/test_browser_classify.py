@@ -1,35 +1,99 @@
-"""Drawing on the real canvas reaches Python and is classified by the bundled model."""
+"""The Classify page in a real browser: mouse-drawn digits, photo uploads, bad files."""
 
+import io
+import math
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from harness import REPO, assert_no_errors, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.skipif(not (REPO / "models" / "mnist.keras").exists(),
                                 reason="the bundled models/mnist.keras is absent")
 
+# Strokes in canvas pixels (the canvas is 280 x 280), drawn the way a person draws them.
+STROKES = {
+    "1": [[(150 - 10 * t / 20, 45 + 190 * t / 20) for t in range(21)]],
+    "7": [[(70 + 130 * t / 20, 60) for t in range(21)]
+          + [(200 - 80 * t / 20, 60 + 170 * t / 20) for t in range(21)]],
+    "0": [[(140 + 60 * math.sin(2 * math.pi * t / 40), 140 - 90 * math.cos(2 * math.pi * t / 40))
+           for t in range(42)]],
+}
 
-def test_drawn_seven_is_predicted_and_clear_empties_the_canvas(page, server):
-    open_page(page, server, "classify")
-    canvas = page.locator('[data-testid="stMain"] canvas').last
+
+def main(page):
+    return page.locator('[data-testid="stMain"]')
+
+
+def draw(page, strokes):
+    canvas = main(page).locator("canvas").last
     canvas.wait_for()
     box = canvas.bounding_box()
-    x0, y0 = box["x"], box["y"]
-    stroke = [(70 + 130 * t / 20, 60) for t in range(21)]  # the bar of a 7
-    stroke += [(200 - 80 * t / 20, 60 + 170 * t / 20) for t in range(21)]  # its stem
-    page.mouse.move(x0 + stroke[0][0], y0 + stroke[0][1])
-    page.mouse.down()
-    for x, y in stroke:
-        page.mouse.move(x0 + x, y0 + y)
-    page.mouse.up()  # the drawing is sent when the stroke ends
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+        page.mouse.up()  # the drawing reaches Python when the stroke ends
+
+
+@pytest.mark.parametrize("digit", ["1", "7", "0"])
+def test_a_drawn_digit_is_classified_with_its_probability_chart(page, server, digit):
+    open_page(page, server, "classify")
+    draw(page, STROKES[digit])
     metric = page.locator('[data-testid="stMetric"]')
     metric.wait_for(timeout=90_000)
     wait_idle(page)
     lines = [line.strip() for line in metric.inner_text().splitlines() if line.strip()]
-    assert lines[:2] == ["Prediction", "7"] and lines[2].endswith("% confidence")
-    assert page.locator('[data-testid="stMain"] img').count() >= 6  # 5 steps + Grad-CAM
+    assert lines[:2] == ["Prediction", digit] and lines[2].endswith("% confidence")
+    chart = page.locator(".st-key-classify_digit_chart .js-plotly-plot")
+    chart.wait_for(timeout=30_000)
+    assert page.evaluate("() => document.querySelector('.st-key-classify_digit_chart .js-plotly-plot')"
+                         ".data[0].y.length") == 10 or chart.is_visible()
+    assert main(page).locator("img").count() >= 6  # the 5 preprocessing steps + Grad-CAM
     assert_no_errors(page)
-    screenshot(page, "classify-drawn-seven")
-    page.locator('[data-testid="stMain"]').get_by_role("button", name="Clear").click()
+    screenshot(page, f"classify-drawn-{digit}")
+    main(page).get_by_role("button", name="Clear").click()
     page.wait_for_timeout(500)
     wait_idle(page)
     assert metric.count() == 0
+
+
+def open_photo_tab(page, server):
+    open_page(page, server, "classify")
+    page.get_by_role("tab", name="Photo through VGG16").click()
+    wait_idle(page)
+    upload = page.locator(".st-key-classify_upload input[type=file]")
+    upload.wait_for(state="attached")
+    return upload
+
+
+def test_an_uploaded_png_reaches_top5_or_the_weights_message(page, server):
+    rng = np.random.default_rng(0)
+    img = Image.fromarray((rng.random((300, 400, 3)) * 255).astype(np.uint8))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    upload = open_photo_tab(page, server)
+    upload.set_input_files(files=[{"name": "photo.png", "mimeType": "image/png", "buffer": buf.getvalue()}])
+    page.wait_for_function(
+        "() => document.body.innerText.includes('VGG16 top-5') || "
+        "document.body.innerText.includes('CNN_STUDIO_VGG16_WEIGHTS')", timeout=180_000)
+    wait_idle(page)
+    text = main(page).inner_text()
+    assert "Preprocessing" in text
+    if "VGG16 top-5" not in text:  # offline without weights: the message says how to get them
+        assert "prefetch" in text and "CNN_STUDIO_VGG16_WEIGHTS" in text
+    assert main(page).locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "classify-photo")
+
+
+def test_a_non_image_gets_a_sentence_not_a_traceback(page, server):
+    upload = open_photo_tab(page, server)
+    upload.set_input_files(files=[{"name": "notes.jpg", "mimeType": "image/jpeg",
+                                   "buffer": b"these are lecture notes, not a photo\n" * 20}])
+    error = main(page).locator('[data-testid="stAlertContentError"]')
+    error.wait_for(timeout=60_000)
+    assert "not an image" in error.inner_text()
+    assert main(page).locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "classify-not-an-image")
