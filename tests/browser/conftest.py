@@ -9,7 +9,7 @@ def pytest_collection_modifyitems(config, items):
     if NO_BROWSER:
         skip = pytest.mark.skip(reason=f"browser tests skipped: {NO_BROWSER}")
         for item in items:
-            if "browser" in str(item.fspath):
+            if {"browser", "page"} & set(getattr(item, "fixturenames", ())):
                 item.add_marker(skip)
 
 
@@ -23,6 +23,16 @@ def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     srv = Server({"CNN_STUDIO_RUNS_DIR": str(tmp_path_factory.mktemp("browser-runs")),
                   "CNN_STUDIO_MAX_JOBS": "1"})
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def agent_server(tmp_path_factory):
+    """A server with Streamlit's agent API on (test configuration only), for load tests."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    srv = Server({"CNN_STUDIO_RUNS_DIR": str(tmp_path_factory.mktemp("load-runs"))},
+                 extra_args=["--server.enableAgentApi", "true"])
     yield srv
     srv.stop()
 
