@@ -90,7 +90,7 @@ def cmd_prefetch(args) -> int:
 def cmd_bench(args) -> int:
     from . import bench
 
-    return bench.main(quick=args.quick, only=args.only)
+    return bench.main(quick=args.quick, only=args.only, readme=args.readme)
 
 
 def main(argv=None) -> int:
@@ -134,6 +134,7 @@ def main(argv=None) -> int:
     b = sub.add_parser("bench", help="measure every speed figure against its reference")
     b.add_argument("--quick", action="store_true", help="fewer repeats and smaller runs")
     b.add_argument("--only", nargs="*", default=None, help="benchmark modules to run")
+    b.add_argument("--readme", action="store_true", help="write the table into README.md's Performance section")
     b.set_defaults(func=cmd_bench)
 
     args = p.parse_args(argv)

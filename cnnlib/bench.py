@@ -57,7 +57,45 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def main(quick: bool = False, only: list[str] | None = None, out_path=None) -> int:
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def readme_section(result: dict) -> str:
+    """The README's Performance table for a ``bench/results.json`` dict."""
+    m = result["machine"]
+    lines = [f"Measured by `make bench` on {result['date'][:10]}: {m['cpu']}, {m['cores']} cores, "
+             f"{m.get('memory_gib')} GiB, no GPU; Python {m['python']}, TensorFlow "
+             f"{m.get('tensorflow', '?')}, Keras {m.get('keras', '?')}"
+             + (" (quick mode)" if result.get("quick") else "") + ". Medians after warm-up, "
+             "with min and max; data: the shared partial MNIST (training, digit), random "
+             "images of the stated size (convolution, VGG16).", "",
+             "| figure | value | min - max | reference | ratio | target | met |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result["rows"]:
+        unit = r.get("unit", "")
+        span = f"{_fmt(r.get('min'))} - {_fmt(r.get('max'))}" if r.get("min") is not None else "-"
+        ref = r.get("reference") or "-"
+        if r.get("reference_value") is not None:
+            ref += f": {_fmt(r['reference_value'])}"
+        lines.append(f"| {r['figure']} | {_fmt(r.get('value'))} {unit} | {span} | {ref} | "
+                     f"{_fmt(r.get('ratio'))} | {r.get('target') or '-'} | "
+                     f"{ {True: 'yes', False: 'NO', None: '-'}[r.get('ok')] } |")
+    return "\n".join(lines)
+
+
+def update_readme(result: dict, readme=None) -> None:
+    """Replace the text between the bench markers of README.md by :func:`readme_section`."""
+    readme = readme or REPO_ROOT / "README.md"
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme} has no {README_START} ... {README_END} markers")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{readme_section(result)}\n{README_END}{tail}")
+
+
+def main(quick: bool = False, only: list[str] | None = None, out_path=None,
+         readme: bool = False) -> int:
     rows, t0 = [], time.perf_counter()
     for name in only or MODULES:
         try:
@@ -85,4 +123,7 @@ def main(quick: bool = False, only: list[str] | None = None, out_path=None) -> i
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, indent=2, default=str))
     print(f"wrote {out_path} ({result['seconds']} s)")
+    if readme:
+        update_readme(result)
+        print("updated the Performance section of README.md")
     return 0 if all(r.get("ok") is not False for r in rows) else 1
