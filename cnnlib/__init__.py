@@ -1,9 +1,25 @@
 """cnnlib: the headless library under CNN Studio.
 
-Modules: ``datasets`` (loading, offline first), ``zoo`` (architectures),
-``training`` (the training engine), ``store`` (saved models and their cards),
-``paths``. Importing ``cnnlib`` imports neither TensorFlow nor Streamlit;
-the modules that need TensorFlow import it when first used.
+Importing ``cnnlib`` imports neither TensorFlow nor Streamlit; the modules
+that need TensorFlow import it when first used.
+
+Data and models: ``datasets`` (loading, offline first), ``zoo``
+(architectures), ``augment`` (training-time augmentation), ``training`` (the
+training engine), ``jobs`` (training in a separate process), ``runs`` (past
+run directories), ``store`` (saved models and their cards), ``prefetch``
+(filling the Keras cache), ``paths``.
+
+Convolution maths (numpy only): ``convolution`` (conv2d, pool2d,
+output_size), ``kernels`` (preset kernels), ``conv_explain`` (one position
+written out), ``samples`` (procedural pictures), ``feature_maps`` (what a
+trained model sees).
+
+Classification: ``preprocess`` (canvas to MNIST), ``images`` (safe photo
+decoding), ``inference`` (fast single-image prediction), ``vgg16`` (VGG16 and
+ImageNet top-5, offline files), ``gradcam`` (Grad-CAM).
+
+Figures (plotly only): ``train_plots``, ``figures_conv``. Benchmarks:
+``bench`` and ``benchmarks/``.
 """
 
 __version__ = "0.1.0"
