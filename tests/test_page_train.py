@@ -70,3 +70,18 @@ def test_second_request_is_told_busy(tmp_path, monkeypatch):
     assert any("already running" in w.value for w in other.warning)
     other.button(key="train_stop").click().run()
     wait_for(at, lambda a: "Status: **stopped" in markdown_text(a))
+
+
+def test_missing_dataset_is_explained_with_both_fixes(tmp_path, monkeypatch):
+    import keras
+
+    def offline():
+        raise Exception("URL fetch failure: Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", offline)
+    at = open_page(tmp_path, monkeypatch)
+    at.selectbox(key="train_dataset").set_value("fashion_mnist").run()
+    assert not at.exception
+    (error,) = at.error
+    assert "CNN_STUDIO_DATA_DIR" in error.value and "python -m cnnlib prefetch" in error.value
+    assert at.button(key="train_start").disabled
