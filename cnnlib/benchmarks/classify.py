@@ -7,7 +7,7 @@ Figures (medians after warm-up, with min and max, in milliseconds):
   :func:`cnnlib.inference.predictor`. Model: the bundled ``mnist`` model, or a
   ``studio_cnn`` built by the zoo (same compute, random weights) if the file
   is absent. Reference: the same preprocessing then ``model.predict``.
-  Target: under 20 ms.
+  Target: under 20 ms, and at least 5x faster than ``model.predict``.
 - ``digit from the PNG``: the same, starting from the ``data:image/png``
   URL the canvas sends (what the server receives). Target: under 20 ms.
 - ``VGG16 forward``: one preprocessed 224x224 image through VGG16
@@ -16,7 +16,7 @@ Figures (medians after warm-up, with min and max, in milliseconds):
   Zisserman 2015's configuration D) divided by this machine's float32
   matrix-multiply rate, measured through TensorFlow (a numpy measurement
   right after TensorFlow work reads low: TensorFlow's idle threads still
-  spin). Target: within 3x of the bound.
+  spin). Target: at most 1.5x the bound.
 - ``photo``: JPEG bytes (640x480) -> top-5 (decode, centre crop, resize,
   ``preprocess_input``, forward). Target: under 1 s.
 """
@@ -32,7 +32,8 @@ from .common import time_ms
 
 VGG16_GFLOP = 30.9
 DIGIT_TARGET_MS = 20.0
-VGG16_TARGET_RATIO = 3.0
+VGG16_TARGET_RATIO = 1.5  # issue target: at most 1.5x the compute bound
+DIGIT_MIN_SPEEDUP = 5.0  # and at least 5x faster than model.predict
 PHOTO_TARGET_MS = 1000.0
 
 
@@ -106,7 +107,9 @@ def run(quick: bool = False) -> list[dict]:
     slow = time_ms(lambda: model.predict(preprocess.canvas_to_mnist(rgba)[None], verbose=0),
                    repeats=max(3, reps // 3))
     rows.append(_row(f"digit: canvas RGBA 280x280 -> probabilities ({which})", fast,
-                     f"< {DIGIT_TARGET_MS:.0f} ms", fast["median_ms"] < DIGIT_TARGET_MS,
+                     f"< {DIGIT_TARGET_MS:.0f} ms and >= {DIGIT_MIN_SPEEDUP:.0f}x faster than predict",
+                     fast["median_ms"] < DIGIT_TARGET_MS
+                     and slow["median_ms"] >= DIGIT_MIN_SPEEDUP * fast["median_ms"],
                      "same preprocessing + model.predict", slow["median_ms"]))
     buf = io.BytesIO()
     Image.fromarray(rgba).save(buf, "PNG")
@@ -126,7 +129,7 @@ def run(quick: bool = False) -> list[dict]:
     peak = tf_matmul_peak_gflops()
     bound_ms = VGG16_GFLOP / peak * 1000
     rows.append(_row("VGG16 forward pass, one 224x224 image", fwd,
-                     f"within {VGG16_TARGET_RATIO:.0f}x of the compute bound",
+                     f"<= {VGG16_TARGET_RATIO}x the compute bound",
                      fwd["median_ms"] <= VGG16_TARGET_RATIO * bound_ms,
                      f"compute bound: {VGG16_GFLOP} GFLOP at the measured {peak:.0f} GFLOP/s "
                      "matmul peak", bound_ms))

@@ -29,21 +29,3 @@ def row(figure: str, value: float, unit: str, *, reference: str = "", reference_
     return {"figure": figure, "value": value, "unit": unit, "min": min_value, "max": max_value,
             "reference": reference, "reference_value": reference_value, "ratio": ratio,
             "target": target, "ok": ok, **extra}
-
-
-def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """The machine's measured float32 matrix-multiply rate in GFLOP/s (numpy/BLAS,
-    an ``n x n`` by ``n x n`` product counts ``2 n^3`` FLOPs); best of ``repeats``."""
-    import numpy as np
-
-    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
-    b = np.random.default_rng(1).random((n, n), dtype=np.float32)
-    a @ b
-    best = min(_elapsed(lambda: a @ b) for _ in range(repeats))
-    return 2 * n ** 3 / best / 1e9
-
-
-def _elapsed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t

@@ -13,7 +13,8 @@ import multiprocessing as mp
 import statistics
 import time
 
-from .common import matmul_peak_gflops, row
+from .classify import tf_matmul_peak_gflops
+from .common import row
 
 
 def _plain_fit(config_dict: dict, out) -> None:
@@ -83,33 +84,42 @@ def _plain_throughput(config) -> tuple[list[float], float]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    """Alternate job and plain runs; return the throughput ratio and the efficiency."""
+    """Alternate job and plain runs; return the throughput ratio and the efficiency.
+
+    Epoch throughput on the shared 2-core machine is bimodal (about 590 or 940
+    samples/s for the same epoch of the same process, whatever the code), so
+    the runs alternate and each side is the median of many epochs; the ratio
+    of the best epochs is given beside it.
+    """
     import tempfile
 
     from cnnlib import training
 
-    config = training.TrainConfig(dataset="mnist", arch="studio_cnn", epochs=3 if quick else 4,
+    config = training.TrainConfig(dataset="mnist", arch="studio_cnn", epochs=4 if quick else 6,
                                   batch_size=64, validation_split=0.0, keep_best=False,
-                                  n_train=3000 if quick else 6000, n_test=100,
+                                  n_train=3000, n_test=100,
                                   run_root=tempfile.mkdtemp(prefix="cnn-bench-runs-"))
     job_rates, plain_rates, flops = [], [], 0.0
-    for _ in range(1 if quick else 2):
+    for _ in range(1 if quick else 3):
         job_rates += _job_throughput(config)[1:]
         rates, flops = _plain_throughput(config)
         plain_rates += rates[1:]
     job_v, plain_v = statistics.median(job_rates), statistics.median(plain_rates)
     ratio = job_v / plain_v
-    peak = matmul_peak_gflops()
+    peak = tf_matmul_peak_gflops()
     achieved = job_v * flops / 1e9
     desc = (f"{config.arch} on {config.n_train} MNIST images, batch {config.batch_size}, "
-            f"epochs 2..{config.epochs}")
+            f"epochs 2..{config.epochs}, {len(job_rates)} epochs each side; "
+            f"best epochs {max(job_rates):.0f} vs {max(plain_rates):.0f} samples/s "
+            f"(ratio {max(job_rates) / max(plain_rates):.3f})")
     return [
         row("training throughput, Train-page job", job_v, "samples/s",
             min_value=min(job_rates), max_value=max(job_rates),
             reference="plain model.fit, same model/data/batch", reference_value=plain_v,
-            ratio=ratio, target="ratio >= 0.95", ok=ratio >= 0.95, detail=desc),
+            ratio=ratio, target="ratio >= 0.95", ok=ratio >= 0.95, detail=desc,
+            best_ratio=max(job_rates) / max(plain_rates)),
         row("training efficiency (achieved / float32 matmul peak)", achieved, "GFLOP/s",
-            reference="measured float32 matmul peak", reference_value=peak,
+            reference="measured float32 matmul peak (TensorFlow)", reference_value=peak,
             ratio=achieved / peak, target="report", ok=None,
             detail=f"{flops / 1e6:.0f} MFLOP per training sample (conv + dense)"),
     ]
