@@ -14,6 +14,7 @@ to deserialise arbitrary Python code (lambdas) from a file.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import zipfile
@@ -72,7 +73,18 @@ def _dir(models_dir) -> Path:
 
 
 def _check_file(path: Path) -> str | None:
-    """Cheap structural check of a .keras file (a zip with config.json)."""
+    """Structural check of a .keras file (a zip with config.json whose members
+    pass their CRC check); the verdict is remembered until the file changes."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    return _check_file_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_file_cached(path_str: str, mtime_ns: int, size: int) -> str | None:
+    path = Path(path_str)
     try:
         if path.stat().st_size == 0:
             return "the file is empty"

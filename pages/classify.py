@@ -21,6 +21,7 @@ from pages.classify_parts import (enlarge, gallery_indices, pick_model, probabil
 from pages.common import dataset_error, load_dataset
 
 common.require_app_navigation()
+common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
 
 TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16"]
 CANVAS = 280  # canvas side in pixels, 10x MNIST's 28

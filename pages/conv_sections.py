@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnlib import conv_explain, store
 from cnnlib import figures_conv as figs
-from pages.common import load_stored_model
+from pages.common import import_keras, load_stored_model
 
 CHANNEL_NAMES = ("R", "G", "B")
 
@@ -69,6 +69,7 @@ def _extractor(name: str, mtime: float):
 
 def trained_network_section(image: np.ndarray) -> None:
     """Learned first-layer kernels of a stored model and its feature maps for ``image``."""
+    import_keras()  # TensorFlow loads here, and only here, on this page
     from cnnlib import feature_maps
 
     models = [m for m in store.list_models() if m.ok]

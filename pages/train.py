@@ -11,6 +11,7 @@ from cnnlib import datasets, jobs, runs, store, train_plots, training, zoo
 from pages import common
 
 common.require_app_navigation()
+common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
 
 st.title("Train")
 
