@@ -5,16 +5,9 @@ import time
 import pytest
 
 from cnnlib import jobs, training
-from testutil import requires_shared_data
+from testutil import requires_shared_data, tiny_config
 
 pytestmark = requires_shared_data
-
-
-def config(**kw):
-    base = dict(dataset="mnist", arch="mnist_cnn", epochs=1, batch_size=32, n_train=320,
-                n_test=64, validation_split=0.1)
-    base.update(kw)
-    return training.TrainConfig(**base)
 
 
 @pytest.fixture
@@ -25,7 +18,7 @@ def manager():
 
 
 def test_job_runs_to_the_end_and_a_new_reader_sees_everything(manager):
-    job = manager.start(config())
+    job = manager.start(tiny_config())
     assert job.state == "starting"
     job.wait(timeout=240)
     assert job.state == "finished", job.error
@@ -43,9 +36,9 @@ def test_job_runs_to_the_end_and_a_new_reader_sees_everything(manager):
 
 
 def test_stop_within_one_batch_and_busy(manager):
-    job = manager.start(config(epochs=20, n_train=2000))
+    job = manager.start(tiny_config(epochs=20, n_train=2000))
     with pytest.raises(jobs.BusyError, match=job.id):
-        manager.start(config())
+        manager.start(tiny_config())
     deadline = time.monotonic() + 240
     while len(job.poll().of_type("batch")) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -59,12 +52,12 @@ def test_stop_within_one_batch_and_busy(manager):
     assert last_epoch == 1 and n_batches <= n_at_stop + 3
     assert job.last("end")["status"] == "stopped"
     # once stopped, the server is free again
-    second = manager.start(config(epochs=1, n_train=64, validation_split=0))
+    second = manager.start(tiny_config(epochs=1, n_train=64, validation_split=0))
     second.kill()
 
 
 def test_crashed_worker_is_reported_as_failed(manager):
-    job = manager.start(config(epochs=50, n_train=2000))
+    job = manager.start(tiny_config(epochs=50, n_train=2000))
     deadline = time.monotonic() + 240
     while not job.poll().of_type("batch") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -77,7 +70,7 @@ def test_crashed_worker_is_reported_as_failed(manager):
 
 def test_error_in_worker_is_reported(manager, tmp_path):
     (tmp_path / "mnist.npz").write_bytes(b"corrupt")
-    job = manager.start(config(data_dir=str(tmp_path)))
+    job = manager.start(tiny_config(data_dir=str(tmp_path)))
     job.wait(timeout=240)
     assert job.state == "failed"
     assert "DatasetUnavailableError" in job.error and "Could not read" in job.error

@@ -6,16 +6,9 @@ import numpy as np
 import pytest
 
 from cnnlib import augment, training
-from testutil import requires_shared_data
+from testutil import requires_shared_data, tiny_config
 
 pytestmark = requires_shared_data
-
-
-def tiny_config(**kw):
-    base = dict(dataset="mnist", arch="mnist_cnn", epochs=1, batch_size=32, n_train=320,
-                n_test=64, validation_split=0.1)
-    base.update(kw)
-    return training.TrainConfig(**base)
 
 
 def test_one_epoch_emits_events_and_writes_run_dir():

@@ -11,3 +11,13 @@ requires_shared_data = pytest.mark.skipif(
     not (SHARED_DATA / "mnist.npz").exists(),
     reason=f"real data not found at {SHARED_DATA}",
 )
+
+
+def tiny_config(**overrides):
+    """A 1-epoch MNIST run on 320 real images (288 train, 32 validation, 9 batches of 32)."""
+    from cnnlib import training
+
+    base = dict(dataset="mnist", arch="mnist_cnn", epochs=1, batch_size=32, n_train=320,
+                n_test=64, validation_split=0.1)
+    base.update(overrides)
+    return training.TrainConfig(**base)
