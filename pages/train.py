@@ -95,7 +95,13 @@ with st.expander("Hyperparameters", expanded=True):
     validation_split = c3.slider("Validation fraction", 0.0, 0.5, DEFAULTS.validation_split, 0.05,
                                  key="train_val", help="Held out from the training images to "
                                  "measure val_loss and val_accuracy after each epoch.")
-    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
+    n_test_max = len(data.x_test) if data is not None else 10000
+    n_test = c4.number_input("Test images", 1, n_test_max, n_test_max, step=100, key="train_n_test",
+                             help="A stratified subset of the test split, for the final "
+                                  "test accuracy, the confusion matrix and the samples.")
+    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed",
+                           help="Seeds the subsets, the validation split, the initial weights "
+                                "and the augmentation: the same seed gives the same run.")
     patience = c4.number_input("Early stopping patience", 0, 100, 0, key="train_patience",
                                help="Stop after this many epochs without a better val_loss (0 = off).")
     keep_best = c4.checkbox("Keep the best epoch", True, key="train_keep_best",
@@ -114,7 +120,8 @@ config = training.TrainConfig(
     learning_rate=float(learning_rate), lr_schedule=lr_schedule, validation_split=float(validation_split),
     augment_flip=flip, augment_shift=float(shift), augment_rotation=float(rotation),
     augment_zoom=float(zoom), augment_stroke=stroke, early_stopping_patience=int(patience),
-    keep_best=keep_best, seed=int(seed), n_train=int(n_train))
+    keep_best=keep_best, seed=int(seed), n_train=int(n_train),
+    n_test=None if n_test >= n_test_max else int(n_test))
 
 
 
