@@ -20,74 +20,14 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from ..paths import REPO_ROOT
 from .common import row
-
-CHROMIUM = os.environ.get("CNN_STUDIO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _tensorflow_loaded(pid: int) -> bool:
-    """Whether TensorFlow's native library is mapped into the process."""
-    return "_pywrap_tensorflow" in Path(f"/proc/{pid}/maps").read_text()
-
-
-class _Server:
-    def __init__(self, env: dict):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-             "--server.address", "127.0.0.1", "--server.port", str(self.port),
-             "--server.headless", "true", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=REPO_ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
-
-    def wait_healthy(self, timeout=90):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("streamlit did not start")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-
+from .server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer
 
 def _wait_title(page, text: str, timeout_ms: int = 120_000) -> None:
     page.wait_for_function(
@@ -143,7 +83,7 @@ def run(quick: bool = False) -> list[dict]:
             starts = []
             for i in range(1 if quick else 3):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                server = _Server(env)
+                server = StreamlitServer(env)
                 try:
                     server.wait_healthy()
                     page.goto(server.url)
@@ -153,24 +93,24 @@ def run(quick: bool = False) -> list[dict]:
                         continue
                     # the last run goes on: memory and imports page by page
                     page.wait_for_timeout(1500)
-                    idle, tf_home = _rss_mib(server.proc.pid), _tensorflow_loaded(server.proc.pid)
+                    idle, tf_home = server.rss_mib(), server.tensorflow_loaded()
                     page.goto(server.url + "/convolution")
                     _wait_title(page, "Convolution")
                     page.wait_for_timeout(1500)
-                    tf_conv = _tensorflow_loaded(server.proc.pid)
+                    tf_conv = server.tensorflow_loaded()
                     page.goto(server.url + "/classify")
                     _wait_title(page, "Classify")
                     _draw_a_one(page)  # the digit model loads for the first prediction
                     page.locator('[data-testid="stMetric"]').wait_for(timeout=120_000)
                     page.wait_for_timeout(1500)
-                    digit = _rss_mib(server.proc.pid)
+                    digit = server.rss_mib()
                     page.get_by_role("tab", name="Photo through VGG16").click()
                     page.locator(".st-key-classify_upload input[type=file]").set_input_files(
                         files=[{"name": "photo.png", "mimeType": "image/png", "buffer": _photo_png()}])
                     page.wait_for_function("() => document.body.innerText.includes('VGG16 top-5')",
                                            timeout=300_000)
                     page.wait_for_timeout(1500)
-                    with_vgg = _rss_mib(server.proc.pid)
+                    with_vgg = server.rss_mib()
                 finally:
                     page.close()
                     server.stop()

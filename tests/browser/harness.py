@@ -8,24 +8,14 @@ is skipped, and the summary says so.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
-import pytest
+from cnnlib.benchmarks.server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CNN_STUDIO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
 
 
 def _why_no_browser() -> str | None:
@@ -41,58 +31,12 @@ def _why_no_browser() -> str | None:
 NO_BROWSER = _why_no_browser()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A running `streamlit run app.py`."""
-
-    def __init__(self, env_extra: dict | None = None, extra_args: list[str] | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env.update(env_extra or {})
-        self.log = open(ARTIFACTS / f"server-{self.port}.log", "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-             "--server.address", "127.0.0.1", "--server.port", str(self.port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none",
-             *(extra_args or [])],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.wait_healthy()
-
-    def wait_healthy(self, timeout: float = 90) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("streamlit did not become healthy in time")
-
-    def rss_mib(self) -> float:
-        """Resident memory of the server process, MiB (from /proc)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # the server and its training processes
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log.close()
+def Server(env_extra: dict | None = None, extra_args: list[str] | None = None) -> StreamlitServer:
+    """Start ``streamlit run app.py`` for a test, logging to test-artifacts/, and wait until healthy."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    srv = StreamlitServer(env_extra, extra_args, log_path=ARTIFACTS / f"server-{time.time_ns()}.log")
+    srv.wait_healthy()
+    return srv
 
 
 def open_page(page, server, path: str = ""):
