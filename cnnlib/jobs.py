@@ -202,6 +202,10 @@ class JobManager:
             :class:`BusyError`.
     """
 
+    #: Finished jobs kept in memory (with their events); older ones are still
+    #: in their run directories, listed by :func:`cnnlib.runs.list_runs`.
+    KEEP_FINISHED = 10
+
     def __init__(self, max_running: int | None = None):
         self.max_running = int(max_running or os.environ.get("CNN_STUDIO_MAX_JOBS", 1))
         self.jobs: dict[str, Job] = {}
@@ -225,6 +229,9 @@ class JobManager:
                 raise BusyError(running)
             job = Job(config, self._ctx)
             self.jobs[job.id] = job
+            finished = sorted((j for j in self.jobs.values() if j.done), key=lambda j: j.created)
+            for old in finished[:-self.KEEP_FINISHED]:
+                del self.jobs[old.id]
             return job
 
     def get(self, job_id: str | None) -> Job | None:

@@ -74,3 +74,14 @@ def test_error_in_worker_is_reported(manager, tmp_path):
     job.wait(timeout=240)
     assert job.state == "failed"
     assert "DatasetUnavailableError" in job.error and "Could not read" in job.error
+
+
+def test_old_finished_jobs_are_let_go(manager, monkeypatch):
+    monkeypatch.setattr(jobs.JobManager, "KEEP_FINISHED", 1)
+    first = manager.start(tiny_config(n_train=64, validation_split=0)).wait(timeout=240)
+    second = manager.start(tiny_config(n_train=64, validation_split=0)).wait(timeout=240)
+    assert first.state == second.state == "finished"
+    third = manager.start(tiny_config(n_train=64, validation_split=0))
+    assert manager.get(first.id) is None  # its run directory still holds everything
+    assert manager.get(second.id) is second and manager.latest() is third
+    third.kill()
