@@ -15,7 +15,8 @@ common.import_keras()  # this page needs TensorFlow; see import_keras for the gc
 
 st.title("Train")
 
-DEFAULTS = training.TrainConfig()
+# What a new session's widgets start from (TrainConfig's own defaults, shorter runs).
+PAGE_DEFAULTS = training.TrainConfig(epochs=3, n_train=5000)
 
 
 @st.cache_resource
@@ -31,15 +32,22 @@ def model_summary(arch: str, shape: tuple, num_classes: int) -> list[dict]:
 
 manager = job_manager()
 st.session_state.setdefault("train_job_id", None)
+if "train_defaults" not in st.session_state:
+    # A refresh or a second tab while a job runs: the widgets start from that job's settings.
+    running = manager.latest()
+    attached = running is not None and not running.poll().done
+    st.session_state["train_defaults"] = (running.config if attached else PAGE_DEFAULTS).to_dict()
+D = training.TrainConfig.from_dict(st.session_state["train_defaults"])  # this session's defaults
 
 # ---------------------------------------------------------------- configure --
 left, right = st.columns([1, 2])
 with left:
     dataset = st.selectbox("Dataset", datasets.names(), key="train_dataset",
+                           index=datasets.names().index(D.dataset),
                            format_func=lambda n: datasets.DATASETS[n].title)
     arch_names = list(zoo.ARCHITECTURES)
     arch = st.selectbox("Architecture", arch_names, key="train_arch",
-                        index=arch_names.index(zoo.DEFAULT_ARCH[dataset]),
+                        index=arch_names.index(D.arch if D.arch in arch_names else zoo.DEFAULT_ARCH[dataset]),
                         help="The classic architectures of the teaching material, and CNN Studio's "
                              "recommended default (studio_cnn).")
     info = zoo.ARCHITECTURES[arch]
@@ -78,58 +86,73 @@ with st.expander("Model summary", expanded=False):
             st.error(f"This architecture does not fit the dataset's images: {e}")
 
 with st.expander("Hyperparameters", expanded=True):
+    # Values are read back from session state by config_from_widgets().
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input("Epochs", 1, 500, 3, key="train_epochs",
-                             help="Full passes over the training images.")
-    batch_size = c1.select_slider("Batch size", [8, 16, 32, 64, 128, 256, 512], 64,
-                                  key="train_batch_size", help="Images per gradient step.")
-    optimizer = c2.selectbox("Optimizer", training.OPTIMIZERS, key="train_optimizer",
-                             help="Adam adapts the step per weight; SGD uses momentum 0.9.")
-    learning_rate = c2.number_input("Learning rate", 1e-5, 1.0, DEFAULTS.learning_rate, format="%.5f",
-                                    key="train_lr", help="Step size of the optimizer.")
-    lr_schedule = c2.selectbox("Learning-rate schedule", training.LR_SCHEDULES, key="train_schedule",
-                               help="cosine: decays the learning rate to 0 over the run.")
+    c1.number_input("Epochs", 1, 500, D.epochs, key="train_epochs",
+                    help="Full passes over the training images.")
+    sizes = [8, 16, 32, 64, 128, 256, 512]
+    c1.select_slider("Batch size", sizes, D.batch_size if D.batch_size in sizes else 64,
+                     key="train_batch_size", help="Images per gradient step.")
+    c2.selectbox("Optimizer", training.OPTIMIZERS, key="train_optimizer",
+                 index=training.OPTIMIZERS.index(D.optimizer),
+                 help="Adam adapts the step per weight; SGD uses momentum 0.9.")
+    c2.number_input("Learning rate", 1e-5, 1.0, D.learning_rate, format="%.5f", key="train_lr",
+                    help="Step size of the optimizer.")
+    c2.selectbox("Learning-rate schedule", training.LR_SCHEDULES, key="train_schedule",
+                 index=training.LR_SCHEDULES.index(D.lr_schedule),
+                 help="cosine: decays the learning rate to 0 over the run.")
     n_max = len(data.x_train) if data is not None else 60000
-    n_train = c3.number_input("Training images", 10, n_max, min(5000, n_max), step=500,
-                              key="train_n_train", help="A stratified subset, for quick demos.")
-    validation_split = c3.slider("Validation fraction", 0.0, 0.5, DEFAULTS.validation_split, 0.05,
-                                 key="train_val", help="Held out from the training images to "
-                                 "measure val_loss and val_accuracy after each epoch.")
+    c3.number_input("Training images", 10, n_max, min(D.n_train or n_max, n_max), step=500,
+                    key="train_n_train", help="A stratified subset, for quick demos.")
+    c3.slider("Validation fraction", 0.0, 0.5, D.validation_split, 0.05, key="train_val",
+              help="Held out from the training images to measure val_loss and val_accuracy "
+                   "after each epoch.")
+    c3.number_input("Seed", 0, 2**31 - 1, D.seed, key="train_seed",
+                    help="Seeds the subsets, the validation split, the initial weights and the "
+                         "augmentation: the same seed gives the same run.")
     n_test_max = len(data.x_test) if data is not None else 10000
-    n_test = c4.number_input("Test images", 1, n_test_max, n_test_max, step=100, key="train_n_test",
-                             help="A stratified subset of the test split, for the final "
-                                  "test accuracy, the confusion matrix and the samples.")
-    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed",
-                           help="Seeds the subsets, the validation split, the initial weights "
-                                "and the augmentation: the same seed gives the same run.")
-    patience = c4.number_input("Early stopping patience", 0, 100, 0, key="train_patience",
-                               help="Stop after this many epochs without a better val_loss (0 = off).")
-    keep_best = c4.checkbox("Keep the best epoch", True, key="train_keep_best",
-                            help="End with the weights of the epoch with the lowest val_loss.")
+    c4.number_input("Test images", 1, n_test_max, min(D.n_test or n_test_max, n_test_max),
+                    step=100, key="train_n_test",
+                    help="A stratified subset of the test split, for the final test accuracy, "
+                         "the confusion matrix and the samples.")
+    c4.number_input("Early stopping patience", 0, 100, D.early_stopping_patience,
+                    key="train_patience",
+                    help="Stop after this many epochs without a better val_loss (0 = off).")
+    c4.checkbox("Keep the best epoch", D.keep_best, key="train_keep_best",
+                help="End with the weights of the epoch with the lowest val_loss.")
     st.markdown("**Augmentation** (random changes to each training image)")
     a1, a2, a3, a4, a5 = st.columns(5)
-    photo = dataset.startswith("cifar")
-    flip = a1.checkbox("Horizontal flip", photo, key="train_flip", help="Not for digits: a mirrored 2 is no 2.")
-    shift = a2.slider("Shift (fraction)", 0.0, 0.3, 0.0, 0.02, key="train_shift")
-    rotation = a3.slider("Rotation (degrees)", 0, 45, 0, key="train_rotation")
-    zoom = a4.slider("Zoom (fraction)", 0.0, 0.3, 0.0, 0.02, key="train_zoom")
-    stroke = a5.checkbox("Stroke width", False, key="train_stroke", help="Thicker or thinner strokes (digits).")
-
-config = training.TrainConfig(
-    dataset=dataset, arch=arch, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer,
-    learning_rate=float(learning_rate), lr_schedule=lr_schedule, validation_split=float(validation_split),
-    augment_flip=flip, augment_shift=float(shift), augment_rotation=float(rotation),
-    augment_zoom=float(zoom), augment_stroke=stroke, early_stopping_patience=int(patience),
-    keep_best=keep_best, seed=int(seed), n_train=int(n_train),
-    n_test=None if n_test >= n_test_max else int(n_test))
+    a1.checkbox("Horizontal flip", D.augment_flip or dataset.startswith("cifar"), key="train_flip",
+                help="Not for digits: a mirrored 2 is no 2.")
+    a2.slider("Shift (fraction)", 0.0, 0.3, D.augment_shift, 0.02, key="train_shift")
+    a3.slider("Rotation (degrees)", 0, 45, int(D.augment_rotation), key="train_rotation")
+    a4.slider("Zoom (fraction)", 0.0, 0.3, D.augment_zoom, 0.02, key="train_zoom")
+    a5.checkbox("Stroke width", D.augment_stroke, key="train_stroke",
+                help="Thicker or thinner strokes (digits).")
 
 
 
-def start_job(config: training.TrainConfig) -> None:
+def config_from_widgets() -> training.TrainConfig:
+    """The TrainConfig the widgets show now (read from session state, so that a
+    click callback sees the values of widgets changed in the same interaction)."""
+    ss = st.session_state
+    return training.TrainConfig(
+        dataset=ss["train_dataset"], arch=ss["train_arch"], epochs=int(ss["train_epochs"]),
+        batch_size=int(ss["train_batch_size"]), optimizer=ss["train_optimizer"],
+        learning_rate=float(ss["train_lr"]), lr_schedule=ss["train_schedule"],
+        validation_split=float(ss["train_val"]), augment_flip=ss["train_flip"],
+        augment_shift=float(ss["train_shift"]), augment_rotation=float(ss["train_rotation"]),
+        augment_zoom=float(ss["train_zoom"]), augment_stroke=ss["train_stroke"],
+        early_stopping_patience=int(ss["train_patience"]), keep_best=ss["train_keep_best"],
+        seed=int(ss["train_seed"]), n_train=int(ss["train_n_train"]), n_test=int(ss["train_n_test"]))
+
+
+
+def start_job() -> None:
     """Button callback (callbacks survive the reruns that a click's own run may trigger)."""
     st.session_state["train_message"] = None
     try:
-        job = manager.start(config)
+        job = manager.start(config_from_widgets())
         st.session_state["train_job_id"] = job.id
     except jobs.BusyError as e:
         st.session_state["train_message"] = ("warning", str(e))
@@ -139,7 +162,7 @@ def start_job(config: training.TrainConfig) -> None:
 
 
 st.button("Train", type="primary", key="train_start", disabled=data is None,
-          on_click=start_job, args=(config,))
+          on_click=start_job)
 message = st.session_state.get("train_message")
 if message:
     getattr(st, message[0])(message[1])

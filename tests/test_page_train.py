@@ -60,12 +60,15 @@ def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
 def test_second_request_is_told_busy(tmp_path, monkeypatch):
     at = open_page(tmp_path, monkeypatch)
     at.number_input(key="train_epochs").set_value(50)
-    at.number_input(key="train_n_train").set_value(5000)
+    at.number_input(key="train_n_train").set_value(4000)
     at.button(key="train_start").click().run()
     wait_for(at, lambda a: "Status: **running**" in markdown_text(a))
     # a second tab: a new session attaches to the running job and is told the server is busy
     other = open_page(tmp_path, monkeypatch)
     assert "Status: **running**" in markdown_text(other)
+    # and its settings start from the running job's, not from the defaults
+    assert other.number_input(key="train_epochs").value == 50
+    assert other.number_input(key="train_n_train").value == 4000
     other.button(key="train_start").click().run()
     assert any("already running" in w.value for w in other.warning)
     other.button(key="train_stop").click().run()
