@@ -66,6 +66,7 @@ def test_live_curves_refresh_and_stop_from_second_tab(page, server):
     page.wait_for_selector("text=Status:", timeout=60_000)
     page.wait_for_function(f"() => ({BATCH_POINTS_JS})() >= {before}", timeout=60_000)
     assert "running" in status_text(page)
+    assert main(page).get_by_label("Epochs", exact=True).input_value() == "2"  # the job's settings
     assert_no_errors(page)
 
     # a second tab stops it
