@@ -1,10 +1,8 @@
 """Home: what CNN Studio is and what is installed for offline use."""
 
-import os
-
 import streamlit as st
 
-from cnnlib import datasets, paths, store
+from cnnlib import datasets, paths, store, vgg16
 from pages import common
 
 common.require_app_navigation()
@@ -44,7 +42,14 @@ else:
          "status": "ok" if m.ok else f"unusable: {m.error}"}
         for m in models], hide_index=True, width="stretch")
 
-weights = os.environ.get("CNN_STUDIO_VGG16_WEIGHTS")
-st.caption(f"VGG16 weights file: `{weights}`" if weights else
-           "VGG16 weights: from the Keras cache (`python -m cnnlib prefetch --vgg16`) or "
-           "`CNN_STUDIO_VGG16_WEIGHTS`.")
+st.subheader("VGG16 for photos")
+for what, find, error, env in (
+        ("ImageNet weights (528 MB)", vgg16.find_weights, vgg16.WeightsUnavailableError,
+         vgg16.ENV_WEIGHTS),
+        ("ImageNet class index", vgg16.find_class_index, vgg16.ClassIndexUnavailableError,
+         vgg16.ENV_CLASS_INDEX)):
+    try:
+        st.markdown(f"- {what}: `{find()}`")
+    except error:
+        st.markdown(f"- {what}: **not available offline**: run `python -m cnnlib prefetch --vgg16` "
+                    f"once with internet, or set `{env}` to the file.")

@@ -39,3 +39,16 @@ def test_home_page_does_not_import_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert "TF_ABSENT" in out.stdout, out.stdout + out.stderr[-2000:]
+
+
+def test_home_says_whether_vgg16_files_are_available(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras cache
+    monkeypatch.delenv("CNN_STUDIO_VGG16_WEIGHTS", raising=False)
+    index = REPO.parent / "shared" / "datasets" / "imagenet_class_index.json"
+    monkeypatch.setenv("CNN_STUDIO_IMAGENET_CLASS_INDEX", str(index))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "ImageNet weights (528 MB): **not available offline**" in text
+    assert "prefetch --vgg16" in text
+    if index.exists():
+        assert f"ImageNet class index: `{index}`" in text
