@@ -80,6 +80,9 @@ def readme_section(result: dict) -> str:
         lines.append(f"| {r['figure']} | {_fmt(r.get('value'))} {unit} | {span} | {ref} | "
                      f"{_fmt(r.get('ratio'))} | {r.get('target') or '-'} | "
                      f"{ {True: 'yes', False: 'NO', None: '-'}[r.get('ok')] } |")
+    details = [f"- {r['figure']}: {r['detail']}" for r in result["rows"] if r.get("detail")]
+    if details:
+        lines += ["", "Details:", ""] + details
     return "\n".join(lines)
 
 
