@@ -28,40 +28,13 @@ import io
 
 import numpy as np
 
-from .common import time_ms
+from .common import tf_matmul_peak_gflops, time_ms, timed_row
 
 VGG16_GFLOP = 30.9
 DIGIT_TARGET_MS = 20.0
 VGG16_TARGET_RATIO = 1.5  # issue target: at most 1.5x the compute bound
 DIGIT_MIN_SPEEDUP = 5.0  # and at least 5x faster than model.predict
 PHOTO_TARGET_MS = 1000.0
-
-
-def _row(figure, t: dict, target: str, ok: bool, reference: str = "", ref_ms=None) -> dict:
-    ratio = t["median_ms"] / ref_ms if ref_ms else None
-    return {"figure": figure, "value": t["median_ms"], "unit": "ms", "min": t["min_ms"],
-            "max": t["max_ms"], "value_ms": t["median_ms"], "min_ms": t["min_ms"],
-            "max_ms": t["max_ms"], "reference": reference, "reference_value": ref_ms,
-            "reference_ms": ref_ms, "ratio": ratio, "target": target, "ok": bool(ok)}
-
-
-def tf_matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """This machine's float32 matrix-multiply rate through TensorFlow (the library
-    VGG16 runs on, with its own thread pool), GFLOP/s: best of ``repeats`` ``n x n``
-    products of ``2 n^3`` FLOPs each."""
-    import time
-
-    import tensorflow as tf
-
-    a = tf.random.stateless_uniform((n, n), seed=(0, 1))
-    b = tf.random.stateless_uniform((n, n), seed=(0, 2))
-    tf.linalg.matmul(a, b).numpy()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        tf.linalg.matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best / 1e9
 
 
 def drawn_seven() -> np.ndarray:
@@ -106,18 +79,19 @@ def run(quick: bool = False) -> list[dict]:
     fast = time_ms(lambda: predict(preprocess.canvas_to_mnist(rgba)), repeats=reps)
     slow = time_ms(lambda: model.predict(preprocess.canvas_to_mnist(rgba)[None], verbose=0),
                    repeats=max(3, reps // 3))
-    rows.append(_row(f"digit: canvas RGBA 280x280 -> probabilities ({which})", fast,
-                     f"< {DIGIT_TARGET_MS:.0f} ms and >= {DIGIT_MIN_SPEEDUP:.0f}x faster than predict",
-                     fast["median_ms"] < DIGIT_TARGET_MS
-                     and slow["median_ms"] >= DIGIT_MIN_SPEEDUP * fast["median_ms"],
-                     "same preprocessing + model.predict", slow["median_ms"]))
+    rows.append(timed_row(
+        f"digit: canvas RGBA 280x280 -> probabilities ({which})", fast,
+        target=f"< {DIGIT_TARGET_MS:.0f} ms and >= {DIGIT_MIN_SPEEDUP:.0f}x faster than predict",
+        ok=fast["median_ms"] < DIGIT_TARGET_MS
+        and slow["median_ms"] >= DIGIT_MIN_SPEEDUP * fast["median_ms"],
+        reference="same preprocessing + model.predict", ref_ms=slow["median_ms"]))
     buf = io.BytesIO()
     Image.fromarray(rgba).save(buf, "PNG")
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
     t = time_ms(lambda: predict(preprocess.canvas_to_mnist(preprocess.decode_canvas_png(url))),
                 repeats=reps)
-    rows.append(_row("digit: canvas PNG data URL -> probabilities", t,
-                     f"< {DIGIT_TARGET_MS:.0f} ms", t["median_ms"] < DIGIT_TARGET_MS))
+    rows.append(timed_row("digit: canvas PNG data URL -> probabilities", t,
+                          target=f"< {DIGIT_TARGET_MS:.0f} ms", ok=t["median_ms"] < DIGIT_TARGET_MS))
 
     net = vgg16.build(weights=None)
     vgg_predict = inference.predictor(net)
@@ -128,11 +102,11 @@ def run(quick: bool = False) -> list[dict]:
     fwd = time_ms(lambda: vgg_predict(x), repeats=vreps, warmup=2)
     peak = tf_matmul_peak_gflops()
     bound_ms = VGG16_GFLOP / peak * 1000
-    rows.append(_row("VGG16 forward pass, one 224x224 image", fwd,
-                     f"<= {VGG16_TARGET_RATIO}x the compute bound",
-                     fwd["median_ms"] <= VGG16_TARGET_RATIO * bound_ms,
-                     f"compute bound: {VGG16_GFLOP} GFLOP at the measured {peak:.0f} GFLOP/s "
-                     "matmul peak", bound_ms))
+    rows.append(timed_row("VGG16 forward pass, one 224x224 image", fwd,
+                          target=f"<= {VGG16_TARGET_RATIO}x the compute bound",
+                          ok=fwd["median_ms"] <= VGG16_TARGET_RATIO * bound_ms,
+                          reference=f"compute bound: {VGG16_GFLOP} GFLOP at the measured "
+                                    f"{peak:.0f} GFLOP/s matmul peak", ref_ms=bound_ms))
     jpeg = io.BytesIO()
     Image.fromarray(photo).save(jpeg, "JPEG", quality=90)
     data = jpeg.getvalue()
@@ -144,6 +118,6 @@ def run(quick: bool = False) -> list[dict]:
         return vgg16.top_k(vgg_predict(xx)[0], index)
 
     end = time_ms(photo_to_top5, repeats=vreps, warmup=1)
-    rows.append(_row("photo: JPEG 640x480 -> VGG16 top-5", end, f"< {PHOTO_TARGET_MS:.0f} ms",
-                     end["median_ms"] < PHOTO_TARGET_MS))
+    rows.append(timed_row("photo: JPEG 640x480 -> VGG16 top-5", end,
+                          target=f"< {PHOTO_TARGET_MS:.0f} ms", ok=end["median_ms"] < PHOTO_TARGET_MS))
     return rows

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..conv_explain import compute_layer
 from ..convolution import conv2d
-from .common import time_ms
+from .common import time_ms, timed_row
 
 TARGET_MS = 50.0
 TARGET_RATIO = 2.0
@@ -37,15 +37,8 @@ def _inputs():
 
 
 def _row(figure: str, ours: dict, reference: str, ref_ms: float) -> dict:
-    ratio = ours["median_ms"] / ref_ms
-    return {
-        "figure": figure, "value": ours["median_ms"], "unit": "ms",
-        "min": ours["min_ms"], "max": ours["max_ms"],
-        "value_ms": ours["median_ms"], "min_ms": ours["min_ms"], "max_ms": ours["max_ms"],
-        "reference": reference, "reference_value": ref_ms, "reference_ms": ref_ms,
-        "ratio": ratio, "target": TARGET,
-        "ok": bool(ours["median_ms"] < TARGET_MS and ratio <= TARGET_RATIO),
-    }
+    ok = ours["median_ms"] < TARGET_MS and ours["median_ms"] / ref_ms <= TARGET_RATIO
+    return timed_row(figure, ours, target=TARGET, ok=ok, reference=reference, ref_ms=ref_ms)
 
 
 def run(quick: bool = False) -> list[dict]:

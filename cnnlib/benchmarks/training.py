@@ -13,8 +13,7 @@ import multiprocessing as mp
 import statistics
 import time
 
-from .classify import tf_matmul_peak_gflops
-from .common import row
+from .common import row, tf_matmul_peak_gflops
 
 
 def _plain_fit(config_dict: dict, out) -> None:
