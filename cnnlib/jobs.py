@@ -97,27 +97,25 @@ class Job:
         Safe to call from several threads. Returns the job itself.
         """
         with self._lock:
-            while True:
-                try:
-                    ev = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                except (EOFError, OSError):
-                    break
-                self._take(ev)
+            self._drain()
             if self.state not in FINAL_STATES and not self._process.is_alive():
-                # the process ended: drain what it flushed, then judge it
+                # the process ended: take what it flushed, then judge it
                 time.sleep(0.05)
-                while True:
-                    try:
-                        self._take(self._queue.get_nowait())
-                    except (queue.Empty, EOFError, OSError):
-                        break
+                self._drain()
                 if self.state not in FINAL_STATES:
                     code = self._process.exitcode
                     self._set_failed(f"the training process ended unexpectedly (exit code {code})"
                                      + (", probably killed: out of memory?" if code and code < 0 else "."))
         return self
+
+    def _drain(self) -> None:
+        """Take every event waiting in the queue."""
+        while True:
+            try:
+                ev = self._queue.get_nowait()
+            except (queue.Empty, EOFError, OSError):
+                return
+            self._take(ev)
 
     def _take(self, ev: dict) -> None:
         self.events.append(ev)

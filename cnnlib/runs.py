@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from . import paths
-from .training import read_history
 
 
 def _json(path: Path) -> dict | None:
@@ -87,8 +86,3 @@ def history_csv(events: list[dict]) -> str:
     for e in epoch_events(events):
         writer.writerow({c: e.get(c) for c in cols})
     return buf.getvalue()
-
-
-def run_events(run_dir: str | Path) -> list[dict]:
-    """The events of a past run (see :func:`cnnlib.training.read_history`)."""
-    return read_history(run_dir)

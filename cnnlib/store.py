@@ -180,23 +180,29 @@ def save_model(model, name: str, *, card: dict | None = None, models_dir=None,
         ValueError: an invalid name.
         FileExistsError: the name is taken and ``overwrite`` is False.
     """
+    full = dict(card or {})
+    full.update({"params": int(model.count_params()), "input_shape": list(model.input_shape[1:])})
+    return _write(name, model.save, full, models_dir, overwrite)
+
+
+def _write(name: str, write_keras, card: dict, models_dir, overwrite: bool) -> Path:
+    """Store ``NAME.keras`` (written by ``write_keras(path)``) and its card.
+
+    The model goes to a temporary file first and is renamed into place, so a
+    reader never sees half a file. ``name`` and ``created`` are added to the card.
+    """
     validate_name(name)
     folder = _dir(models_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.keras"
     if path.exists() and not overwrite:
         raise FileExistsError(f"A model named {name!r} already exists; choose another name.")
-    full = dict(card or {})
-    full.update({
-        "name": name,
-        "params": int(model.count_params()),
-        "input_shape": list(model.input_shape[1:]),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    })
     tmp = folder / f".{name}.tmp.keras"
-    model.save(tmp)
-    tmp.replace(path)  # atomic: readers never see half a file
-    (folder / f"{name}.json").write_text(json.dumps(full, indent=2))
+    write_keras(tmp)
+    tmp.replace(path)
+    card = {**card, "name": name,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    (folder / f"{name}.json").write_text(json.dumps(card, indent=2))
     return path
 
 
@@ -241,11 +247,6 @@ def import_run(run_dir: str | Path, name: str, *, models_dir=None, overwrite: bo
     problem = _check_file(src) if src.exists() else "the run has no saved model"
     if problem:
         raise ModelLoadError(f"{run_dir.name} cannot be saved: {problem}.")
-    folder = _dir(models_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / f"{name}.keras"
-    if dest.exists() and not overwrite:
-        raise FileExistsError(f"A model named {name!r} already exists; choose another name.")
     config = json.loads((run_dir / "config.json").read_text())
     events = read_history(run_dir)
     start = next((e for e in events if e.get("type") == "start"), {})
@@ -253,7 +254,7 @@ def import_run(run_dir: str | Path, name: str, *, models_dir=None, overwrite: bo
     epochs = [e for e in events if e.get("type") == "epoch"]
     info = DATASETS.get(config.get("dataset"))
     card = {
-        "name": name, "dataset": config.get("dataset"),
+        "dataset": config.get("dataset"),
         "dataset_source": start.get("dataset_source"), "n_train": start.get("n_train"),
         "class_names": start.get("class_names") or (list(info.class_names) if info else None),
         "arch": config.get("arch"), "params": start.get("params"),
@@ -262,10 +263,5 @@ def import_run(run_dir: str | Path, name: str, *, models_dir=None, overwrite: bo
         "test_loss": end.get("test_loss"), "n_test": end.get("n_test"),
         "status": end.get("status"), "config": config, "run_dir": str(run_dir),
         "history": epochs, "notes": notes,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    tmp = folder / f".{name}.tmp.keras"
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
-    (folder / f"{name}.json").write_text(json.dumps(card, indent=2))
-    return dest
+    return _write(name, lambda tmp: shutil.copyfile(src, tmp), card, models_dir, overwrite)

@@ -320,11 +320,11 @@ with st.expander(f"Past runs ({len(past)})"):
         chosen = st.multiselect("Compare runs", list(labels), default=list(labels)[:min(3, len(labels))],
                                 format_func=labels.get, key="train_compare")
         if chosen:
-            series = [(n, runs.epoch_events(runs.run_events(r["run_dir"])))
+            series = [(n, runs.epoch_events(training.read_history(r["run_dir"])))
                       for n in chosen for r in past if r["name"] == n]
             st.plotly_chart(train_plots.compare_runs_figure(series), key="train_compare_fig")
         reopen = st.selectbox("Reopen a run", [None] + list(labels), format_func=lambda n: "-" if n is None else labels[n],
                               key="train_reopen")
         if reopen:
             run = next(r for r in past if r["name"] == reopen)
-            show_results(run["run_dir"], runs.run_events(run["run_dir"]), "past")
+            show_results(run["run_dir"], training.read_history(run["run_dir"]), "past")
