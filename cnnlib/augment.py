@@ -52,22 +52,33 @@ def random_stroke_width(images, seed: int = 0):
 
 
 def train_input(x, y, batch_size: int, config):
-    """What ``model.fit`` gets: the arrays ``(x, y)`` when ``config`` asks for no
-    augmentation, else a shuffled, batched ``tf.data.Dataset`` that augments
-    each batch (x float32 ``(N, H, W, C)`` in [0, 1], y int64 ``(N,)``)."""
-    aug = augmentation_layers(config, seed=config.seed)
-    if aug is None and not config.augment_stroke:
-        return (x, y)
+    """What ``model.fit`` trains on: a ``tf.data.Dataset`` of ``(images, labels)``
+    batches, reshuffled every epoch (seeded by ``config.seed``) and augmented as
+    ``config`` asks (nothing changes the images when it asks for no augmentation).
+
+    Args:
+        x: float32 ``(N, H, W, C)`` in [0, 1].
+        y: int64 ``(N,)`` labels.
+        batch_size: images per batch (the last batch may be smaller).
+        config: a :class:`cnnlib.config.TrainConfig`.
+
+    Returns:
+        A prefetching ``tf.data.Dataset`` of ``ceil(N / batch_size)`` batches:
+        float32 ``(B, H, W, C)`` in [0, 1] (augmentation keeps the range) and
+        int64 ``(B,)``.
+    """
     import tensorflow as tf
 
-    def augment(a, b):
-        if config.augment_stroke:
-            a = random_stroke_width(a, config.seed)
-        if aug is not None:
-            a = aug(a, training=True)
-        return a, b
-
+    aug = augmentation_layers(config, seed=config.seed)
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True).batch(batch_size)
-    ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    if aug is not None or config.augment_stroke:
+        def augment(a, b):
+            if config.augment_stroke:
+                a = random_stroke_width(a, config.seed)
+            if aug is not None:
+                a = aug(a, training=True)
+            return a, b
+
+        ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)

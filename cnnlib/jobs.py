@@ -9,8 +9,9 @@ through a ``multiprocessing`` queue. :meth:`Job.poll` drains the queue into
 tab) still sees the whole history. A ``multiprocessing.Event`` asks the worker
 to stop; it stops after the batch in flight and keeps the best epoch so far.
 
-The job's state is also written to ``job.json`` in its run directory, beside
-the ``history.jsonl`` that the training engine writes.
+The job's state is also written to ``job.json`` in its run directory
+(:meth:`cnnlib.rundir.RunDir.write_job`), beside the ``history.jsonl`` that the
+training engine writes; the events are those of :mod:`cnnlib.rundir`.
 
 No Streamlit import: the Train page keeps one :class:`JobManager` in
 ``st.cache_resource`` so that every session of the server shares it.
@@ -19,16 +20,15 @@ No Streamlit import: the Train page keeps one :class:`JobManager` in
 from __future__ import annotations
 
 import itertools
-import json
 import multiprocessing as mp
 import os
 import queue
 import threading
 import time
 import traceback
-from pathlib import Path
-
-from .training import TrainConfig
+from . import rundir
+from .config import TrainConfig
+from .rundir import ErrorEvent, RunDir
 
 #: States a job goes through. "finished", "stopped" and "failed" are final.
 STATES = ("starting", "running", "finished", "stopped", "failed")
@@ -55,8 +55,8 @@ def _worker(config_dict: dict, events, stop) -> None:
         config = TrainConfig.from_dict(config_dict)
         training.train(config, on_event=events.put, should_stop=stop.is_set)
     except BaseException as e:  # report everything, even KeyboardInterrupt
-        events.put({"type": "error", "message": f"{type(e).__name__}: {e}",
-                    "traceback": traceback.format_exc()})
+        events.put(ErrorEvent(type="error", message=f"{type(e).__name__}: {e}",
+                              traceback=traceback.format_exc()))
         raise SystemExit(1)
     finally:
         events.close()
@@ -72,7 +72,7 @@ class Job:
         events: every event received so far, in arrival order.
         state: one of :data:`STATES`.
         error: why the job failed, or None.
-        run_dir: the run directory (known once the ``start`` event arrived).
+        run_dir: the :class:`~cnnlib.rundir.RunDir` (known once the ``start`` event arrived).
     """
 
     def __init__(self, config: TrainConfig, ctx):
@@ -81,7 +81,7 @@ class Job:
         self.events: list[dict] = []
         self.state = "starting"
         self.error: str | None = None
-        self.run_dir: Path | None = None
+        self.run_dir: RunDir | None = None
         self.created = time.time()
         self._queue = ctx.Queue()
         self._stop = ctx.Event()
@@ -122,7 +122,7 @@ class Job:
         t = ev.get("type")
         if t == "start":
             self.state = "running"
-            self.run_dir = Path(ev["run_dir"])
+            self.run_dir = RunDir(ev["run_dir"])
         elif t == "end":
             self.state = "stopped" if ev["status"] == "stopped" else "finished"
         elif t == "error":
@@ -141,9 +141,8 @@ class Job:
         if self.run_dir is None:
             return
         try:
-            (self.run_dir / "job.json").write_text(json.dumps(
-                {"id": self.id, "state": self.state, "error": self.error,
-                 "pid": self._process.pid, "config": self.config.to_dict()}, indent=2))
+            self.run_dir.write_job({"id": self.id, "state": self.state, "error": self.error,
+                                    "pid": self._process.pid, "config": self.config.to_dict()})
         except OSError:
             pass
 
@@ -157,17 +156,16 @@ class Job:
         return self.state in FINAL_STATES
 
     def of_type(self, kind: str) -> list[dict]:
-        """The events of one type (``"batch"``, ``"epoch"``...), batches in order."""
-        evs = [e for e in self.events if e.get("type") == kind]
-        if kind == "batch":
-            evs.sort(key=lambda e: (e["epoch"], e["batch"]))
-        return evs
+        """The events of one type (see :func:`cnnlib.rundir.of_type`)."""
+        return rundir.of_type(self.events, kind)
 
     def last(self, kind: str) -> dict | None:
-        for e in reversed(self.events):
-            if e.get("type") == kind:
-                return e
-        return None
+        """The latest event of one type, or None."""
+        return rundir.last(self.events, kind)
+
+    def progress(self) -> rundir.Progress | None:
+        """Where the job stands (see :func:`cnnlib.rundir.progress`)."""
+        return rundir.progress(self.events)
 
     def describe(self) -> str:
         return f"{self.id}: {self.config.arch} on {self.config.dataset}, {self.state}"
@@ -201,7 +199,7 @@ class JobManager:
     """
 
     #: Finished jobs kept in memory (with their events); older ones are still
-    #: in their run directories, listed by :func:`cnnlib.runs.list_runs`.
+    #: in their run directories, listed by :func:`cnnlib.rundir.list_runs`.
     KEEP_FINISHED = 10
 
     def __init__(self, max_running: int | None = None):

@@ -21,7 +21,8 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import paths
+from . import paths, rundir
+from .rundir import RunDir
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -167,8 +168,8 @@ def save_model(model, name: str, *, card: dict | None = None, models_dir=None,
     Args:
         model: a ``keras.Model``.
         name: store name (see :func:`validate_name`).
-        card: card fields (dataset, dataset_source, n_train, arch, epochs,
-            test_accuracy, test_loss, n_test, history, notes...). ``name``,
+        card: card fields (see the module docstring; a training run's card comes
+            from :func:`card_from_run`, or use :func:`import_run`). ``name``,
             ``params``, ``input_shape`` and ``created`` are filled in here.
         models_dir: store folder; defaults to :func:`cnnlib.paths.models_dir`.
         overwrite: replace an existing model of that name.
@@ -206,62 +207,63 @@ def _write(name: str, write_keras, card: dict, models_dir, overwrite: bool) -> P
     return path
 
 
-def card_from_result(result, config) -> dict:
-    """Card fields for a :class:`cnnlib.training.TrainResult` and its config."""
+def card_from_run(run: RunDir, notes: str = "") -> dict:
+    """The model card of a training run, built from its files alone (no TensorFlow).
+
+    Args:
+        run: a finished (or stopped) run's directory.
+        notes: free text for the card.
+
+    Returns:
+        The card fields (see the module docstring) except ``name`` and ``created``.
+        Fields the run never recorded (a run that crashed before its start event)
+        are None.
+
+    Raises:
+        ModelLoadError: the run has no readable ``config.json``.
+    """
+    from .datasets import DATASETS
+
+    config = run.config()
+    if config is None:
+        raise ModelLoadError(f"{run.name} cannot be saved: its config.json is missing or unreadable.")
+    events = run.events()
+    start, end = rundir.last(events, "start") or {}, rundir.last(events, "end") or {}
+    info = DATASETS.get(config.dataset)
     return {
         "dataset": config.dataset,
-        "dataset_source": result.dataset.source,
-        "n_train": int(len(result.dataset.x_train)),
-        "class_names": list(result.dataset.class_names),
-        "arch": config.arch,
-        "epochs": len(result.history),
-        "test_accuracy": result.test_accuracy,
-        "test_loss": result.test_loss,
-        "n_test": result.n_test,
-        "config": config.to_dict(),
-        "run_dir": str(result.run_dir),
-        "history": result.history,
+        "dataset_source": start.get("dataset_source"), "n_train": start.get("n_train"),
+        "class_names": start.get("class_names") or (list(info.class_names) if info else None),
+        "arch": config.arch, "params": start.get("params"),
+        "input_shape": list(info.image_shape) if info else None,
+        "epochs": len(rundir.of_type(events, "epoch")),
+        "test_accuracy": end.get("test_accuracy"), "test_loss": end.get("test_loss"),
+        "n_test": end.get("n_test"), "status": end.get("status"),
+        "config": config.to_dict(), "run_dir": str(run.path),
+        "history": rundir.of_type(events, "epoch"), "notes": notes,
     }
 
 
-def import_run(run_dir: str | Path, name: str, *, models_dir=None, overwrite: bool = False,
-               notes: str = "") -> Path:
-    """Copy a training run's kept model (``best.keras``) into the store as ``name``.
+def import_run(run_dir: str | Path | RunDir, name: str, *, models_dir=None,
+               overwrite: bool = False, notes: str = "") -> Path:
+    """Copy a training run's kept model (``best.keras``) into the store as ``name``,
+    with the card of :func:`card_from_run`.
 
-    The card is built from the run's files (``config.json``, ``history.jsonl``,
-    ``result.json``); no TensorFlow is needed.
+    Returns:
+        The path of the stored ``.keras`` file.
 
     Raises:
         ValueError: an invalid name.
         FileExistsError: the name is taken and ``overwrite`` is False.
-        ModelLoadError: the run has no usable ``best.keras``.
+        ModelLoadError: the run has no usable ``best.keras`` or no readable config.
     """
     import shutil
 
-    from .datasets import DATASETS
-    from .training import read_history
-
     validate_name(name)
-    run_dir = Path(run_dir)
-    src = run_dir / "best.keras"
+    run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
+    src = run.model_path
     problem = _check_file(src) if src.exists() else "the run has no saved model"
     if problem:
-        raise ModelLoadError(f"{run_dir.name} cannot be saved: {problem}.")
-    config = json.loads((run_dir / "config.json").read_text())
-    events = read_history(run_dir)
-    start = next((e for e in events if e.get("type") == "start"), {})
-    end = next((e for e in events if e.get("type") == "end"), {})
-    epochs = [e for e in events if e.get("type") == "epoch"]
-    info = DATASETS.get(config.get("dataset"))
-    card = {
-        "dataset": config.get("dataset"),
-        "dataset_source": start.get("dataset_source"), "n_train": start.get("n_train"),
-        "class_names": start.get("class_names") or (list(info.class_names) if info else None),
-        "arch": config.get("arch"), "params": start.get("params"),
-        "input_shape": list(info.image_shape) if info else None,
-        "epochs": len(epochs), "test_accuracy": end.get("test_accuracy"),
-        "test_loss": end.get("test_loss"), "n_test": end.get("n_test"),
-        "status": end.get("status"), "config": config, "run_dir": str(run_dir),
-        "history": epochs, "notes": notes,
-    }
+        raise ModelLoadError(f"{run.name} cannot be saved: {problem}.")
+    card = card_from_run(run, notes)
     return _write(name, lambda tmp: shutil.copyfile(src, tmp), card, models_dir, overwrite)

@@ -17,14 +17,27 @@ MAX_POINTS = 400
 
 def ema(values: np.ndarray, alpha: float = 0.1) -> np.ndarray:
     """Exponential moving average ``s_t = alpha * v_t + (1 - alpha) * s_(t-1)``,
-    debiased as in TensorBoard's smoothing (float64, same length)."""
+    debiased as in TensorBoard's smoothing.
+
+    Args:
+        values: float ``(N,)``; NaN marks a missing value (a batch whose loss was
+            not reported).
+        alpha: weight of the newest value, in (0, 1].
+
+    Returns:
+        float64 ``(N,)``. A missing value is skipped: its position repeats the
+        average so far (NaN only before the first finite value), and it does not
+        spoil the values after it.
+    """
     values = np.asarray(values, dtype=np.float64)
-    out = np.empty_like(values)
+    out = np.full_like(values, np.nan)
     s, weight = 0.0, 0.0
     for i, v in enumerate(values):
-        s = (1 - alpha) * s + alpha * v
-        weight = (1 - alpha) * weight + alpha
-        out[i] = s / weight
+        if np.isfinite(v):
+            s = (1 - alpha) * s + alpha * v
+            weight = (1 - alpha) * weight + alpha
+        if weight > 0:
+            out[i] = s / weight
     return out
 
 

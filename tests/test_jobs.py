@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from cnnlib import jobs, training
+from cnnlib import jobs
 from testutil import requires_shared_data, tiny_config
 
 pytestmark = requires_shared_data
@@ -25,14 +25,18 @@ def test_job_runs_to_the_end_and_a_new_reader_sees_everything(manager):
     types = [e["type"] for e in job.events]
     assert types[0] == "start" and types[-1] == "end"
     assert len(job.of_type("batch")) == 9 and len(job.of_type("epoch")) == 1
-    assert (job.run_dir / "best.keras").exists()
-    assert '"finished"' in (job.run_dir / "job.json").read_text()
+    assert job.run_dir.model_path.exists()
+    assert job.run_dir.job()["state"] == "finished" and job.run_dir.state() == "finished"
     # refresh-equivalent: a reader that attaches now gets the same job with its whole history
     again = manager.get(job.id)
     assert again is job and again.poll().events == job.events
     assert manager.latest() is job
     # the run directory holds the same history for readers in another process
-    assert [e["type"] for e in training.read_history(job.run_dir)] == types
+    assert [e["type"] for e in job.run_dir.events()] == types
+    # progress from the events alone: all batches done, nothing left
+    p = job.progress()
+    assert p.fraction == 1.0 and (p.epoch, p.batch, p.batches) == (1, 9, 9)
+    assert p.seconds_left == 0 and p.samples_per_s > 0
 
 
 def test_stop_within_one_batch_and_busy(manager):

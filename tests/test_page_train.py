@@ -1,10 +1,12 @@
 """AppTest of the Train page: a real 1-epoch job on a tiny subset, from click to results."""
 
+import dataclasses
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnlib import config, rundir
 from testutil import REPO, requires_shared_data
 
 pytestmark = requires_shared_data
@@ -49,12 +51,31 @@ def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
     charts = at.get("plotly_chart")
     assert len(charts) >= 3  # batch curves, epoch curves, confusion matrix
     assert any(m.label == "Test accuracy" for m in at.metric)
+    # the widgets reached the job through config.from_state: the run directory says so
+    (run,) = rundir.list_runs()
+    assert (run.config().arch, run.config().epochs, run.config().n_train) == ("mnist_cnn", 1, 300)
     # save it to the store
     (name_box,) = [t for t in at.text_input if t.label == "Save to the model store as"]
     name_box.set_value("from-page")
     at.button[[b.label for b in at.button].index("Save model")].click().run()
     assert any("Saved as 'from-page'" in s.value for s in at.success)
     assert (tmp_path / "models" / "from-page.keras").exists()
+
+
+def test_every_setting_has_its_widget(tmp_path, monkeypatch):
+    """Each TrainConfig field but the two folders has a widget keyed train_<field>, and the
+    widgets' values are the config the page would start."""
+    at = open_page(tmp_path, monkeypatch)
+    keys = {w.key for w in at.main if getattr(w, "key", None)}
+    for f in dataclasses.fields(config.TrainConfig):
+        if f.name not in ("data_dir", "run_root"):
+            assert config.widget_key(f.name) in keys, f"no widget for {f.name}"
+    at.number_input(key="train_learning_rate").set_value(0.005)
+    at.checkbox(key="train_augment_stroke").check()
+    at.run()
+    cfg = config.from_state(at.session_state)
+    cfg.validate()
+    assert cfg.learning_rate == 0.005 and cfg.augment_stroke and cfg.epochs == 3
 
 
 def test_second_request_is_told_busy(tmp_path, monkeypatch):
@@ -81,6 +102,11 @@ def test_missing_dataset_is_explained_with_both_fixes(tmp_path, monkeypatch):
     def offline():
         raise Exception("URL fetch failure: Temporary failure in name resolution")
 
+    # a data folder of its own without fashion_mnist.npz (the shared one has it), and no download
+    empty = tmp_path / "no_data"
+    empty.mkdir()
+    monkeypatch.setenv("CNN_STUDIO_DATA_DIR", str(empty))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", offline)
     at = open_page(tmp_path, monkeypatch)
     at.selectbox(key="train_dataset").set_value("fashion_mnist").run()

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from cnnlib import augment, training
+from cnnlib import augment, datasets, rundir, store, training
 from testutil import requires_shared_data, tiny_config
 
 pytestmark = requires_shared_data
@@ -25,12 +25,58 @@ def test_one_epoch_emits_events_and_writes_run_dir():
     assert result.status == "finished" and result.n_test == 64
     assert 0 <= result.test_accuracy <= 1
     run = result.run_dir
-    assert json.loads((run / "config.json").read_text())["arch"] == "mnist_cnn"
-    lines = [json.loads(x) for x in (run / "history.jsonl").read_text().splitlines()]
+    assert run.config().arch == "mnist_cnn"
+    lines = [json.loads(x) for x in (run.path / "history.jsonl").read_text().splitlines()]
     assert len(lines) == len(events)
-    assert (run / "best.keras").stat().st_size > 0
-    assert json.loads((run / "result.json").read_text())["status"] == "finished"
-    assert training.read_history(run)[-1]["type"] == "end"
+    assert run.model_path.stat().st_size > 0
+    assert run.result()["status"] == "finished"
+    assert run.events()[-1]["type"] == "end"
+    assert rundir.list_runs(run.path.parent) == [run]
+
+
+def test_predictions_record_which_test_images_they_are():
+    """The stored indices select, from the full test split, exactly the images and labels
+    the run was evaluated on; another split is recognised as different."""
+    result = training.train(tiny_config(n_test=50, seed=3))
+    preds = result.run_dir.predictions()
+    full = datasets.load("mnist")
+    assert preds.probs.shape == (50, 10) and len(preds.test_indices) == 50
+    np.testing.assert_array_equal(full.y_test[preds.test_indices], preds.y_true)
+    # the images the run saw: the engine's own subset of the full split
+    expected = full.x_test[training.eval_indices(full.y_test, 50, 3)]
+    np.testing.assert_array_equal(preds.test_images(full.x_test, full.y_test), expected)
+    # the same probabilities as the kept model gives on those images now
+    np.testing.assert_allclose(training.predict_probs(result.model, datasets.to_float(expected)),
+                               preds.probs, atol=1e-5)
+    # a data folder whose test split differs (here: images shifted by one) is caught
+    assert preds.test_images(full.x_test[1:], full.y_test[1:]) is None
+    changed = full.x_test.copy()
+    changed[preds.test_indices[0]] ^= 1
+    assert preds.test_images(changed, full.y_test) is None
+
+
+def test_keep_best_restores_the_best_epochs_weights():
+    """With keep-best, the returned model and best.keras hold the weights of the epoch
+    with the lowest val_loss: evaluating them on the validation images gives that
+    epoch's val_loss, not the last epoch's."""
+    # a high learning rate makes val_loss move around, so the best epoch is rarely the last
+    config = tiny_config(arch="mlp", epochs=6, n_train=600, validation_split=0.2,
+                         optimizer="sgd", learning_rate=0.5, seed=1)
+    result = training.train(config)
+    val = [e["val_loss"] for e in result.history]
+    best = int(np.argmin(val)) + 1
+    assert best != len(val), f"the last epoch was the best ({val}): choose other settings"
+    end = result.run_dir.result()
+    assert end["best_epoch"] == best
+    assert [e["epoch"] for e in result.history if e["best"]][-1] == best
+    data = datasets.load("mnist", n_train=600, seed=1)
+    _, va = training.split_validation(data.y_train, 0.2, 1)
+    x_val, y_val = datasets.to_float(data.x_train[va]), data.y_train[va]
+    for model in (result.model, store.load_model_file(result.run_dir.model_path)):
+        model.compile(loss="sparse_categorical_crossentropy")
+        loss = model.evaluate(x_val, y_val, verbose=0, batch_size=256, return_dict=True)["loss"]
+        assert loss == pytest.approx(val[best - 1], rel=1e-3)
+        assert loss != pytest.approx(val[-1], rel=1e-3)
 
 
 def test_learns_something_in_a_few_epochs():
@@ -58,7 +104,7 @@ def test_stops_within_one_batch():
     assert stop_after <= n_batches <= stop_after + 2
     assert result.status == "stopped"
     assert events[-1]["type"] == "end" and events[-1]["status"] == "stopped"
-    assert (result.run_dir / "best.keras").exists()
+    assert result.run_dir.model_path.exists()
 
 
 def test_augmentation_and_schedule_run():
@@ -75,6 +121,23 @@ def test_augmentation_and_schedule_run():
 def test_invalid_config_raises(field, value):
     with pytest.raises(ValueError, match=field):
         training.train(tiny_config(**{field: value}))
+
+
+def test_train_input_is_always_a_dataset_of_shuffled_batches():
+    import tensorflow as tf
+
+    x = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1) / 10
+    y = np.arange(10, dtype=np.int64)
+    for config in (tiny_config(), tiny_config(augment_flip=True)):
+        ds = augment.train_input(x, y, 4, config)
+        assert isinstance(ds, tf.data.Dataset)
+        batches = [(a.numpy(), b.numpy()) for a, b in ds]
+        assert [len(b) for _, b in batches] == [4, 4, 2]
+        labels = np.concatenate([b for _, b in batches])
+        assert sorted(labels) == list(range(10)) and list(labels) != list(range(10))
+        if not config.augment_flip:  # no augmentation: images untouched, paired with labels
+            images = np.concatenate([a for a, _ in batches]).reshape(-1)
+            np.testing.assert_allclose(images, labels / 10)
 
 
 def test_random_stroke_width_thickens_or_thins():

@@ -1,0 +1,14 @@
+"""The Keras callbacks of the training engine, one per file (as Keras keeps them).
+
+* :class:`StopOnRequest`: stops ``fit`` after the batch in flight when asked.
+* :class:`KeepBest`: remembers (and saves) the weights of the best epoch.
+* :class:`EventReporter`: turns batches and epochs into :mod:`cnnlib.rundir` events.
+
+Importing this package imports Keras (and TensorFlow).
+"""
+
+from .event_reporter import EventReporter
+from .keep_best import KeepBest
+from .stop_on_request import StopOnRequest
+
+__all__ = ["EventReporter", "KeepBest", "StopOnRequest"]

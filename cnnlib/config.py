@@ -1,0 +1,278 @@
+"""The training config: one dataclass, the single source of every setting.
+
+Each field of :class:`TrainConfig` carries, in ``dataclasses.field(metadata=...)``,
+its help text and what values it accepts (:class:`Range` or ``choices``).
+Everything else is derived from the fields:
+
+* :meth:`TrainConfig.validate` checks every field against its metadata;
+* :func:`add_arguments` / :func:`from_args` make one command-line flag per field
+  (``--batch-size`` for ``batch_size``; booleans as ``--flag/--no-flag``), with
+  the dataclass's defaults;
+* :func:`from_state` turns a mapping of widget values (the Train page's session
+  state, keys ``train_<field>``) into a config.
+
+Adding a setting therefore needs one edit here, plus its widget on the page.
+No TensorFlow, no Streamlit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import types
+import typing
+from typing import Any, Mapping
+
+from . import datasets, zoo
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "cosine")
+
+#: Session-state prefix of the Train page's widgets: ``train_<field>``.
+WIDGET_PREFIX = "train_"
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """Allowed interval of a numeric field: ``lo <= x <= hi``, or strict where
+    ``lo_open`` / ``hi_open`` say so. ``None`` leaves a side unbounded."""
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def __contains__(self, x: float) -> bool:
+        if not math.isfinite(x):
+            return False
+        if self.lo is not None and (x <= self.lo if self.lo_open else x < self.lo):
+            return False
+        if self.hi is not None and (x >= self.hi if self.hi_open else x > self.hi):
+            return False
+        return True
+
+    def describe(self) -> str:
+        """The interval as text, e.g. ``"0 <= x < 0.9"``."""
+        parts = []
+        if self.lo is not None:
+            parts.append(f"{self.lo:g} {'<' if self.lo_open else '<='} ")
+        parts.append("x")
+        if self.hi is not None:
+            parts.append(f" {'<' if self.hi_open else '<='} {self.hi:g}")
+        return "".join(parts)
+
+
+def setting(default, help: str, *, range: Range | None = None, choices=None):
+    """A :class:`TrainConfig` field with its help text and accepted values.
+
+    Args:
+        default: the default value.
+        help: one sentence for the CLI's ``--help`` and the page's tooltip.
+        range: for numbers, the accepted interval.
+        choices: for strings, a tuple of accepted values, or a callable returning one
+            (evaluated when checked, so registries can grow).
+    """
+    return dataclasses.field(default=default,
+                             metadata={"help": help, "range": range, "choices": choices})
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything that defines one training run (see each field's help)."""
+
+    dataset: str = setting("mnist", "Dataset to train on.", choices=datasets.names)
+    arch: str = setting("studio_cnn", "Architecture from the model zoo.",
+                        choices=lambda: tuple(zoo.ARCHITECTURES))
+    epochs: int = setting(5, "Full passes over the training images.", range=Range(1, 1000))
+    batch_size: int = setting(64, "Images per gradient step.", range=Range(1, 8192))
+    optimizer: str = setting("adam", "adam, sgd (with momentum 0.9) or rmsprop.",
+                             choices=OPTIMIZERS)
+    learning_rate: float = setting(1e-3, "Step size of the optimizer (the initial one with a "
+                                   "schedule).", range=Range(0, 10, lo_open=True, hi_open=True))
+    lr_schedule: str = setting("constant", "constant, or cosine: decays the learning rate to 0 "
+                               "over all epochs.", choices=LR_SCHEDULES)
+    validation_split: float = setting(
+        0.1, "Fraction of the training images held out to measure val_loss and val_accuracy "
+        "after each epoch (0 = none).", range=Range(0, 0.9, hi_open=True))
+    augment_flip: bool = setting(False, "Augmentation: random horizontal flips (photos; a "
+                                 "mirrored digit is no digit).")
+    augment_shift: float = setting(0.0, "Augmentation: random translation, fraction of height "
+                                   "and width.", range=Range(0, 0.5))
+    augment_rotation: float = setting(0.0, "Augmentation: random rotation, degrees.",
+                                      range=Range(0, 180))
+    augment_zoom: float = setting(0.0, "Augmentation: random zoom, fraction.", range=Range(0, 0.9))
+    augment_stroke: bool = setting(False, "Augmentation: random stroke thickening or thinning "
+                                   "(grey dilation or erosion), for digits.")
+    early_stopping_patience: int = setting(
+        0, "Stop after this many epochs without a better val_loss (0 = off).",
+        range=Range(0, 1000))
+    keep_best: bool = setting(True, "End with the weights of the epoch with the lowest "
+                              "val_loss, not the last epoch's.")
+    seed: int = setting(0, "Seeds the subsets, the validation split, the initial weights and "
+                        "the augmentation: the same seed gives the same run.",
+                        range=Range(0, 2**31 - 1))
+    n_train: int | None = setting(None, "Size of a stratified subset of the training images "
+                                  "(default: all).", range=Range(2))
+    n_test: int | None = setting(None, "Size of a stratified subset of the test images, for "
+                                 "the final test accuracy (default: all).", range=Range(1))
+    data_dir: str | None = setting(None, "Folder with <dataset>.npz (default: "
+                                   f"${datasets.ENV_DATA_DIR}, then keras.datasets).")
+    run_root: str | None = setting(None, "Folder for run directories (default: "
+                                   "$CNN_STUDIO_RUNS_DIR, else ./runs).")
+
+    def validate(self) -> None:
+        """Check every field against its metadata.
+
+        Raises:
+            ValueError: naming the first bad field and its value, e.g.
+                ``Invalid epochs: expected 1 <= x <= 1000. Received: epochs=0``.
+        """
+        hints = _field_types()
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            base, optional = hints[f.name]
+            if value is None and optional:
+                continue
+            if not _is_instance(value, base):
+                raise ValueError(f"Invalid {f.name}: expected {base.__name__}. "
+                                 f"Received: {f.name}={value!r}")
+            choices = _choices(f)
+            if choices is not None and value not in choices:
+                raise ValueError(f"Invalid {f.name}: expected one of {list(choices)}. "
+                                 f"Received: {f.name}={value!r}")
+            rng = f.metadata["range"]
+            if rng is not None and value not in rng:
+                raise ValueError(f"Invalid {f.name}: expected {rng.describe()}. "
+                                 f"Received: {f.name}={value!r}")
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        """The config of a dict from :meth:`to_dict`; unknown keys (from other versions)
+        are ignored, missing ones take their defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _choices(f: dataclasses.Field):
+    choices = f.metadata["choices"]
+    return tuple(choices()) if callable(choices) else choices
+
+
+@typing.no_type_check
+def _field_types() -> dict[str, tuple[type, bool]]:
+    """``{field: (base type, accepts None)}`` from TrainConfig's annotations."""
+    out = {}
+    for name, hint in typing.get_type_hints(TrainConfig).items():
+        args = typing.get_args(hint)
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+            base = next(a for a in args if a is not type(None))
+            out[name] = (base, type(None) in args)
+        else:
+            out[name] = (hint, False)
+    return out
+
+
+def _is_instance(value, base: type) -> bool:
+    if base is bool:
+        return isinstance(value, bool)
+    if base is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if base is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, base)
+
+
+def _coerce(value, base: type):
+    """A widget or CLI value as the field's type (number inputs give floats for ints)."""
+    if value is None or base is str:
+        return value
+    if base is bool:
+        return bool(value)
+    if base is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return base(value)
+
+
+# ------------------------------------------------------------- command line --
+
+def flag(name: str) -> str:
+    """The command-line flag of field ``name``: ``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per :class:`TrainConfig` field to ``parser``, default from the dataclass."""
+    hints = _field_types()
+    for f in dataclasses.fields(TrainConfig):
+        base, _ = hints[f.name]
+        help_text = f.metadata["help"]
+        if f.metadata["range"] is not None:
+            help_text += f" ({f.metadata['range'].describe()})"
+        kwargs: dict[str, Any] = {"dest": f.name, "default": f.default}
+        if base is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:
+            kwargs["type"] = base
+            choices = _choices(f)
+            if choices is not None:
+                kwargs["choices"] = choices
+        parser.add_argument(flag(f.name), help=help_text + " (default: %(default)s)", **kwargs)
+
+
+def from_args(args: argparse.Namespace) -> TrainConfig:
+    """The config of a namespace parsed with :func:`add_arguments` (not yet validated)."""
+    return TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+
+
+# ------------------------------------------------------------------ widgets --
+
+def widget_key(name: str) -> str:
+    """The Train page's session-state key of field ``name``: ``train_<name>``."""
+    return WIDGET_PREFIX + name
+
+
+def from_state(state: Mapping[str, Any], base: TrainConfig | None = None) -> TrainConfig:
+    """The config that widget values show.
+
+    Args:
+        state: a mapping holding ``train_<field>`` keys (Streamlit's session state);
+            fields without a key keep ``base``'s value.
+        base: where absent fields come from (default: :class:`TrainConfig` defaults).
+
+    Returns:
+        A new (not yet validated) :class:`TrainConfig`; numbers are converted to the
+        field's type (a number input's ``3.0`` for ``epochs`` becomes ``3``).
+    """
+    values = (base or TrainConfig()).to_dict()
+    hints = _field_types()
+    for name in values:
+        key = widget_key(name)
+        if key in state:
+            values[name] = _coerce(state[key], hints[name][0])
+    return TrainConfig(**values)
+
+
+def field_help(name: str) -> str:
+    """The help text of field ``name`` (for a widget's tooltip).
+
+    Raises:
+        KeyError: no such field.
+    """
+    return _FIELDS[name].metadata["help"]
+
+
+def field_range(name: str) -> Range | None:
+    """The accepted interval of numeric field ``name``, or None.
+
+    Raises:
+        KeyError: no such field.
+    """
+    return _FIELDS[name].metadata["range"]
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}

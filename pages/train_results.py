@@ -1,0 +1,161 @@
+"""Sections of the Train page after training: one run's results, and past runs.
+
+Each section reads a run through :mod:`cnnlib.rundir` only. Widget keys carry
+the run directory's name, so that two runs shown one after the other never share
+a widget's state (a "Saved as" message stays with its run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import numpy as np
+import streamlit as st
+
+from cnnlib import datasets, evaluation, rundir, store, train_plots
+from cnnlib.rundir import RunDir
+from pages import common
+
+
+@dataclasses.dataclass(frozen=True)
+class Alert:
+    """A message kept in session state until it is shown."""
+
+    kind: Literal["success", "warning", "error"]
+    text: str
+
+    def show(self, where=st) -> None:
+        """Draw it with ``where`` (``st`` or a column/container)."""
+        if self.kind == "success":
+            where.success(self.text)
+        elif self.kind == "warning":
+            where.warning(self.text)
+        else:
+            where.error(self.text)
+
+
+def show_image_grid(images: np.ndarray, true: np.ndarray, probs: np.ndarray,
+                    class_names: list[str], per_row: int = 8) -> None:
+    """Images with their predicted class (green when right, red when wrong), its
+    probability and the true class. ``images`` uint8 ``(N, H, W, C)``, ``true``
+    int ``(N,)``, ``probs`` float ``(N, num_classes)``."""
+    pred = probs.argmax(1)
+    for start in range(0, len(images), per_row):
+        cols = st.columns(per_row)
+        for col, i in zip(cols, range(start, min(start + per_row, len(images)))):
+            img = images[i]
+            col.image(img if img.shape[-1] == 3 else img[..., 0], width=64)
+            colour = "green" if pred[i] == true[i] else "red"
+            col.markdown(f":{colour}[{class_names[pred[i]]}] ({probs[i, pred[i]]:.0%})  \n"
+                         f"true: {class_names[true[i]]}")
+
+
+def _save_run(run: RunDir, key: str) -> None:
+    """Form callback: copy the run's model into the store under the typed name."""
+    name = st.session_state[f"train_save_name_{key}"].strip()
+    try:
+        store.import_run(run, name, overwrite=st.session_state[f"train_overwrite_{key}"])
+        alert = Alert("success", f"Saved as '{name}': it is now available on the Convolution "
+                                 "and Classify pages.")
+    except (ValueError, FileExistsError, store.ModelLoadError) as e:
+        alert = Alert("error", str(e))
+    st.session_state[f"train_saved_{key}"] = alert
+
+
+def _test_images(run_dataset: str, preds: rundir.Predictions) -> tuple[np.ndarray | None, str]:
+    """The images ``preds`` were made on, from the dataset as it is now, or None with
+    the reason."""
+    try:
+        ds = common.load_dataset(run_dataset)
+    except datasets.DatasetUnavailableError as e:
+        return None, f"The dataset cannot be loaded. {e}"
+    images = preds.test_images(ds.x_test, ds.y_test)
+    if images is None:
+        return None, (f"The test images in {ds.source} are not the ones this run was evaluated "
+                      "on (another data folder or file?), so its samples cannot be shown.")
+    return images, ""
+
+
+def _prediction_tabs(run: RunDir, dataset: str, names: list[str], key: str) -> None:
+    preds = run.predictions()
+    if preds is None:
+        st.info("This run stored no test predictions that can be shown (an older version of "
+                "CNN Studio wrote it, or the file is damaged).")
+        return
+    tab1, tab2, tab3 = st.tabs(["Confusion matrix", "Test samples", "Worst misclassifications"])
+    with tab1:
+        cm = evaluation.confusion_matrix(preds.y_true, preds.probs.argmax(1), len(names))
+        st.plotly_chart(train_plots.confusion_figure(cm, names), key=f"train_cm_{key}")
+    images, why = _test_images(dataset, preds)
+    if images is None:
+        tab2.warning(why)
+        tab3.warning(why)
+        return
+    with tab2:
+        idx = np.random.default_rng(0).choice(len(images), size=min(16, len(images)), replace=False)
+        show_image_grid(images[idx], preds.y_true[idx], preds.probs[idx], names)
+    with tab3:
+        idx = evaluation.worst_errors(preds.probs, preds.y_true, 16)
+        if len(idx) == 0:
+            st.success("No test image was misclassified.")
+        else:
+            show_image_grid(images[idx], preds.y_true[idx], preds.probs[idx], names)
+
+
+def show_results(run: RunDir, events: list[dict], key: str) -> None:
+    """Test metrics, confusion matrix, samples, save and downloads of a run that ended.
+
+    Args:
+        run: the run's directory.
+        events: its events (a live job's, or read from the directory).
+        key: unique among the runs shown on the page (prefixes its widget keys).
+    """
+    end, start = rundir.last(events, "end"), rundir.last(events, "start")
+    config = run.config()
+    if end is None or start is None or config is None:
+        return
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Test accuracy", f"{end['test_accuracy']:.2%}")
+    m2.metric("Test loss", f"{end['test_loss']:.4f}")
+    m3.metric("Test images", f"{end['n_test']:,}")
+    _prediction_tabs(run, config.dataset, list(start["class_names"]), key)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    with c1.form(f"train_save_{key}", border=False):
+        st.text_input("Save to the model store as", f"{config.dataset}-{config.arch}-{run.name[:15]}",
+                      key=f"train_save_name_{key}")
+        st.checkbox("Replace a model of that name", key=f"train_overwrite_{key}")
+        st.form_submit_button("Save model", on_click=_save_run, args=(run, key))
+    saved = st.session_state.get(f"train_saved_{key}")
+    if saved:
+        saved.show(c1)
+    if run.model_path.exists():
+        c2.download_button("Download .keras", run.model_path.read_bytes(),
+                           file_name=f"{run.name}.keras", key=f"train_dl_model_{key}")
+    c3.download_button("Download history (CSV)", evaluation.history_csv(events),
+                       file_name=f"{run.name}.csv", mime="text/csv", key=f"train_dl_csv_{key}")
+
+
+def past_runs_section() -> None:
+    """Every run directory: compare their curves, reopen one."""
+    past = rundir.list_runs()
+    with st.expander(f"Past runs ({len(past)})"):
+        if not past:
+            st.caption("Runs appear here once trained.")
+            return
+        by_name = {r.name: r for r in past}
+        labels = {}
+        for r in past:
+            result = r.result()
+            labels[r.name] = f"{r.name} - {r.state()}" + (
+                f", test accuracy {result['test_accuracy']:.2%}" if result else "")
+        chosen = st.multiselect("Compare runs", list(labels), default=list(labels)[:3],
+                                format_func=labels.get, key="train_compare")
+        if chosen:
+            series = [(n, rundir.of_type(by_name[n].events(), "epoch")) for n in chosen]
+            st.plotly_chart(train_plots.compare_runs_figure(series), key="train_compare_fig")
+        reopen = st.selectbox("Reopen a run", [None] + list(labels), key="train_reopen",
+                              format_func=lambda n: "-" if n is None else labels[n])
+        if reopen:
+            run = by_name[reopen]
+            show_results(run, run.events(), f"past_{run.name}")

@@ -1,0 +1,95 @@
+"""The run protocol without training: events, progress arithmetic, run directories."""
+
+import json
+
+import numpy as np
+import pytest
+
+from cnnlib import rundir
+from cnnlib.config import TrainConfig
+from cnnlib.rundir import RunDir
+
+
+def start(batches=10, n_train=640, epochs=3):
+    return {"type": "start", "elapsed": 0.0, "batches": batches, "n_train": n_train,
+            "config": TrainConfig(epochs=epochs).to_dict()}
+
+
+def batch(epoch, b, batches=10, rate=100.0):
+    return {"type": "batch", "elapsed": 1.0, "epoch": epoch, "batch": b, "batches": batches,
+            "loss": 1.0, "accuracy": 0.5, "samples_per_s": rate}
+
+
+def test_progress_fraction_rate_and_time_left():
+    # 3 epochs of 10 batches of 64 images; done: epoch 2, batch 5 -> 15 of 30 batches
+    events = [start(), batch(1, 10), batch(2, 5, rate=128.0), batch(2, 4)]  # out of order
+    p = rundir.progress(events)
+    assert (p.epoch, p.batch, p.batches) == (2, 5, 10)
+    assert p.fraction == pytest.approx(0.5) and p.samples_per_s == 128.0
+    # 15 batches x 64 images left at 128 images/s
+    assert p.seconds_left == pytest.approx(15 * 64 / 128)
+
+
+def test_progress_before_the_first_batch_and_at_the_end():
+    assert rundir.progress([]) is None and rundir.progress([start()]) is None
+    p = rundir.progress([start(epochs=1), batch(1, 10)])
+    assert p.fraction == 1.0 and p.seconds_left == 0
+    assert rundir.progress([start(), batch(1, 1, rate=0.0)]).seconds_left is None
+
+
+def test_of_type_sorts_batches_and_last_finds_the_latest():
+    events = [batch(1, 2), {"type": "epoch", "epoch": 1}, batch(1, 1), {"type": "epoch", "epoch": 2}]
+    assert [e["batch"] for e in rundir.of_type(events, "batch")] == [1, 2]
+    assert rundir.last(events, "epoch")["epoch"] == 2 and rundir.last(events, "end") is None
+
+
+def test_run_dir_round_trip(tmp_path):
+    cfg = TrainConfig(epochs=2, run_root=str(tmp_path))
+    run = RunDir.create(cfg)
+    assert run.config() == cfg and run.state() == "unknown" and run.events() == []
+    with run.history_writer() as write:
+        write(start())
+        write(batch(1, 1))
+    (run.path / "history.jsonl").open("a").write('{"type": "epo')  # a torn last line
+    assert [e["type"] for e in run.events()] == ["start", "batch"]
+    run.write_job({"id": "job1", "state": "running"})
+    assert run.state() == "running"
+    run.write_result({"type": "end", "status": "finished"})
+    assert run.result()["status"] == "finished"
+    assert not list(run.path.glob(".*.tmp"))  # atomic writes leave nothing behind
+
+
+def test_list_runs_newest_first_and_only_with_a_config(tmp_path):
+    a = RunDir.create(TrainConfig(run_root=str(tmp_path)))
+    b = RunDir.create(TrainConfig(run_root=str(tmp_path), dataset="cifar10"))
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    assert rundir.list_runs(tmp_path) == [b, a]
+    assert rundir.list_runs(tmp_path / "absent") == []
+
+
+def test_predictions_check_the_images_they_were_made_on(tmp_path):
+    run = RunDir.create(TrainConfig(run_root=str(tmp_path)))
+    rng = np.random.default_rng(0)
+    x_test = rng.integers(0, 256, (20, 4, 4, 1), dtype=np.uint8)
+    y_test = rng.integers(0, 3, 20)
+    idx = np.array([1, 5, 7])
+    probs = rng.dirichlet(np.ones(3), 3).astype(np.float32)
+    run.write_predictions(probs, y_test[idx], idx, x_test[idx])
+    p = run.predictions()
+    np.testing.assert_array_equal(p.probs, probs)
+    np.testing.assert_array_equal(p.test_images(x_test, y_test), x_test[idx])
+    # same length, other images: caught (the page used to compare lengths only)
+    assert p.test_images(x_test[::-1].copy(), y_test[::-1].copy()) is None
+    assert p.test_images(x_test[:5], y_test[:5]) is None  # indices out of range
+
+
+def test_predictions_of_an_older_run_without_indices_are_not_used(tmp_path):
+    run = RunDir.create(TrainConfig(run_root=str(tmp_path)))
+    np.savez_compressed(run.path / "test_predictions.npz", probs=np.ones((2, 2), np.float32),
+                        y_true=np.zeros(2, np.int64))
+    assert run.predictions() is None
+    (run.path / "test_predictions.npz").write_bytes(b"damaged")
+    assert run.predictions() is None
+    assert json.loads((run.path / "config.json").read_text())["epochs"] == 5
