@@ -4,9 +4,11 @@ Importing ``cnnlib`` imports neither TensorFlow nor Streamlit; the modules
 that need TensorFlow import it when first used.
 
 Data and models: ``datasets`` (loading, offline first), ``zoo``
-(architectures), ``augment`` (training-time augmentation), ``training`` (the
-training engine), ``jobs`` (training in a separate process), ``runs`` (past
-run directories), ``store`` (saved models and their cards), ``prefetch``
+(architectures), ``config`` (the training settings), ``augment``
+(training-time augmentation), ``training`` (the training engine) with its
+``callbacks``, ``rundir`` (the run protocol: events and run directories),
+``jobs`` (training in a separate process), ``evaluation`` (confusion matrix,
+worst errors), ``store`` (saved models and their cards), ``prefetch``
 (filling the Keras cache), ``paths``.
 
 Convolution maths (numpy only): ``convolution`` (conv2d, pool2d,

@@ -15,9 +15,9 @@ requires_shared_data = pytest.mark.skipif(
 
 def tiny_config(**overrides):
     """A 1-epoch MNIST run on 320 real images (288 train, 32 validation, 9 batches of 32)."""
-    from cnnlib import training
+    from cnnlib import config
 
     base = dict(dataset="mnist", arch="mnist_cnn", epochs=1, batch_size=32, n_train=320,
                 n_test=64, validation_split=0.1)
     base.update(overrides)
-    return training.TrainConfig(**base)
+    return config.TrainConfig(**base)
