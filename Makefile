@@ -26,7 +26,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 bench: venv
-	$(BIN)/python -m cnnlib bench --readme
+	$(BIN)/python -m bench --readme
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache bench/results.json test-artifacts

@@ -3,7 +3,17 @@
 Run with ``streamlit run app.py`` (``make run`` sets everything up).
 """
 
+import os
+from pathlib import Path
+
 import streamlit as st
+
+# cnnlib knows no repository layout: point it at the folders beside this file,
+# before any page runs, unless the environment already says where they are.
+# Spawned training processes inherit these variables.
+HERE = Path(__file__).resolve().parent
+os.environ.setdefault("CNN_STUDIO_MODELS_DIR", str(HERE / "models"))
+os.environ.setdefault("CNN_STUDIO_RUNS_DIR", str(HERE / "runs"))
 
 st.set_page_config(page_title="CNN Studio", page_icon=":material/neurology:", layout="wide")
 

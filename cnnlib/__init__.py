@@ -20,8 +20,7 @@ Classification: ``preprocess`` (canvas to MNIST), ``images`` (safe photo
 decoding), ``inference`` (fast single-image prediction), ``vgg16`` (VGG16 and
 ImageNet top-5, offline files), ``gradcam`` (Grad-CAM).
 
-Figures (plotly only): ``train_plots``, ``figures_conv``. Benchmarks:
-``bench`` and ``benchmarks/``.
+Figures (plotly only): ``train_plots``, ``figures_conv``.
 """
 
 __version__ = "0.1.0"

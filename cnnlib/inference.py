@@ -2,7 +2,7 @@
 
 ``model.predict`` builds a data pipeline and a progress callback on every
 call: about 60 ms of overhead per call on this project's 2-core machines
-(see the benchmark in :mod:`cnnlib.benchmarks.classify`), too much for a
+(see the classify benchmark, ``bench/classify.py``), too much for a
 prediction that should follow each pen stroke. :func:`predictor` wraps the
 model's forward pass in a ``tf.function`` with a fixed input signature
 (any batch size, the model's image shape), traced once, so that each call

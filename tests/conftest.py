@@ -1,14 +1,17 @@
-"""Shared test set-up: real data from ../shared/datasets, runs in a temp folder."""
+"""Shared test set-up: real data from ../shared/datasets, the repository's bundled
+models, runs in a temp folder."""
 
 import os
 
 import pytest
 
-from testutil import SHARED_DATA
+from testutil import REPO, SHARED_DATA
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if (SHARED_DATA / "mnist.npz").exists():
     os.environ.setdefault("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))
+# cnnlib.paths defaults to ./models of the working folder; the tests mean the repository's
+os.environ.setdefault("CNN_STUDIO_MODELS_DIR", str(REPO / "models"))
 
 
 @pytest.fixture(autouse=True)

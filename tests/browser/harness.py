@@ -1,6 +1,6 @@
 """Browser-test harness (helpers): a real `streamlit run app.py` driven by Debian's Chromium.
 
-The server starts once per test session on 127.0.0.1 and a free port; the
+The server (:mod:`tests.support.server`) starts once per test session on 127.0.0.1 and a free port; the
 tests wait for ``/_stcore/health`` and the server is stopped by its process
 id at the end. Without /usr/bin/chromium (or Playwright) every browser test
 is skipped, and the summary says so.
@@ -12,9 +12,10 @@ import shutil
 import time
 from pathlib import Path
 
-from cnnlib.benchmarks.server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: F401
+from testutil import REPO
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: F401
+
 ARTIFACTS = REPO / "test-artifacts"
 
 

@@ -9,8 +9,9 @@ from PIL import Image
 
 from harness import REPO, assert_no_errors, open_page, screenshot, wait_idle
 
-pytestmark = pytest.mark.skipif(not (REPO / "models" / "mnist.keras").exists(),
-                                reason="the bundled models/mnist.keras is absent")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not (REPO / "models" / "mnist.keras").exists(),
+                                 reason="the bundled models/mnist.keras is absent")]
 
 # Strokes in canvas pixels (the canvas is 280 x 280), drawn the way a person draws them.
 STROKES = {
@@ -20,6 +21,14 @@ STROKES = {
     "0": [[(140 + 60 * math.sin(2 * math.pi * t / 40), 140 - 90 * math.cos(2 * math.pi * t / 40))
            for t in range(42)]],
 }
+
+
+# The probability chart as drawn: x tick labels, and the height in pixels of each bar.
+BARS_JS = """() => {
+  const chart = document.querySelector('.st-key-classify_digit_chart .js-plotly-plot');
+  return [[...chart.querySelectorAll('.xtick text')].map(t => t.textContent),
+          [...chart.querySelectorAll('.barlayer .point path')].map(p => p.getBBox().height)];
+}"""
 
 
 def main(page):
@@ -47,10 +56,11 @@ def test_a_drawn_digit_is_classified_with_its_probability_chart(page, server, di
     wait_idle(page)
     lines = [line.strip() for line in metric.inner_text().splitlines() if line.strip()]
     assert lines[:2] == ["Prediction", digit] and lines[2].endswith("% confidence")
-    chart = page.locator(".st-key-classify_digit_chart .js-plotly-plot")
-    chart.wait_for(timeout=30_000)
-    assert page.evaluate("() => document.querySelector('.st-key-classify_digit_chart .js-plotly-plot')"
-                         ".data[0].y.length") == 10 or chart.is_visible()
+    page.locator(".st-key-classify_digit_chart .js-plotly-plot").wait_for(timeout=30_000)
+    # what the chart draws: one bar per class 0-9, the tallest one the predicted digit
+    labels, heights = page.evaluate(BARS_JS)
+    assert labels == [str(d) for d in range(10)] and len(heights) == 10, (labels, heights)
+    assert heights.index(max(heights)) == int(digit), heights
     assert main(page).locator("img").count() >= 6  # the 5 preprocessing steps + Grad-CAM
     assert_no_errors(page)
     screenshot(page, f"classify-drawn-{digit}")

@@ -4,6 +4,8 @@ import pytest
 
 from harness import assert_no_errors, open_page, screenshot
 
+pytestmark = pytest.mark.browser
+
 PAGES = [("", "CNN Studio"), ("train", "Train"), ("convolution", "Convolution"), ("classify", "Classify")]
 
 

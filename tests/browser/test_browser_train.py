@@ -2,7 +2,11 @@
 
 import time
 
+import pytest
+
 from harness import assert_no_errors, open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
 
 BATCH_POINTS_JS = """() => {
   for (const gd of document.querySelectorAll('.js-plotly-plot')) {

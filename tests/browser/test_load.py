@@ -18,7 +18,11 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from harness import ARTIFACTS
+
+pytestmark = pytest.mark.browser  # a real server, like the Chromium tests: left out by -m "not browser"
 
 SESSIONS = 10
 DURATION_S = 60

@@ -28,6 +28,7 @@ import io
 
 import numpy as np
 
+from . import REPO_ROOT
 from .common import tf_matmul_peak_gflops, time_ms, timed_row
 
 VGG16_GFLOP = 30.9
@@ -48,10 +49,11 @@ def drawn_seven() -> np.ndarray:
 
 
 def _digit_model():
-    from .. import paths, store, zoo
+    from cnnlib import store, zoo
 
-    if (paths.models_dir() / "mnist.keras").exists():
-        return store.load_model("mnist"), "bundled mnist model"
+    models = REPO_ROOT / "models"
+    if (models / "mnist.keras").exists():
+        return store.load_model("mnist", models_dir=models), "bundled mnist model"
     return zoo.build("studio_cnn", (28, 28, 1), 10), "studio_cnn (random weights: no mnist.keras)"
 
 
@@ -65,11 +67,11 @@ def run(quick: bool = False) -> list[dict]:
         Four rows ``{"figure", "value_ms" (median), "min_ms", "max_ms",
         "reference", "reference_ms", "ratio", "target", "ok"}`` (also under
         the generic keys ``value``, ``unit``, ``min``, ``max``,
-        ``reference_value`` that ``python -m cnnlib bench`` prints).
+        ``reference_value`` that ``python -m bench`` prints).
     """
     from PIL import Image
 
-    from .. import images, inference, preprocess, vgg16
+    from cnnlib import images, inference, preprocess, vgg16
 
     reps = 5 if quick else 30
     rows = []

@@ -13,6 +13,9 @@ were skipped):
   digit model loaded (Classify page), and with VGG16 loaded (a photo uploaded;
   the weights are a randomly initialised VGG16 saved to a temporary file, so
   no download is needed).
+
+The server is the browser tests' :class:`tests.support.server.StreamlitServer`:
+one implementation, so the benchmark measures the app exactly as the tests see it.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..paths import REPO_ROOT
+from tests.support.server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer
+
+from . import SHARED_DATA
 from .common import row
-from .server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer
+
 
 def _wait_title(page, text: str, timeout_ms: int = 120_000) -> None:
     page.wait_for_function(
@@ -66,11 +71,11 @@ def run(quick: bool = False) -> list[dict]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return _skipped("Playwright is not installed")
-    from .. import vgg16
+    from cnnlib import vgg16
 
     tmp = Path(tempfile.mkdtemp(prefix="cnn-bench-app-"))
     env = {"CNN_STUDIO_RUNS_DIR": str(tmp / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    shared_index = REPO_ROOT.parent / "shared" / "datasets" / "imagenet_class_index.json"
+    shared_index = SHARED_DATA / "imagenet_class_index.json"
     if shared_index.exists() and "CNN_STUDIO_IMAGENET_CLASS_INDEX" not in os.environ:
         env["CNN_STUDIO_IMAGENET_CLASS_INDEX"] = str(shared_index)
     rows = []

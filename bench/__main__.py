@@ -1,21 +1,25 @@
-"""``python -m cnnlib bench [--quick]``: every speed figure, side by side with its reference.
+"""``python -m bench [--quick] [--only NAME ...] [--readme]``: every speed figure,
+side by side with its reference.
 
-Runs the ``run(quick)`` function of each module in :mod:`cnnlib.benchmarks`,
+Runs the ``run(quick)`` function of each benchmark module of :mod:`bench`,
 prints one table and writes ``bench/results.json`` with the machine's
-description (CPU model, cores, memory, TensorFlow version).
+description (CPU model, cores, memory, TensorFlow version); ``--readme``
+also rewrites README.md's Performance section (``make bench`` does).
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
 import platform
+import sys
 import time
 import traceback
 from datetime import datetime, timezone
 
-from .paths import REPO_ROOT
+from . import REPO_ROOT
 
 MODULES = ("training", "convolution", "classify", "app")
 
@@ -99,15 +103,17 @@ def update_readme(result: dict, readme=None) -> None:
 
 def main(quick: bool = False, only: list[str] | None = None, out_path=None,
          readme: bool = False) -> int:
+    """Run the benchmarks ``only`` names (default: all of :data:`MODULES`).
+
+    Returns:
+        The exit status: 0 when no row missed its target, else 1. A benchmark
+        that raises (an import included) becomes a ``FAILED`` row.
+    """
     rows, t0 = [], time.perf_counter()
     for name in only or MODULES:
-        try:
-            module = importlib.import_module(f"cnnlib.benchmarks.{name}")
-        except ModuleNotFoundError:
-            continue
         print(f"[bench] {name}...", flush=True)
         try:
-            rows += module.run(quick=quick)
+            rows += importlib.import_module(f"bench.{name}").run(quick=quick)
         except Exception as e:  # one broken benchmark must not hide the others
             traceback.print_exc()
             rows.append({"figure": f"{name}: FAILED", "value": None, "unit": "",
@@ -130,3 +136,21 @@ def main(quick: bool = False, only: list[str] | None = None, out_path=None,
         update_readme(result)
         print("updated the Performance section of README.md")
     return 0 if all(r.get("ok") is not False for r in rows) else 1
+
+
+def cli(argv=None) -> int:
+    """Parse ``python -m bench``'s arguments and run :func:`main`."""
+    p = argparse.ArgumentParser(prog="python -m bench",
+                                description="Measure every speed figure of CNN Studio against its reference.")
+    p.add_argument("--quick", action="store_true", help="fewer repeats and smaller runs")
+    p.add_argument("--only", nargs="+", choices=MODULES, default=None, metavar="NAME",
+                   help=f"benchmarks to run, of {', '.join(MODULES)} (default: all)")
+    p.add_argument("--readme", action="store_true",
+                   help="write the table into README.md's Performance section")
+    args = p.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return main(quick=args.quick, only=args.only, readme=args.readme)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,7 +1,10 @@
 """A real ``streamlit run app.py`` on a free local port, and how to drive Chromium.
 
-Used by the app benchmark (:mod:`cnnlib.benchmarks.app`) and by the browser
-tests (``tests/browser``): both need the server exactly as a person meets it.
+Used by the browser tests (``tests/browser``) and by the app benchmark
+(:mod:`bench.app`, which imports it as ``tests.support.server``): both need the
+server exactly as a person meets it. It lives with the tests, not in
+``cnnlib``, because it knows the repository (``app.py`` beside ``tests/``) and
+starts Streamlit, which the headless library never does.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ..paths import REPO_ROOT
+#: The repository: ``streamlit run`` starts its app.py with this as working folder.
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: Debian's Chromium; Playwright drives it through ``executable_path``.
 CHROMIUM = os.environ.get("CNN_STUDIO_CHROMIUM", "/usr/bin/chromium")

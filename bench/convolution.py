@@ -20,8 +20,9 @@ import os
 
 import numpy as np
 
-from ..conv_explain import compute_layer
-from ..convolution import conv2d
+from cnnlib.conv_explain import compute_layer
+from cnnlib.convolution import conv2d
+
 from .common import time_ms, timed_row
 
 TARGET_MS = 50.0
@@ -51,7 +52,7 @@ def run(quick: bool = False) -> list[dict]:
         Two rows ``{"figure", "value_ms" (median), "min_ms", "max_ms",
         "reference", "reference_ms", "ratio", "target", "ok"}`` (also under
         the generic keys ``value``, ``unit``, ``min``, ``max``,
-        ``reference_value`` of :func:`cnnlib.benchmarks.common.row`).
+        ``reference_value`` of :func:`bench.common.row`).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf

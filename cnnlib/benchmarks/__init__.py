@@ -1,1 +1,0 @@
-"""Benchmarks run by ``python -m cnnlib bench``; each module has ``run(quick) -> list[dict]``."""
