@@ -22,8 +22,9 @@ def _plain_fit(config_dict: dict, out) -> None:
     import keras
 
     from cnnlib import datasets, training, zoo
+    from cnnlib.config import TrainConfig
 
-    config = training.TrainConfig.from_dict(config_dict)
+    config = TrainConfig.from_dict(config_dict)
     data = datasets.load(config.dataset, config.data_dir, n_train=config.n_train, seed=config.seed)
     keras.utils.set_random_seed(config.seed)
     x, y = datasets.to_float(data.x_train), data.y_train
@@ -92,12 +93,12 @@ def run(quick: bool = False) -> list[dict]:
     """
     import tempfile
 
-    from cnnlib import training
+    from cnnlib.config import TrainConfig
 
-    config = training.TrainConfig(dataset="mnist", arch="studio_cnn", epochs=4 if quick else 6,
-                                  batch_size=64, validation_split=0.0, keep_best=False,
-                                  n_train=3000, n_test=100,
-                                  run_root=tempfile.mkdtemp(prefix="cnn-bench-runs-"))
+    config = TrainConfig(dataset="mnist", arch="studio_cnn", epochs=4 if quick else 6,
+                         batch_size=64, validation_split=0.0, keep_best=False,
+                         n_train=3000, n_test=100,
+                         run_root=tempfile.mkdtemp(prefix="cnn-bench-runs-"))
     job_rates, plain_rates, flops = [], [], 0.0
     for _ in range(1 if quick else 3):
         job_rates += _job_throughput(config)[1:]

@@ -186,16 +186,3 @@ def test_model_without_convolutions_is_explained(tiny_conv_model):
     dense = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="no convolutional layer"):
         feature_maps.first_layer_kernels(dense)
-
-
-def test_benchmark_rows_have_the_promised_fields():
-    from cnnlib.benchmarks import convolution as bench
-
-    rows = bench.run(quick=True)  # timings are not asserted: this machine is shared
-    assert len(rows) == 2
-    for row in rows:
-        for key in ("figure", "value_ms", "min_ms", "max_ms", "reference", "reference_ms", "ratio",
-                    "target", "ok", "value", "unit"):
-            assert key in row, key
-        assert row["min_ms"] <= row["value_ms"] <= row["max_ms"] and row["unit"] == "ms"
-        assert row["ratio"] == pytest.approx(row["value_ms"] / row["reference_ms"])
