@@ -35,7 +35,7 @@ class Refuse(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, Refuse())
 sys.path.insert(0, REPO)
-import cnnlib, cnnlib.training, cnnlib.jobs, cnnlib.store, cnnlib.runs
+import cnnlib, cnnlib.training, cnnlib.jobs, cnnlib.store, cnnlib.rundir
 
 
 def fail(name):
