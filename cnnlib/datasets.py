@@ -244,7 +244,8 @@ def load(name: str, data_dir: str | os.PathLike | None = None,
         data_dir: folder with ``<name>.npz`` (keras.datasets layout). Falls back
             to ``$CNN_STUDIO_DATA_DIR``, then to ``keras.datasets``.
         n_train: if given, a stratified random subset of this many training
-            images (for quick demos and tests).
+            images (for quick demos and tests), an integer ``>= 1``; values
+            beyond the split's size keep all of it.
         n_test: the same for the test split.
         seed: seed of the subset choice.
 
@@ -253,11 +254,16 @@ def load(name: str, data_dir: str | os.PathLike | None = None,
         images ``(N, 32, 32, 3)``; labels ``(N,)`` int64.
 
     Raises:
-        ValueError: unknown ``name`` or ``n_train < 1``.
+        ValueError: unknown ``name``, or an ``n_train`` / ``n_test`` that is
+            not an integer ``>= 1`` (the message names the argument).
         DatasetUnavailableError: no local file and the download failed; the
             message names both fixes.
     """
     info = _info(name)
+    for arg, n in (("n_train", n_train), ("n_test", n_test)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+            raise ValueError(f"A subset needs at least one sample (an integer), or None for "
+                             f"the whole split. Received: {arg}={n!r}")
     path = find_local_file(name, data_dir)
     if path is not None:
         x_tr, y_tr, x_te, y_te = _read_npz(path)
