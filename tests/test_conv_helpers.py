@@ -57,6 +57,21 @@ def test_parse_kernel_names_the_bad_cell(cell, message):
         kernels.parse_kernel(cells)
 
 
+@pytest.mark.parametrize("text", [None, "", "   ", "\t"])
+def test_an_empty_cell_is_its_own_exception_type(text):
+    with pytest.raises(kernels.EmptyCellError):
+        kernels.parse_number(text)
+
+
+@pytest.mark.parametrize("text", ["empty", "abc", "1/0", "nan"])
+def test_a_bad_number_is_not_an_empty_cell(text):
+    with pytest.raises(ValueError) as err:
+        kernels.parse_number(text)
+    assert not isinstance(err.value, kernels.EmptyCellError)
+    with pytest.raises(ValueError, match="row 1, column 2 holds"):
+        kernels.parse_kernel([["0", text]])
+
+
 def test_parse_kernel_reads_a_dataframe_and_refuses_ragged_tables():
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame([["1", "2"], ["3", None]], columns=["1", "2"])
