@@ -7,7 +7,7 @@ Data and models: ``datasets`` (loading, offline first), ``zoo``
 (architectures), ``augment`` (training-time augmentation), ``training`` (the
 training engine), ``jobs`` (training in a separate process), ``runs`` (past
 run directories), ``store`` (saved models and their cards), ``prefetch``
-(filling the Keras cache), ``paths``.
+(filling the Keras cache), ``keras_home`` (where that cache is), ``paths``.
 
 Convolution maths (numpy only): ``convolution`` (conv2d, pool2d,
 output_size), ``kernels`` (preset kernels), ``conv_explain`` (one position

@@ -10,7 +10,8 @@ Lookup order for a dataset ``name``:
 1. the ``data_dir`` argument: a folder holding ``<name>.npz``;
 2. the ``CNN_STUDIO_DATA_DIR`` environment variable, the same kind of folder;
 3. ``keras.datasets.<name>.load_data()``, which reads the Keras cache
-   (``~/.keras/datasets``) and downloads into it when online.
+   (``$KERAS_HOME/datasets``, :func:`cnnlib.keras_home.keras_home`) and
+   downloads into it when online.
 
 An ``.npz`` file uses the layout that ``keras.datasets.<name>.load_data()``
 returns: arrays ``x_train, y_train, x_test, y_test`` (MNIST images ``(N, 28,
@@ -27,6 +28,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from .keras_home import keras_home
 
 ENV_DATA_DIR = "CNN_STUDIO_DATA_DIR"
 
@@ -138,7 +141,7 @@ def find_local_file(name: str, data_dir: str | os.PathLike | None = None) -> Pat
 
 def _keras_cache_has(info: DatasetInfo) -> bool:
     """Whether ``keras.datasets`` can load ``info`` without the network."""
-    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+    home = keras_home() / "datasets"
     candidates = {
         "mnist": [home / "mnist.npz"],
         "fashion_mnist": [home / "fashion-mnist"],
