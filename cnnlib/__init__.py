@@ -15,7 +15,7 @@ written out), ``samples`` (procedural pictures), ``feature_maps`` (what a
 trained model sees).
 
 Classification: ``preprocess`` (canvas to MNIST), ``images`` (safe photo
-decoding), ``inference`` (fast single-image prediction), ``vgg16`` (VGG16 and
+decoding, the one grayscale conversion), ``inference`` (fast single-image prediction), ``vgg16`` (VGG16 and
 ImageNet top-5, offline files), ``gradcam`` (Grad-CAM).
 
 Figures (plotly only): ``train_plots``, ``figures_conv``. Benchmarks:

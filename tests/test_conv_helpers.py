@@ -104,13 +104,16 @@ def test_samples_are_float_images_in_unit_range():
         samples.sample("x")
 
 
-def test_to_gray_and_from_uint8():
-    rgb = np.zeros((2, 2, 3), np.float32)
-    rgb[..., 1] = 1.0
-    np.testing.assert_allclose(samples.to_gray(rgb), samples.LUMA[1])
-    assert samples.to_gray(np.ones((4, 5))).shape == (4, 5)
-    assert samples.from_uint8(np.full((3, 3, 1), 255, np.uint8)).shape == (3, 3)
-    np.testing.assert_allclose(samples.from_uint8(np.full((3, 3, 3), 51, np.uint8)), 0.2)
+def test_dataset_images_are_scaled_by_the_one_to_float():
+    from cnnlib import datasets
+
+    rng = np.random.default_rng(0)
+    gray, rgb = (rng.integers(0, 256, shape, dtype=np.uint8) for shape in ((3, 4, 1), (3, 4, 3)))
+    np.testing.assert_array_equal(samples.from_dataset_image(gray), datasets.to_float(gray)[..., 0])
+    np.testing.assert_array_equal(samples.from_dataset_image(rgb), datasets.to_float(rgb))
+    assert samples.from_dataset_image(gray).dtype == np.float32
+    np.testing.assert_allclose(samples.from_dataset_image(np.full((3, 3, 3), 51, np.uint8)), 0.2)
+    assert not hasattr(samples, "from_uint8")  # the twin of datasets.to_float is gone
 
 
 def test_sum_text_writes_out_the_products():
