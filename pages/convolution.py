@@ -50,7 +50,7 @@ def choose_image():
         except (datasets.DatasetUnavailableError, ValueError) as e:
             st.error(f"The dataset cannot be loaded. {e} Showing a sample picture instead.")
     elif source == "drawn digit":
-        digit = st.session_state.get("classify_last_digit")
+        digit = st.session_state.get(common.LAST_DIGIT_KEY)
         if digit is not None:
             return images.to_gray(digit), "The digit drawn on the Classify page"
         st.info("No digit drawn yet: draw one on the Classify page. Showing a sample picture meanwhile.")
