@@ -9,7 +9,7 @@ Data and models: ``datasets`` (loading, offline first), ``zoo``
 ``callbacks``, ``rundir`` (the run protocol: events and run directories),
 ``jobs`` (training in a separate process), ``evaluation`` (confusion matrix,
 worst errors), ``store`` (saved models and their cards), ``prefetch``
-(filling the Keras cache), ``paths``.
+(filling the Keras cache), ``keras_home`` (where that cache is), ``paths``.
 
 Convolution maths (numpy only): ``convolution`` (conv2d, pool2d,
 output_size), ``kernels`` (preset kernels), ``conv_explain`` (one position
@@ -17,7 +17,7 @@ written out), ``samples`` (procedural pictures), ``feature_maps`` (what a
 trained model sees).
 
 Classification: ``preprocess`` (canvas to MNIST), ``images`` (safe photo
-decoding), ``inference`` (fast single-image prediction), ``vgg16`` (VGG16 and
+decoding, the one grayscale conversion), ``inference`` (fast single-image prediction), ``vgg16`` (VGG16 and
 ImageNet top-5, offline files), ``gradcam`` (Grad-CAM).
 
 Figures (plotly only): ``train_plots``, ``figures_conv``.

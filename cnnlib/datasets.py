@@ -10,7 +10,8 @@ Lookup order for a dataset ``name``:
 1. the ``data_dir`` argument: a folder holding ``<name>.npz``;
 2. the ``CNN_STUDIO_DATA_DIR`` environment variable, the same kind of folder;
 3. ``keras.datasets.<name>.load_data()``, which reads the Keras cache
-   (``~/.keras/datasets``) and downloads into it when online.
+   (``$KERAS_HOME/datasets``, :func:`cnnlib.keras_home.keras_home`) and
+   downloads into it when online.
 
 An ``.npz`` file uses the layout that ``keras.datasets.<name>.load_data()``
 returns: arrays ``x_train, y_train, x_test, y_test`` (MNIST images ``(N, 28,
@@ -27,6 +28,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from .keras_home import keras_home
 
 ENV_DATA_DIR = "CNN_STUDIO_DATA_DIR"
 
@@ -138,7 +141,7 @@ def find_local_file(name: str, data_dir: str | os.PathLike | None = None) -> Pat
 
 def _keras_cache_has(info: DatasetInfo) -> bool:
     """Whether ``keras.datasets`` can load ``info`` without the network."""
-    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+    home = keras_home() / "datasets"
     candidates = {
         "mnist": [home / "mnist.npz"],
         "fashion_mnist": [home / "fashion-mnist"],
@@ -244,7 +247,8 @@ def load(name: str, data_dir: str | os.PathLike | None = None,
         data_dir: folder with ``<name>.npz`` (keras.datasets layout). Falls back
             to ``$CNN_STUDIO_DATA_DIR``, then to ``keras.datasets``.
         n_train: if given, a stratified random subset of this many training
-            images (for quick demos and tests).
+            images (for quick demos and tests), an integer ``>= 1``; values
+            beyond the split's size keep all of it.
         n_test: the same for the test split.
         seed: seed of the subset choice.
 
@@ -253,11 +257,16 @@ def load(name: str, data_dir: str | os.PathLike | None = None,
         images ``(N, 32, 32, 3)``; labels ``(N,)`` int64.
 
     Raises:
-        ValueError: unknown ``name`` or ``n_train < 1``.
+        ValueError: unknown ``name``, or an ``n_train`` / ``n_test`` that is
+            not an integer ``>= 1`` (the message names the argument).
         DatasetUnavailableError: no local file and the download failed; the
             message names both fixes.
     """
     info = _info(name)
+    for arg, n in (("n_train", n_train), ("n_test", n_test)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+            raise ValueError(f"A subset needs at least one sample (an integer), or None for "
+                             f"the whole split. Received: {arg}={n!r}")
     path = find_local_file(name, data_dir)
     if path is not None:
         x_tr, y_tr, x_te, y_te = _read_npz(path)

@@ -34,7 +34,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-_ELEMENTWISE = ("BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU")
+
+def _elementwise_layers() -> tuple[type, ...]:
+    """The layer classes that keep a feature map's shape and positions (Keras is imported lazily)."""
+    import keras
+
+    L = keras.layers
+    return (L.BatchNormalization, L.Activation, L.ReLU, L.LeakyReLU, L.ELU, L.PReLU)
 
 
 class GradCam(NamedTuple):
@@ -61,7 +67,8 @@ def find_target_layer(model) -> str:
         raise ValueError(f"Model {model.name!r} has no convolutional layer, so Grad-CAM "
                          "does not apply (it needs spatial feature maps).")
     i = conv[-1]
-    while (i + 1 < len(layers) and type(layers[i + 1]).__name__ in _ELEMENTWISE
+    elementwise = _elementwise_layers()
+    while (i + 1 < len(layers) and isinstance(layers[i + 1], elementwise)
            and layers[i + 1].input is layers[i].output):
         i += 1
     return layers[i].name
@@ -72,9 +79,11 @@ def _score_head(model):
     names = {layer.name for layer in model.layers}
     if "logits" in names:
         return model.get_layer("logits").output, None, "logits"
+    import keras
+
     last = model.layers[-1]
     act = getattr(getattr(last, "activation", None), "__name__", "")
-    if type(last).__name__ == "Dense" and act == "softmax":
+    if isinstance(last, keras.layers.Dense) and act == "softmax":
         def to_logits(t, layer=last):
             return t @ layer.kernel + layer.bias  # the Dense layer, linear activation
         return last.input, to_logits, "dense pre-softmax"

@@ -21,6 +21,9 @@ into an RGB uint8 array, and never lets a bad file through as anything but an
 
 Pillow's global ``Image.MAX_IMAGE_PIXELS`` is left as it is (it is
 process-wide); this module applies its own, lower limit.
+
+:func:`to_gray` is the one grayscale conversion of the library (for photos,
+sample pictures, dataset images and canvas drawings).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import dataclasses
 import io
 
 import numpy as np
+
+from .datasets import to_float
 
 #: Formats accepted, as Pillow's openers name them (the JPEG opener also reads
 #: MPO, the JPEG variant many phone cameras write; ``format`` then says "MPO").
@@ -41,6 +46,8 @@ MAX_PIXELS = 50_000_000
 MAX_SIDE = 2048
 #: Images with a shorter side than this get a note: enlarging them invents detail.
 SMALL_SIDE = 32
+#: ITU-R BT.601 luma weights of R, G and B, as PIL's "L" conversion.
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 class ImageError(ValueError):
@@ -97,6 +104,44 @@ def to_rgb(img) -> "PIL.Image.Image":  # noqa: F821
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
     return img.convert("RGB")  # L, 1, CMYK (incl. Adobe's inverted JPEGs), YCbCr, LAB, HSV...
+
+
+def to_gray(image, *, alpha_over_black: bool = False) -> np.ndarray:
+    """Grayscale through the BT.601 luma weights :data:`LUMA` (0.299 R + 0.587 G + 0.114 B).
+
+    Args:
+        image: ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` RGB; with
+            ``alpha_over_black`` also ``(H, W, 4)`` RGBA. uint8 (0..255, scaled
+            by :func:`cnnlib.datasets.to_float`) or float (taken as it is,
+            normally [0, 1]).
+        alpha_over_black: composite an RGBA image over black, i.e. luma times
+            alpha, so that white ink is 1 on an opaque black background and on
+            a transparent one alike (a canvas drawing). Off: RGBA is refused.
+
+    Returns:
+        float32 ``(H, W)``: in [0, 1] for uint8 input (clipped: the weights sum
+        to 1 only up to rounding); float gray input is returned unchanged in
+        value.
+
+    Raises:
+        ValueError: another shape, naming it (``(H, W, 4)`` without
+            ``alpha_over_black``).
+    """
+    a = np.asarray(image)
+    channels = (1, 3, 4) if alpha_over_black else (1, 3)
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in channels):
+        shapes = "(H, W), (H, W, 1), (H, W, 3)" + (" or (H, W, 4)" if alpha_over_black else "")
+        raise ValueError(f"A grayscale conversion takes {shapes}. Received: shape={a.shape}")
+    x = to_float(a) if a.dtype == np.uint8 else np.asarray(a, dtype=np.float32)
+    if x.ndim == 2:
+        gray = x
+    elif x.shape[2] == 1:
+        gray = x[..., 0]
+    else:
+        gray = x[..., :3] @ LUMA  # (H, W)
+        if x.shape[2] == 4:
+            gray = gray * x[..., 3]
+    return np.clip(gray, 0.0, 1.0) if a.dtype == np.uint8 else gray
 
 
 def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE,

@@ -81,20 +81,24 @@ def identity(size: int) -> np.ndarray:
     return k
 
 
+class EmptyCellError(ValueError):
+    """A kernel cell with nothing in it (``None``, ``""`` or blanks)."""
+
+
 def parse_number(text) -> float:
     """A finite float from a number or from text like ``"-0.5"``, ``"1e-2"`` or ``"1/9"``.
 
     Raises:
-        ValueError: ``"empty"`` for an empty cell, else ``"'<text>', which is
-            not a (finite) number"``: text that is not a number, a division by
-            zero, or an infinite or NaN value.
+        EmptyCellError: ``None``, an empty or a blank text.
+        ValueError: ``"'<text>', which is not a (finite) number"``: text that
+            is not a number, a division by zero, or an infinite or NaN value.
     """
     if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
         value = float(text)
     else:
         s = "" if text is None else str(text).strip()
         if not s:
-            raise ValueError("empty")
+            raise EmptyCellError(f"The cell is empty. Received: text={text!r}")
         match = _FRACTION.match(s)
         try:
             if match:
@@ -135,7 +139,7 @@ def parse_kernel(cells) -> np.ndarray:
             try:
                 out[i, j] = parse_number(cell)
             except ValueError as e:
-                what = "is empty" if str(e) == "empty" else f"holds {e}"
+                what = "is empty" if isinstance(e, EmptyCellError) else f"holds {e}"
                 raise ValueError(f"The cell in row {i + 1}, column {j + 1} {what}. Type a number "
                                  "in every cell (for example 2, -0.5 or 1/9).") from None
     return out

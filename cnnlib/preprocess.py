@@ -15,7 +15,7 @@ intermediate image so that a page can show them:
 
 1. canvas RGBA ``(H, W, 4)`` uint8;
 2. grayscale ink ``(H, W)`` in [0, 1]: luminance times alpha, i.e. the
-   canvas composited over black;
+   canvas composited over black (:func:`cnnlib.images.to_gray`);
 3. the crop to the bounding box of the ink;
 4. the crop resized (Lanczos, anti-aliased) so that its longer side is 20
    pixels, the aspect ratio kept;
@@ -41,6 +41,8 @@ import io
 from typing import NamedTuple
 
 import numpy as np
+
+from .images import to_gray
 
 #: Ink at or above this level (in [0, 1]) counts as drawn; fainter pixels are
 #: anti-aliasing fringe or noise and do not stretch the bounding box.
@@ -99,33 +101,6 @@ def decode_canvas_png(data: bytes | str) -> np.ndarray:
             return np.asarray(img.convert("RGBA"))
     except (OSError, Image.DecompressionBombError) as e:
         raise ValueError(f"The canvas data is not a readable PNG ({e}).") from e
-
-
-def to_grayscale(rgba: np.ndarray) -> np.ndarray:
-    """Ink intensity of a canvas image: luminance composited over black.
-
-    Args:
-        rgba: uint8 ``(H, W, 4)`` RGBA, ``(H, W, 3)`` RGB or ``(H, W)`` gray.
-            White ink is 1 whether the background is opaque black or
-            transparent.
-
-    Returns:
-        float32 ``(H, W)`` in [0, 1] (ITU-R 601 luma, times alpha).
-
-    Raises:
-        ValueError: another shape or dtype.
-    """
-    a = np.asarray(rgba)
-    if a.dtype != np.uint8 or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
-        raise ValueError("A canvas image is uint8 (H, W), (H, W, 3) or (H, W, 4). "
-                         f"Received: dtype={a.dtype}, shape={a.shape}")
-    if a.ndim == 2:
-        return a.astype(np.float32) / np.float32(255)
-    rgb = a[..., :3].astype(np.float32)
-    gray = rgb @ np.array([0.299, 0.587, 0.114], np.float32) / np.float32(255)  # (H, W)
-    if a.shape[2] == 4:
-        gray *= a[..., 3].astype(np.float32) / np.float32(255)
-    return np.clip(gray, 0.0, 1.0)
 
 
 def ink_bbox(gray: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:
@@ -220,10 +195,14 @@ def preprocess_canvas(rgba: np.ndarray, threshold: float = INK_THRESHOLD) -> Mni
         in 28x28 (only the first two for an empty canvas).
 
     Raises:
-        ValueError: a bad shape or dtype (see :func:`to_grayscale`).
+        ValueError: a dtype other than uint8, or another shape, naming it.
     """
-    gray = to_grayscale(rgba)
-    steps = [Step(f"Canvas {gray.shape[1]}x{gray.shape[0]} RGBA", np.asarray(rgba)),
+    a = np.asarray(rgba)
+    if a.dtype != np.uint8:
+        raise ValueError("A canvas image is uint8 (H, W), (H, W, 3) or (H, W, 4). "
+                         f"Received: dtype={a.dtype}, shape={a.shape}")
+    gray = to_gray(a, alpha_over_black=True)  # (H, W) float32 in [0, 1]
+    steps = [Step(f"Canvas {gray.shape[1]}x{gray.shape[0]} RGBA", a),
              Step("Grayscale", gray)]
     bbox = ink_bbox(gray, threshold)
     if bbox is None:

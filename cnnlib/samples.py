@@ -1,5 +1,6 @@
 """Sample pictures for the Convolution page, drawn procedurally (nothing is
-copied from a dataset), and the small conversions an input image needs.
+copied from a dataset), and :func:`from_dataset_image` for the other pictures
+(grayscale: :func:`cnnlib.images.to_gray`).
 
 Every image here is float32 in ``[0, 1]``: grayscale ``(H, W)`` or RGB
 ``(H, W, 3)``.
@@ -11,11 +12,10 @@ import functools
 
 import numpy as np
 
+from .datasets import to_float
+
 SIZE = 128  # side of the procedural samples, pixels
 MAX_UPLOAD_SIDE = 256  # uploads are shrunk to this (cnnlib.images) so an interaction stays fast
-
-# ITU-R BT.601 luma weights, as PIL's "L" conversion
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 def _grid(n: int):
@@ -121,21 +121,16 @@ def sample(name: str, size: int = SIZE) -> np.ndarray:
     return img
 
 
-def to_gray(image) -> np.ndarray:
-    """float32 ``(H, W)``: an RGB ``(H, W, 3)`` image through the BT.601 luma
-    weights; ``(H, W)`` and ``(H, W, 1)`` images unchanged in value."""
-    x = np.asarray(image, dtype=np.float32)
-    if x.ndim == 3 and x.shape[2] == 3:
-        return x @ LUMA
-    if x.ndim == 3 and x.shape[2] == 1:
-        return x[..., 0]
-    if x.ndim == 2:
-        return x
-    raise ValueError(f"Expected (H, W), (H, W, 1) or (H, W, 3). Received: shape={x.shape}")
+def from_dataset_image(image) -> np.ndarray:
+    """A dataset image or a decoded photo as a picture of this module.
 
+    Args:
+        image: uint8 ``(H, W, 1)`` or ``(H, W, 3)``, values 0..255.
 
-def from_uint8(image) -> np.ndarray:
-    """A dataset image (uint8 ``(H, W, 1)`` or ``(H, W, 3)``, 0..255) as float32
-    in [0, 1], ``(H, W)`` for one channel, ``(H, W, 3)`` for three."""
-    x = np.asarray(image, dtype=np.float32) / np.float32(255.0)
+    Returns:
+        float32 in [0, 1] (:func:`cnnlib.datasets.to_float`), with the single
+        channel of a gray image dropped: ``(H, W)`` for one channel,
+        ``(H, W, 3)`` for three.
+    """
+    x = to_float(image)
     return x[..., 0] if x.ndim == 3 and x.shape[2] == 1 else x

@@ -30,6 +30,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .keras_home import keras_home
 from .prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
 
 ENV_WEIGHTS = "CNN_STUDIO_VGG16_WEIGHTS"
@@ -59,7 +60,7 @@ class Prediction(NamedTuple):
 
 def keras_models_dir() -> Path:
     """``$KERAS_HOME/models``, where Keras caches application weights (default ``~/.keras``)."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "models"
+    return keras_home() / "models"
 
 
 def _how_to_get(item: dict, env: str) -> str:

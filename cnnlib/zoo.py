@@ -31,6 +31,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+import numpy as np
+
 
 @dataclasses.dataclass(frozen=True)
 class ArchInfo:
@@ -217,6 +219,11 @@ _BUILDERS: dict[str, Callable] = {
 }
 
 
+def _is_int(value) -> bool:
+    """An ``int`` (numpy's too), but not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def build(arch: str, input_shape: tuple[int, int, int] | None = None,
           num_classes: int | None = None):
     """Build an architecture for a given input shape and class count.
@@ -224,27 +231,34 @@ def build(arch: str, input_shape: tuple[int, int, int] | None = None,
     Args:
         arch: a key of :data:`ARCHITECTURES`.
         input_shape: ``(H, W, C)`` of the float32 ``[0, 1]`` input images;
-            defaults to the source configuration's.
-        num_classes: size of the softmax output; defaults to the source's.
+            ``None`` for the source configuration's.
+        num_classes: size of the softmax output, an integer ``>= 2``;
+            ``None`` for the source configuration's.
 
     Returns:
         An uncompiled ``keras.Model`` named ``arch``, input ``(N, H, W, C)``
         float32, output ``(N, num_classes)`` softmax probabilities.
 
     Raises:
-        ValueError: unknown ``arch``, a bad ``input_shape`` or
-            ``num_classes < 2``, or an input too small for the architecture.
+        ValueError: unknown ``arch``; an ``input_shape`` that is not three
+            positive integers; a ``num_classes`` that is not an integer of at
+            least 2 (0, negative, 2.5, True); or an input too small for the
+            architecture. The message names the bad value.
     """
     if arch not in _BUILDERS:
         raise ValueError(f"Unknown architecture. Expected one of {list(_BUILDERS)}. "
                          f"Received: arch={arch!r}")
     info = ARCHITECTURES[arch]
-    input_shape = tuple(input_shape or info.source_input_shape)
-    num_classes = int(num_classes or info.source_classes)
-    if len(input_shape) != 3 or min(input_shape) < 1:
-        raise ValueError(f"input_shape must be (H, W, C). Received: input_shape={input_shape}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2. Received: num_classes={num_classes}")
+    # `is None`, not `or`: an empty shape or 0 classes is an error, not "the default"
+    input_shape = tuple(info.source_input_shape if input_shape is None else input_shape)
+    num_classes = info.source_classes if num_classes is None else num_classes
+    if len(input_shape) != 3 or not all(_is_int(v) and v >= 1 for v in input_shape):
+        raise ValueError(f"input_shape must be (H, W, C), three positive integers. "
+                         f"Received: input_shape={input_shape}")
+    if not _is_int(num_classes) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer of at least 2. "
+                         f"Received: num_classes={num_classes!r}")
+    input_shape, num_classes = tuple(int(v) for v in input_shape), int(num_classes)
 
     import keras
     from keras import layers

@@ -15,10 +15,9 @@ import streamlit as st
 from cnnlib import datasets, gradcam, images, preprocess, store, vgg16
 from cnnlib.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
 from pages import common
-from pages.classify_parts import (enlarge, gallery_indices, pick_model, probability_chart,
-                                  show_steps, stored_predictor, vgg16_class_index,
-                                  vgg16_predictor)
-from pages.common import dataset_error, load_dataset
+from pages.classify_parts import (enlarge, gallery_indices, probability_chart, show_steps,
+                                  stored_predictor, vgg16_class_index, vgg16_predictor)
+from pages.common import LAST_DIGIT_KEY, dataset_error, load_dataset, pick_model
 
 common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
@@ -75,7 +74,7 @@ def digit_tab():
                    "the prediction appears when the stroke ends.")
         return
     digit = prep.image  # (28, 28, 1) float32 in [0, 1]
-    st.session_state["classify_last_digit"] = digit[..., 0]  # read by the Convolution page
+    st.session_state[LAST_DIGIT_KEY] = digit[..., 0]  # read by the Convolution page
     try:
         model, predict = stored_predictor(entry.name, entry.path.stat().st_mtime)
     except (store.ModelLoadError, OSError) as e:

@@ -1,4 +1,4 @@
-"""Pieces of the Classify page: cached models, the model picker, charts, step images.
+"""Pieces of the Classify page: cached models, charts, step images.
 
 Not a page itself (app.py does not route to it); pages/classify.py imports it.
 """
@@ -49,14 +49,6 @@ def vgg16_class_index() -> list[tuple[str, str]]:
     """The 1000 ImageNet ``(wnid, name)`` pairs. Raises ``vgg16.ClassIndexUnavailableError``."""
     path = vgg16.find_class_index()
     return _class_index(str(path), path.stat().st_mtime)
-
-
-def pick_model(entries, key: str, default: str):
-    """A select box over store entries; ``default`` preselected when present."""
-    names = [m.name for m in entries]
-    chosen = st.selectbox("Model", names, index=names.index(default) if default in names else 0,
-                          format_func=lambda n: entries[names.index(n)].label(), key=key)
-    return entries[names.index(chosen)]
 
 
 def gallery_indices(labels: np.ndarray, class_id: int | None, n: int, seed: int) -> np.ndarray:

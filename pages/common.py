@@ -9,6 +9,11 @@ import streamlit as st
 
 from cnnlib import datasets, store
 
+#: Session-state keys that one page writes and another reads (each page's own
+#: keys carry its prefix and stay in that page).
+#: The last digit drawn on Classify, float32 (28, 28) in [0, 1]; read by Convolution.
+LAST_DIGIT_KEY = "classify_last_digit"
+
 
 @st.cache_resource(show_spinner=False, ttl=3600, max_entries=8)
 def load_dataset(name: str, n_test: int | None = None, seed: int = 0) -> datasets.Dataset:
@@ -31,6 +36,25 @@ def load_stored_model(name: str, mtime: float):
     """A model from the store, shared by all sessions (``mtime`` keys the cache
     so that a model saved again under the same name is reloaded)."""
     return store.load_model(name)
+
+
+def pick_model(entries: list[store.StoredModel], key: str,
+               default: str | None = None) -> store.StoredModel:
+    """The model picker of every page: a "Model" select box over store entries.
+
+    Args:
+        entries: the :class:`cnnlib.store.StoredModel` entries offered, at least one.
+        key: the widget key (prefixed with the page's name).
+        default: the name preselected when it is among ``entries``; else the first.
+
+    Returns:
+        The chosen entry. Each option is shown by its :meth:`StoredModel.label`.
+    """
+    by_name = {m.name: m for m in entries}
+    names = list(by_name)
+    chosen = st.selectbox("Model", names, index=names.index(default) if default in by_name else 0,
+                          format_func=lambda n: by_name[n].label(), key=key)
+    return by_name[chosen]
 
 
 def dataset_error(e: Exception) -> None:

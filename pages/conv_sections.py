@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnlib import conv_explain, store
 from cnnlib import figures_conv as figs
-from pages.common import import_keras, load_stored_model
+from pages.common import import_keras, load_stored_model, pick_model
 
 CHANNEL_NAMES = ("R", "G", "B")
 
@@ -76,11 +76,8 @@ def trained_network_section(image: np.ndarray) -> None:
     if not models:
         st.info("There is no trained model in the store yet. Train one on the Train page.")
         return
-    by_name = {m.name: m for m in models}
-    name = st.selectbox("Model", list(by_name), format_func=lambda n: by_name[n].label(),
-                        key="conv_model")
-    entry = by_name[name]
-    mtime = entry.path.stat().st_mtime
+    entry = pick_model(models, "conv_model")
+    name, mtime = entry.name, entry.path.stat().st_mtime
     try:
         with st.spinner("Loading the model..."):
             model = load_stored_model(name, mtime)

@@ -45,20 +45,21 @@ def choose_image():
         index = st.number_input("Test image number", 0, N_DATASET - 1, 0, key="conv_index", **Q)
         try:
             x, y, names = dataset_samples(DATASETS[source], N_DATASET)
-            return samples.from_uint8(x[index]), f"{source} test image {index}: a {names[y[index]]}"
+            caption = f"{source} test image {index}: a {names[y[index]]}"
+            return samples.from_dataset_image(x[index]), caption
         except (datasets.DatasetUnavailableError, ValueError) as e:
             st.error(f"The dataset cannot be loaded. {e} Showing a sample picture instead.")
     elif source == "drawn digit":
-        digit = st.session_state.get("classify_last_digit")
+        digit = st.session_state.get(common.LAST_DIGIT_KEY)
         if digit is not None:
-            return samples.to_gray(digit), "The digit drawn on the Classify page"
+            return images.to_gray(digit), "The digit drawn on the Classify page"
         st.info("No digit drawn yet: draw one on the Classify page. Showing a sample picture meanwhile.")
     elif source == "upload":
         upload = st.file_uploader("Picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="conv_upload")
         if upload is not None:
             try:
                 decoded = images.decode_image(upload.getvalue(), max_side=samples.MAX_UPLOAD_SIDE)
-                return samples.from_uint8(decoded.array), upload.name
+                return samples.from_dataset_image(decoded.array), upload.name
             except images.ImageError as e:
                 st.error(str(e))
     name = st.selectbox("Sample picture", samples.names(), key="conv_sample", **Q)
@@ -130,7 +131,7 @@ with st.sidebar:
     pool_stride = st.number_input("Pool stride", 1, 16, 2, key="conv_pool_stride", **Q,
                                   disabled=pool == "none")
 
-image = samples.to_gray(image) if image.ndim == 3 and channels == "gray" else image
+image = images.to_gray(image) if image.ndim == 3 and channels == "gray" else image
 kernel = np.repeat(kernel2d[..., None], 3, axis=2) if image.ndim == 3 else kernel2d  # (K, K[, 3])
 padding = pad_n if pad_mode == "number" else pad_mode
 (h, w), (kh, kw) = image.shape[:2], kernel.shape[:2]

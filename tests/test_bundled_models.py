@@ -21,7 +21,7 @@ def accuracy(model, ds):
 
 @pytest.mark.parametrize("name,dataset,n_test,target", [
     ("mnist", "mnist", 8000, 0.99),
-    ("cifar10", "cifar10", 646, 0.55),
+    ("cifar10", "cifar10", 646, 0.74),  # measured 0.760 (491 of 646), as the model card says
 ])
 def test_bundled_model_accuracy(name, dataset, n_test, target):
     model = store.load_model(name)

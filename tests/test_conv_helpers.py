@@ -57,6 +57,21 @@ def test_parse_kernel_names_the_bad_cell(cell, message):
         kernels.parse_kernel(cells)
 
 
+@pytest.mark.parametrize("text", [None, "", "   ", "\t"])
+def test_an_empty_cell_is_its_own_exception_type(text):
+    with pytest.raises(kernels.EmptyCellError):
+        kernels.parse_number(text)
+
+
+@pytest.mark.parametrize("text", ["empty", "abc", "1/0", "nan"])
+def test_a_bad_number_is_not_an_empty_cell(text):
+    with pytest.raises(ValueError) as err:
+        kernels.parse_number(text)
+    assert not isinstance(err.value, kernels.EmptyCellError)
+    with pytest.raises(ValueError, match="row 1, column 2 holds"):
+        kernels.parse_kernel([["0", text]])
+
+
 def test_parse_kernel_reads_a_dataframe_and_refuses_ragged_tables():
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame([["1", "2"], ["3", None]], columns=["1", "2"])
@@ -89,13 +104,16 @@ def test_samples_are_float_images_in_unit_range():
         samples.sample("x")
 
 
-def test_to_gray_and_from_uint8():
-    rgb = np.zeros((2, 2, 3), np.float32)
-    rgb[..., 1] = 1.0
-    np.testing.assert_allclose(samples.to_gray(rgb), samples.LUMA[1])
-    assert samples.to_gray(np.ones((4, 5))).shape == (4, 5)
-    assert samples.from_uint8(np.full((3, 3, 1), 255, np.uint8)).shape == (3, 3)
-    np.testing.assert_allclose(samples.from_uint8(np.full((3, 3, 3), 51, np.uint8)), 0.2)
+def test_dataset_images_are_scaled_by_the_one_to_float():
+    from cnnlib import datasets
+
+    rng = np.random.default_rng(0)
+    gray, rgb = (rng.integers(0, 256, shape, dtype=np.uint8) for shape in ((3, 4, 1), (3, 4, 3)))
+    np.testing.assert_array_equal(samples.from_dataset_image(gray), datasets.to_float(gray)[..., 0])
+    np.testing.assert_array_equal(samples.from_dataset_image(rgb), datasets.to_float(rgb))
+    assert samples.from_dataset_image(gray).dtype == np.float32
+    np.testing.assert_allclose(samples.from_dataset_image(np.full((3, 3, 3), 51, np.uint8)), 0.2)
+    assert not hasattr(samples, "from_uint8")  # the twin of datasets.to_float is gone
 
 
 def test_sum_text_writes_out_the_products():

@@ -38,26 +38,12 @@ def _tf_padding(padding):
     return [[0, 0], [padding, padding], [padding, padding], [0, 0]]
 
 
-def _naive_conv(x, k, s, padding, d):
-    """Loop over output pixels: x (H, W, C), k (K_h, K_w, C); TF's padding rule."""
-    (h, w, _), (kh, kw) = x.shape, k.shape[:2]
-
-    def pads(n, kk):
-        if padding == "valid":
-            return 0, 0
-        if padding == "same":
-            total = max((math.ceil(n / s) - 1) * s + d * (kk - 1) + 1 - n, 0)
-            return total // 2, total - total // 2
-        return padding, padding
-
-    (t, b), (l, r) = pads(h, kh), pads(w, kw)
-    xp = np.pad(x.astype(np.float64), ((t, b), (l, r), (0, 0)))
-    oh, ow = _expected_len(h, kh, s, padding, d), _expected_len(w, kw, s, padding, d)
-    out = np.zeros((oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            patch = xp[i * s:i * s + d * (kh - 1) + 1:d, j * s:j * s + d * (kw - 1) + 1:d]
-            out[i, j] = np.sum(patch * k)
+def _dilate(k, d):
+    """The kernel that a dilation ``d`` makes of ``k`` (K_h, K_w, ...): ``d - 1`` zeros
+    inserted between neighbouring taps, ((K_h - 1) d + 1, (K_w - 1) d + 1, ...)."""
+    kh, kw = k.shape[:2]
+    out = np.zeros(((kh - 1) * d + 1, (kw - 1) * d + 1, *k.shape[2:]), k.dtype)
+    out[::d, ::d] = k
     return out
 
 
@@ -81,11 +67,28 @@ def conv_cases(draw, max_side=12):
 def test_conv2d_matches_tf(case):
     x, k, s, padding, d = case
     ours = conv2d(x, k, s, padding, d)
-    if s > 1 and d > 1:  # tf.nn.conv2d refuses this pair: compare a loop over pixels
-        ref = np.stack([_naive_conv(x, k[..., f], s, padding, d) for f in range(k.shape[-1])], -1)
+    if s > 1 and d > 1:  # tf.nn.conv2d refuses this pair: the zero-filled kernel instead
+        ref = tf.nn.conv2d(x[None], _dilate(k, d), s, _tf_padding(padding)).numpy()[0]
     else:
         ref = tf.nn.conv2d(x[None], k, s, _tf_padding(padding), dilations=d).numpy()[0]
     assert ours.dtype == np.float32
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", 2])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("dilation", [2, 3])
+def test_dilation_is_the_kernel_with_zeros_between_its_taps(padding, stride, dilation):
+    """Dilation against an independent reference: an undilated tf.nn.conv2d of the kernel
+    spread out with zeros. TensorFlow pads for "same" by the (dilated) kernel's extent."""
+    rng = np.random.default_rng(100 * stride + dilation)
+    x = rng.standard_normal((13, 11, 2)).astype(np.float32)
+    k = rng.standard_normal((3, 2, 2, 4)).astype(np.float32)
+    wide = _dilate(k, dilation)
+    assert wide.shape[:2] == (2 * dilation + 1, dilation + 1)
+    ref = tf.nn.conv2d(x[None], wide, stride, _tf_padding(padding)).numpy()[0]
+    ours = conv2d(x, k, stride, padding, dilation)
     assert ours.shape == ref.shape
     np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4)
 

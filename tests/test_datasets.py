@@ -87,3 +87,19 @@ def test_unknown_name_and_bad_subset():
         datasets.load("svhn")
     with pytest.raises(ValueError, match="n=0"):
         datasets.stratified_indices(np.zeros(10, int), 0)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"n_train": 0}, "Received: n_train=0$"),
+    ({"n_test": 0}, "Received: n_test=0$"),
+    ({"n_train": -5, "n_test": 10}, "Received: n_train=-5$"),
+    ({"n_train": 10, "n_test": -1}, "Received: n_test=-1$"),
+    ({"n_train": 2.5}, "Received: n_train=2.5$"),
+    ({"n_test": True}, "Received: n_test=True$"),
+])
+def test_a_bad_subset_size_names_its_argument(kwargs, match, monkeypatch, tmp_path):
+    """Checked before any file is read: no dataset is needed to be told."""
+    monkeypatch.delenv(datasets.ENV_DATA_DIR, raising=False)
+    monkeypatch.setattr(datasets, "_read_keras", lambda info: pytest.fail("a file was read"))
+    with pytest.raises(ValueError, match=match):
+        datasets.load("mnist", data_dir=tmp_path, **kwargs)

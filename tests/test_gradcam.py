@@ -101,6 +101,29 @@ def test_softmax_built_into_the_last_layer_gives_the_same_map(trained):
     np.testing.assert_allclose(a.heatmap, b.heatmap, atol=1e-5)
 
 
+def test_layer_kinds_are_recognised_by_class_not_by_class_name():
+    """A subclass of a Keras layer is that layer: a ReLU subclass right after the last
+    conv joins the target, a Dense subclass with the softmax built in gives logits."""
+    import keras
+    from keras import layers
+
+    class ClippedReLU(layers.ReLU):
+        pass
+
+    class Classifier(layers.Dense):
+        pass
+
+    inp = keras.Input((SIZE, SIZE, 1), name="image")
+    x = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
+    x = ClippedReLU(max_value=6.0, name="relu6")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    model = keras.Model(inp, Classifier(2, activation="softmax", name="predictions")(x))
+    assert gradcam.find_target_layer(model) == "relu6"
+    x, _, _ = synthetic(2, seed=8)
+    res = gradcam.gradcam(model, x[1])
+    assert res.layer == "relu6" and res.score == "dense pre-softmax"
+
+
 def test_explaining_the_other_class_gives_another_map(trained):
     x, _, pos = synthetic(2, seed=6)
     yes = gradcam.gradcam(trained, x[1], class_index=1).heatmap

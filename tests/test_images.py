@@ -1,6 +1,8 @@
-"""Safe photo decoding: formats, EXIF orientation, modes, and every bad input."""
+"""Safe photo decoding: formats, EXIF orientation, modes, and every bad input; and
+to_gray, the one grayscale conversion."""
 
 import io
+import re
 import struct
 import zlib
 
@@ -160,3 +162,54 @@ def test_bad_input_raises_image_error(data, match):
 def test_file_over_the_size_limit_is_refused():
     with pytest.raises(images.ImageError, match="limit is 1 MB"):
         images.decode_image(b"\xff" * (2 * 2**20), max_bytes=2**20)
+
+
+# ---- to_gray: the one grayscale conversion --------------------------------------------------
+
+def test_to_gray_uses_the_bt601_weights_of_pil():
+    rgb = np.random.default_rng(0).integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    gray = images.to_gray(rgb)
+    assert gray.shape == (6, 7) and gray.dtype == np.float32
+    pil = np.asarray(Image.fromarray(rgb).convert("L"), dtype=np.float32) / 255  # rounds to uint8
+    np.testing.assert_allclose(gray, pil, atol=0.5 / 255 + 1e-6)
+    np.testing.assert_allclose(images.to_gray(np.full((1, 1, 3), (0, 255, 0), np.uint8)), 0.587,
+                               rtol=1e-6)
+
+
+def test_to_gray_gives_the_same_for_uint8_and_float_in_unit_range():
+    rgb = np.random.default_rng(1).integers(0, 256, (5, 4, 3), dtype=np.uint8)
+    np.testing.assert_allclose(images.to_gray(rgb), images.to_gray(rgb / 255.0), atol=1e-6)
+    white = images.to_gray(np.full((3, 3, 3), 255, np.uint8))
+    assert white.max() <= 1.0 and white.min() == pytest.approx(1.0)  # clipped, not 1 + ulp
+
+
+def test_to_gray_keeps_gray_values_and_drops_a_single_channel():
+    gray = np.linspace(-0.5, 2.0, 12, dtype=np.float32).reshape(3, 4)  # outside [0, 1] too
+    np.testing.assert_array_equal(images.to_gray(gray), gray)
+    np.testing.assert_array_equal(images.to_gray(gray[..., None]), gray)
+    assert images.to_gray(np.full((2, 2), 51, np.uint8)) == pytest.approx(0.2)
+
+
+def test_to_gray_composites_alpha_over_black_only_when_asked():
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    rgba[..., :3] = 255  # white everywhere
+    rgba[0, 0, 3], rgba[0, 1, 3], rgba[1, :, 3] = 255, 0, 51  # opaque, transparent, 20 %
+    np.testing.assert_allclose(images.to_gray(rgba, alpha_over_black=True),
+                               [[1.0, 0.0], [0.2, 0.2]], atol=1e-6)
+    with pytest.raises(ValueError, match=r"Received: shape=\(2, 2, 4\)"):
+        images.to_gray(rgba)  # RGBA needs a decision about the background
+    for bad in (np.zeros((2, 2, 2)), np.zeros(5), np.zeros((1, 2, 2, 3))):
+        with pytest.raises(ValueError, match=rf"Received: shape={re.escape(str(bad.shape))}"):
+            images.to_gray(bad, alpha_over_black=True)
+
+
+def test_one_grayscale_conversion_in_the_library():
+    """The canvas, the convolution page and the feature maps all use images.to_gray."""
+    from cnnlib import feature_maps, preprocess, samples
+
+    assert not hasattr(samples, "to_gray") and not hasattr(preprocess, "to_grayscale")
+    assert feature_maps.to_gray is images.to_gray and preprocess.to_gray is images.to_gray
+    rgba = np.random.default_rng(2).integers(0, 256, (40, 30, 4), dtype=np.uint8)
+    step = preprocess.preprocess_canvas(rgba).steps[1]
+    assert step.title == "Grayscale"
+    np.testing.assert_array_equal(step.image, images.to_gray(rgba, alpha_over_black=True))

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from cnnlib import datasets, preprocess, store, zoo
+from pages.common import LAST_DIGIT_KEY
 from testutil import REPO, SHARED_DATA, requires_shared_data
 from test_images import png_with_header_size, truncated_jpeg
 from vgg16_files import random_weights_file
@@ -88,7 +89,7 @@ def test_empty_canvas_asks_for_a_drawing_and_predicts_nothing():
     assert [t.label for t in at.tabs] == ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16"]
     assert any("Draw a digit" in i.value for i in at.info)
     assert not at.metric and not at.get("plotly_chart")
-    assert "classify_last_digit" not in at.session_state
+    assert LAST_DIGIT_KEY not in at.session_state
 
 
 def test_drawing_is_preprocessed_shown_step_by_step_and_predicted(models_dir):
@@ -109,7 +110,7 @@ def test_drawing_is_preprocessed_shown_step_by_step_and_predicted(models_dir):
     assert captions[:2] == ["Canvas 280x280 RGBA", "Grayscale"]
     assert captions[2].startswith("Bounding box") and "20x20" in captions[3]
     assert "28x28" in captions[4] and "Regions that drove" in captions[5]
-    np.testing.assert_array_equal(at.session_state["classify_last_digit"], expected[..., 0])
+    np.testing.assert_array_equal(at.session_state[LAST_DIGIT_KEY], expected[..., 0])
     at.slider(key="classify_digit_opacity").set_value(0.9).run()  # the Grad-CAM overlay
     assert not at.exception and at.metric[0].value == metric.value
 

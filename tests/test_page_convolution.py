@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages.common import LAST_DIGIT_KEY
+
 # Not `from conftest import ...`: tests/browser/conftest.py can shadow that module name.
 REPO = Path(__file__).resolve().parent.parent
 requires_shared_data = pytest.mark.skipif(
@@ -257,7 +259,7 @@ def test_relu_and_pooling_side_by_side():
 def test_small_max_pooling_marks_each_winner():
     digit = np.random.default_rng(0).random((28, 28)).astype(np.float32)
     at = open_page(query={"conv_source": "drawn digit", "conv_pool": "max"},
-                   state={"classify_last_digit": digit})
+                   state={LAST_DIGIT_KEY: digit})
     pool = chart(at, "Before")
     crosses = pool["data"][3]
     xs, ys = arr(crosses["x"]), arr(crosses["y"])
@@ -269,7 +271,7 @@ def test_small_max_pooling_marks_each_winner():
 
 def test_a_pool_larger_than_the_map_is_explained():
     at = open_page(query={"conv_source": "drawn digit", "conv_pool": "max"},
-                   state={"classify_last_digit": np.ones((28, 28), np.float32) * 0.5})
+                   state={LAST_DIGIT_KEY: np.ones((28, 28), np.float32) * 0.5})
     at.number_input(key="conv_dilation").set_value(13).run()  # 28 - 26 = 2: a 2 x 2 map
     at.number_input(key="conv_pool_size").set_value(3).run()
     assert "Pooling cannot run on the 2 x 2 feature map" in at.error[0].value
@@ -278,7 +280,7 @@ def test_a_pool_larger_than_the_map_is_explained():
 def test_the_digit_drawn_on_classify_is_offered():
     digit = np.zeros((28, 28), np.float32)
     digit[5:23, 12:16] = 1.0
-    at = open_page(query={"conv_source": "drawn digit"}, state={"classify_last_digit": digit})
+    at = open_page(query={"conv_source": "drawn digit"}, state={LAST_DIGIT_KEY: digit})
     assert "**Input** 28 x 28 →" in sizes_line(at)
     assert arr(chart(at, "Input 28 x 28")["data"][0]["z"]).max() == 1
     none = open_page(query={"conv_source": "drawn digit"})
@@ -310,7 +312,7 @@ def test_the_animation_slides_with_the_stride():
     xs = [arr(f["data"][0]["x"]).min() for f in spec["frames"][:3]]
     assert np.diff(xs).tolist() == [2.0, 2.0]  # the window moves by the stride
     small = open_page(query={"conv_source": "drawn digit", "conv_stride": "3"},
-                      state={"conv_anim": True, "classify_last_digit": np.zeros((28, 28), np.float32)})
+                      state={"conv_anim": True, LAST_DIGIT_KEY: np.zeros((28, 28), np.float32)})
     assert len(chart(small, "Input and window")["frames"]) == ((28 - 3) // 3 + 1) ** 2
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from cnnlib import images, prefetch, vgg16
 from testutil import SHARED_DATA
-from vgg16_files import save_legacy_weights
+from vgg16_files import save_legacy_weights, write_keras2_h5_weights
 
 CLASS_INDEX = SHARED_DATA / "imagenet_class_index.json"
 requires_class_index = pytest.mark.skipif(not CLASS_INDEX.exists(),
@@ -137,6 +137,29 @@ def test_pipeline_end_to_end_with_random_weights(random_vgg16, photo, monkeypatc
     assert [t.probability for t in top] == sorted((t.probability for t in top), reverse=True)
     assert top[0].index == int(probs.argmax())
     assert all("_" not in t.name and t.wnid.startswith("n") for t in top)
+
+
+def test_keras2_h5_writer_round_trips_through_the_legacy_loader(tmp_path):
+    """The test helper's file loads through model.load_weights(".h5"), the call
+    keras.applications.VGG16(weights=path) makes: every weight back in place,
+    batch-norm statistics (non-trainable) included. Small and fast."""
+    import keras
+
+    def small():
+        inp = keras.Input((8, 8, 3), name="image")
+        x = keras.layers.Conv2D(4, 3, name="conv")(inp)
+        x = keras.layers.BatchNormalization(name="bn")(x)
+        x = keras.layers.Flatten(name="flatten")(keras.layers.MaxPooling2D(name="pool")(x))
+        return keras.Model(inp, keras.layers.Dense(3, activation="softmax", name="predictions")(x))
+
+    keras.utils.set_random_seed(1)
+    saved = small()
+    saved.get_layer("bn").moving_mean.assign(np.arange(4, dtype=np.float32))
+    path = write_keras2_h5_weights(saved, tmp_path / "small.h5")
+    loaded = small()
+    loaded.load_weights(str(path))
+    for a, b in zip(saved.weights, loaded.weights):
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(a), err_msg=a.path)
 
 
 def test_loaded_from_a_local_weights_file(random_vgg16, tmp_path_factory, monkeypatch, photo):

@@ -62,9 +62,25 @@ def test_summary_rows_add_up():
 @pytest.mark.parametrize("kwargs,match", [
     ({"arch": "resnet999"}, "arch='resnet999'"),
     ({"arch": "mlp", "num_classes": 1}, "num_classes=1"),
+    ({"arch": "mlp", "num_classes": 0}, "num_classes=0"),  # not "the default, 10"
+    ({"arch": "mlp", "num_classes": -3}, "num_classes=-3"),
+    ({"arch": "mlp", "num_classes": 2.5}, "num_classes=2.5"),
+    ({"arch": "mlp", "num_classes": "10"}, "num_classes='10'"),
+    ({"arch": "mlp", "num_classes": True}, "num_classes=True"),
     ({"arch": "mlp", "input_shape": (28, 28)}, "input_shape"),
+    ({"arch": "mlp", "input_shape": ()}, r"input_shape=\(\)"),  # not "the default"
+    ({"arch": "mlp", "input_shape": (28.5, 28, 1)}, "input_shape"),
     ({"arch": "cifar_wide", "input_shape": (8, 8, 3)}, "cannot take"),
 ])
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         zoo.build(**kwargs)
+
+
+def test_none_means_the_source_configuration_and_numpy_ints_are_ints():
+    import numpy as np
+
+    model = zoo.build("mlp", None, None)
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    model = zoo.build("mlp", tuple(np.array([28, 28, 1])), np.int64(3))
+    assert model.output_shape == (None, 3)

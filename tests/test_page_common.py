@@ -1,0 +1,87 @@
+"""pages/common.py: the helpers every page shares, and the private Streamlit
+flag the deep-link workaround relies on."""
+
+import importlib
+import inspect
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pages import common
+from testutil import REPO
+
+WORKAROUND = ("pages/common.require_app_navigation (which keeps deep links such as /train on a "
+              "fresh server going through app.py's st.navigation)")
+
+
+def test_streamlit_still_has_the_private_pages_directory_flag(monkeypatch):
+    """The workaround writes PagesManager.uses_pages_directory, a private class flag of
+    Streamlit 1.67. If an upgrade moves or renames it, say which workaround to revisit."""
+    module_path, flag = "streamlit.runtime.pages_manager", "uses_pages_directory"
+    source = inspect.getsource(common.require_app_navigation)
+    assert module_path in source and f"PagesManager.{flag}" in source  # the same flag as below
+    try:
+        pages_manager = importlib.import_module(module_path)
+    except ImportError as e:
+        pytest.fail(f"Streamlit has no module {module_path} any more ({e}): revisit {WORKAROUND}.")
+    manager = getattr(pages_manager, "PagesManager", None)
+    if manager is None or not hasattr(manager, flag):
+        pytest.fail(f"Streamlit's PagesManager has no class attribute {flag} any more: "
+                    f"revisit {WORKAROUND}.")
+    # A fresh server decides the flag on its first PagesManager: True beside a pages/ folder.
+    monkeypatch.setattr(manager, flag, None)  # restored after the test
+    manager(str(REPO / "app.py"))
+    value = getattr(manager, flag)
+    if not isinstance(value, bool) or value is not (REPO / "pages").is_dir():
+        pytest.fail(f"PagesManager.{flag} is {value!r} for an app with a pages/ folder, not True: "
+                    f"Streamlit changed its legacy pages/ mode; revisit {WORKAROUND}.")
+
+
+def test_the_last_digit_key_is_written_in_one_place_only():
+    """The cross-page key has one home: its constant. No page spells the string again."""
+    assert common.LAST_DIGIT_KEY == "classify_last_digit"  # the value sessions already hold
+    spelled = [p.name for p in sorted((REPO / "pages").glob("*.py")) if p.name != "common.py"
+               and f'"{common.LAST_DIGIT_KEY}"' in p.read_text(encoding="utf-8")]
+    assert spelled == []
+    users = {p.name for p in (REPO / "pages").glob("*.py")
+             if "LAST_DIGIT_KEY" in p.read_text(encoding="utf-8")}
+    assert {"classify.py", "convolution.py"} <= users
+
+
+def picker_app(names, default):
+    """A one-widget app around common.pick_model (run by AppTest from its source)."""
+    import streamlit as st
+
+    from pages.common import pick_model
+
+    class Entry:  # what pick_model needs of a store entry
+        def __init__(self, name):
+            self.name = name
+
+        def label(self):
+            return f"{self.name} (label)"
+
+    entry = pick_model([Entry(n) for n in names], key="test_model", default=default)
+    st.markdown(f"chosen: {entry.name}")
+
+
+@pytest.mark.parametrize("default,expected", [("b", "b"), ("missing", "a"), (None, "a")])
+def test_pick_model_preselects_the_default_and_labels_each_entry(default, expected):
+    at = AppTest.from_function(picker_app, args=(["a", "b", "c"], default),
+                               default_timeout=30).run()
+    assert not at.exception
+    box = at.selectbox(key="test_model")
+    assert box.label == "Model" and box.value == expected
+    assert box.options == ["a (label)", "b (label)", "c (label)"]
+    assert at.markdown[0].value == f"chosen: {expected}"
+    box.set_value("c").run()
+    assert at.markdown[0].value == "chosen: c"
+
+
+def test_both_pages_pick_models_with_the_one_widget():
+    for page in ("classify.py", "conv_sections.py"):
+        text = (REPO / "pages" / page).read_text(encoding="utf-8")
+        assert "pick_model(" in text and 'st.selectbox("Model"' not in text, page
+    assert not hasattr(importlib.import_module("pages.classify_parts"), "pick_model")
+    assert Path(common.__file__).name == "common.py"
