@@ -15,9 +15,10 @@ import streamlit as st
 from cnnlib import datasets, gradcam, images, preprocess, store, vgg16
 from cnnlib.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
 from pages import common
-from pages.classify_parts import (enlarge, gallery_indices, probability_chart, show_steps,
+from pages.classify_parts import (gallery_indices, probability_chart, show_steps,
                                   stored_predictor, vgg16_class_index, vgg16_predictor)
-from pages.common import LAST_DIGIT_KEY, dataset_error, load_dataset, pick_model
+from pages.common import (LAST_DIGIT_KEY, dataset_error, enlarge, load_dataset, pick_model,
+                          prediction_grid)
 
 common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
@@ -142,17 +143,8 @@ def cifar_tab():
     probs = predict(datasets.to_float(ds.x_test[idx]))  # (n, classes)
     st.caption(f"{len(idx)} of the {len(ds.y_test)} test images of {ds.source}, classified by "
                f"{entry.label()}. Green: right, red: wrong.")
-    for k, (i, p) in enumerate(zip(idx, probs)):
-        if k % 6 == 0:
-            cols = st.columns(6)  # one row of six
-        truth, pred = names[ds.y_test[i]], names[int(p.argmax())]
-        colour = "green" if truth == pred else "red"
-        top3 = ", ".join(f"{names[j]} {p[j]:.0%}" for j in np.argsort(-p)[:3])
-        with cols[k % 6]:
-            st.image(enlarge(ds.x_test[i], 96))
-            st.markdown(f"true **{truth}**  \npredicted :{colour}[**{pred}**]")
-            st.caption(top3)
-            st.button("Enlarge", key=f"classify_cifar_pick_{k}", on_click=select_sample, args=(k,))
+    prediction_grid(ds.x_test[idx], ds.y_test[idx], probs, names, per_row=6, side=96, top_k=3,
+                    on_pick=select_sample, key="classify_cifar")
     k = min(st.session_state["classify_cifar_selected"], len(idx) - 1)
     i = idx[k]
     st.subheader(f"Image {k + 1}: a {names[ds.y_test[i]]}, predicted {names[int(probs[k].argmax())]}")

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnlib import inference, vgg16
-from pages.common import load_stored_model
+from pages.common import enlarge, load_stored_model
 
 HIGHLIGHT, OTHERS = "#d62728", "#7f9fbf"  # the top class, the rest
 
@@ -75,17 +75,6 @@ def probability_chart(names, probs, title: str, horizontal: bool = False) -> go.
     fig = go.Figure(bar)
     fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), **layout)
     return fig
-
-
-def enlarge(img: np.ndarray, side: int) -> np.ndarray:
-    """Repeat pixels (nearest neighbour) so that the longer side is about ``side``;
-    the browser would blur a small image instead."""
-    img = np.asarray(img)
-    factor = max(1, side // max(img.shape[:2]))
-    out = np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
-    if out.dtype != np.uint8:  # float images in [0, 1]
-        out = (np.clip(out, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
-    return out[..., 0] if out.ndim == 3 and out.shape[2] == 1 else out
 
 
 def show_steps(steps, width: int = 112) -> None:

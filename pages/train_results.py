@@ -35,22 +35,6 @@ class Alert:
             where.error(self.text)
 
 
-def show_image_grid(images: np.ndarray, true: np.ndarray, probs: np.ndarray,
-                    class_names: list[str], per_row: int = 8) -> None:
-    """Images with their predicted class (green when right, red when wrong), its
-    probability and the true class. ``images`` uint8 ``(N, H, W, C)``, ``true``
-    int ``(N,)``, ``probs`` float ``(N, num_classes)``."""
-    pred = probs.argmax(1)
-    for start in range(0, len(images), per_row):
-        cols = st.columns(per_row)
-        for col, i in zip(cols, range(start, min(start + per_row, len(images)))):
-            img = images[i]
-            col.image(img if img.shape[-1] == 3 else img[..., 0], width=64)
-            colour = "green" if pred[i] == true[i] else "red"
-            col.markdown(f":{colour}[{class_names[pred[i]]}] ({probs[i, pred[i]]:.0%})  \n"
-                         f"true: {class_names[true[i]]}")
-
-
 def _save_run(run: RunDir, key: str) -> None:
     """Form callback: copy the run's model into the store under the typed name."""
     name = st.session_state[f"train_save_name_{key}"].strip()
@@ -94,13 +78,13 @@ def _prediction_tabs(run: RunDir, dataset: str, names: list[str], key: str) -> N
         return
     with tab2:
         idx = np.random.default_rng(0).choice(len(images), size=min(16, len(images)), replace=False)
-        show_image_grid(images[idx], preds.y_true[idx], preds.probs[idx], names)
+        common.prediction_grid(images[idx], preds.y_true[idx], preds.probs[idx], names)
     with tab3:
         idx = evaluation.worst_errors(preds.probs, preds.y_true, 16)
         if len(idx) == 0:
             st.success("No test image was misclassified.")
         else:
-            show_image_grid(images[idx], preds.y_true[idx], preds.probs[idx], names)
+            common.prediction_grid(images[idx], preds.y_true[idx], preds.probs[idx], names)
 
 
 def show_results(run: RunDir, events: list[dict], key: str) -> None:
