@@ -114,3 +114,42 @@ def test_missing_dataset_is_explained_with_both_fixes(tmp_path, monkeypatch):
     (error,) = at.error
     assert "CNN_STUDIO_DATA_DIR" in error.value and "python -m cnnlib prefetch" in error.value
     assert at.button(key="train_start").disabled
+
+
+def test_reopened_runs_keep_their_own_state_and_refuse_other_test_images(tmp_path, monkeypatch):
+    """Past runs: a "Saved as" message stays with the run it was saved from, and a run whose
+    test images are no longer in the data folder shows its confusion matrix but not
+    images under the wrong labels."""
+    import numpy as np
+
+    from cnnlib import training
+    from testutil import SHARED_DATA, tiny_config
+
+    first = training.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=1))
+    second = training.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=2))
+    at = open_page(tmp_path, monkeypatch)
+    at.selectbox(key="train_reopen").set_value(first.run_dir.name).run()
+    name_box = at.text_input(key=f"train_save_name_past_{first.run_dir.name}")
+    name_box.set_value("first-run")
+    at.button[[b.label for b in at.button].index("Save model")].click().run()
+    assert any("Saved as 'first-run'" in s.value for s in at.success)
+    assert not at.warning  # the test images are those of the shared data
+    at.selectbox(key="train_reopen").set_value(second.run_dir.name).run()
+    assert not any("Saved as" in s.value for s in at.success)
+
+    # another data folder whose MNIST test split has the same length, in another order
+    with np.load(SHARED_DATA / "mnist.npz") as f:
+        arrays = dict(f)
+    order = np.random.default_rng(0).permutation(len(arrays["y_test"]))
+    arrays["x_test"], arrays["y_test"] = arrays["x_test"][order], arrays["y_test"][order]
+    other = tmp_path / "other_data"
+    other.mkdir()
+    np.savez(other / "mnist.npz", **arrays)
+    monkeypatch.setenv("CNN_STUDIO_DATA_DIR", str(other))
+    import streamlit as st
+
+    st.cache_resource.clear()  # a server started on the other folder: nothing cached yet
+    at = open_page(tmp_path, monkeypatch)
+    at.selectbox(key="train_reopen").set_value(first.run_dir.name).run()
+    assert any("not the ones this run was evaluated on" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) >= 1  # the confusion matrix, from the stored predictions
