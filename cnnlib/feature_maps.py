@@ -20,6 +20,35 @@ def conv_layers(model) -> list:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
 
 
+def shape_keeping_layers() -> tuple[type, ...]:
+    """The Keras layer classes that keep a feature map's shape and positions
+    (batch norm, activations): they belong to the conv layer they follow."""
+    import keras
+
+    L = keras.layers
+    return (L.BatchNormalization, L.Activation, L.ReLU, L.LeakyReLU, L.ELU, L.PReLU)
+
+
+def conv_blocks(model) -> list[tuple[object, object]]:
+    """For each Conv2D layer of ``model`` (top level, in order), the pair ``(conv
+    layer, last layer of its block)``: the block is the conv and the batch-norm and
+    activation layers that directly take its output, one after another (a conv with
+    a built-in activation is its own last layer).
+    """
+    layers, keep = model.layers, shape_keeping_layers()
+    convs = {id(layer) for layer in conv_layers(model)}
+    blocks = []
+    for i, layer in enumerate(layers):
+        if id(layer) not in convs:
+            continue
+        j = i
+        while (j + 1 < len(layers) and isinstance(layers[j + 1], keep)
+               and layers[j + 1].input is layers[j].output):
+            j += 1
+        blocks.append((layer, layers[j]))
+    return blocks
+
+
 def first_layer_kernels(model) -> np.ndarray:
     """float32 ``(K_h, K_w, C, F)``: the weights of the first Conv2D layer.
 
@@ -56,19 +85,20 @@ def prepare_image(image, input_shape) -> np.ndarray:
 
 
 def feature_model(model):
-    """A ``keras.Model`` from ``model``'s input to the outputs of each of its
-    Conv2D layers (a list, one ``(N, H_l, W_l, F_l)`` tensor per layer).
+    """A ``keras.Model`` from ``model``'s input to the feature maps of each of its
+    Conv2D layers after their batch norm and activation (:func:`conv_blocks`): a
+    list, one ``(N, H_l, W_l, F_l)`` tensor per conv layer.
 
     Raises:
         ValueError: no Conv2D layer.
     """
     import keras
 
-    layers = conv_layers(model)
-    if not layers:
+    blocks = conv_blocks(model)
+    if not blocks:
         raise ValueError(f"Model {model.name!r} has no convolutional layer to show.")
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # a bare tensor, not [tensor]
-    return keras.Model(inputs=inputs, outputs=[layer.output for layer in layers])
+    return keras.Model(inputs=inputs, outputs=[last.output for _, last in blocks])
 
 
 def feature_maps(model, image, extractor=None) -> list[tuple[str, np.ndarray]]:
@@ -81,12 +111,12 @@ def feature_maps(model, image, extractor=None) -> list[tuple[str, np.ndarray]]:
         extractor: a :func:`feature_model` of ``model`` to reuse, or None.
 
     Returns:
-        ``[(layer name, float32 (H_l, W_l, F_l)), ...]`` in layer order, after
-        each layer's activation.
+        ``[(conv layer name, float32 (H_l, W_l, F_l)), ...]`` in layer order: each
+        conv layer's feature maps after its batch norm and activation.
     """
     extractor = extractor or feature_model(model)
     x = prepare_image(image, model.input_shape[1:])
     outputs = extractor(x, training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    names = [layer.name for layer in conv_layers(model)]
+    names = [conv.name for conv, _ in conv_blocks(model)]
     return [(name, np.asarray(out)[0]) for name, out in zip(names, outputs)]

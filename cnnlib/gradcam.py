@@ -34,13 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-
-def _elementwise_layers() -> tuple[type, ...]:
-    """The layer classes that keep a feature map's shape and positions (Keras is imported lazily)."""
-    import keras
-
-    L = keras.layers
-    return (L.BatchNormalization, L.Activation, L.ReLU, L.LeakyReLU, L.ELU, L.PReLU)
+from .feature_maps import conv_blocks
 
 
 class GradCam(NamedTuple):
@@ -59,19 +53,11 @@ def find_target_layer(model) -> str:
         ValueError: the model has no ``Conv2D`` layer (an MLP, logistic
             regression), so Grad-CAM does not apply.
     """
-    import keras
-
-    layers = model.layers
-    conv = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
-    if not conv:
+    blocks = conv_blocks(model)
+    if not blocks:
         raise ValueError(f"Model {model.name!r} has no convolutional layer, so Grad-CAM "
                          "does not apply (it needs spatial feature maps).")
-    i = conv[-1]
-    elementwise = _elementwise_layers()
-    while (i + 1 < len(layers) and isinstance(layers[i + 1], elementwise)
-           and layers[i + 1].input is layers[i].output):
-        i += 1
-    return layers[i].name
+    return blocks[-1][1].name
 
 
 def _score_head(model):

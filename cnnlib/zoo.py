@@ -5,25 +5,40 @@
 NHWC images in ``[0, 1]``; outputs are softmax probabilities ``(N,
 num_classes)``. The layer that produces the logits is always named
 ``"logits"`` and the softmax after it ``"softmax"``, so that Grad-CAM and the
-feature-map views can find them.
+feature-map views can find them. Where a tutorial writes
+``Dense(n, activation="softmax")`` the zoo builds these two layers instead:
+same parameters, same output.
 
-Parameter counts for the source configurations (checked in the tests):
+Each architecture taken from a tutorial follows that tutorial layer by layer
+(type, order, activation, padding, pooling, dropout rate, batch-norm
+position). ``tests/test_zoo.py`` checks every layer (type, output shape,
+parameters) against the summary the tutorial prints, or, where it prints
+none, against its code. Parameter counts for the source configurations:
 
-==============  ==========================================  ==========
-arch            source configuration                        params
-==============  ==========================================  ==========
-logistic        784 inputs, softmax 10                        7,850
-mlp             Dense 128-128-10 on 784                     118,282
-lenet5          32x32x1, tanh, avg-pool, conv 6-16-120,      61,730
-                dense 84
-mnist_cnn       28x28x1, conv 64-32, max-pool, dense 256   1,201,578
-cifar_small     32x32x3, conv 10, max-pool, dense 100        226,390
-cifar_wide      32x32x3, conv 8-512-256, dense 100         1,628,214
-cifar_bn3       32x32x3, 3 conv blocks 32-64-128 with BN,    289,443
-                3 classes
-cifar_6conv     32x32x3, 6 conv (32-32-64-64-64-64),         276,138
-                dense 512
-==============  ==========================================  ==========
+==============  ====  ============================================  ==========
+arch            tut.  source configuration                              params
+==============  ====  ============================================  ==========
+logistic        [2]   784 inputs, dense 10, softmax                      7,850
+mlp             [3]   784 inputs, dense 128-128 ReLU, softmax 10       118,282
+lenet5          [1]   32x32x1, tanh 5x5 conv 6, BN, avg-pool,           61,730
+                      conv 16, avg-pool, conv 120, dense 84,
+                      dropout 0.2
+mnist_cnn       [2]   28x28x1, conv 64-32, max-pool, dropout         1,201,578
+                      0.25, dense 256, dropout 0.5 (the text
+                      prints 3,058,410: see ARCHITECTURES)
+cifar_small     [1]   32x32x3, conv 10, max-pool, dense 100            226,390
+cifar_wide      [1]   32x32x3, conv 8-512-256, dense 100             1,628,214
+cifar_bn3       [0]   32x32x3, 3 blocks 32-64-128 of conv (same),      289,443
+                      BN, conv, max-pool, dropout 0.5; 3 classes
+cifar_6conv     [4]   32x32x3, 6 conv (32-32-64-64-64-64), each        276,138
+                      pair + max-pool + dropout 0.25; dense 512,
+                      dropout 0.5
+==============  ====  ============================================  ==========
+
+Tutorials: [0] "Image Classification with CNNs"; [1] "Convolution Neural
+Network for image classification: CIFAR10"; [2] "Image Classification With
+Convolutional Neural Networks"; [3] "Image Classification with Tensorflow";
+[4] "Keras Image Classification".
 """
 
 from __future__ import annotations
@@ -38,47 +53,75 @@ import numpy as np
 class ArchInfo:
     """What the UI and the CLI show about an architecture."""
 
-    description: str  # one line
-    source: str  # where it comes from
+    description: str  # the layers, and any correction to the source text (shown on the Train page)
+    source: str  # where it comes from: the tutorial, by title
     source_input_shape: tuple[int, int, int]  # (H, W, C) of the source configuration
     source_classes: int
     source_params: int | None  # exact parameter count in that configuration
 
 
+_T0 = '"Image Classification with CNNs"'
+_T1 = '"Convolution Neural Network for image classification: CIFAR10"'
+_T2 = '"Image Classification With Convolutional Neural Networks"'
+_T3 = '"Image Classification with Tensorflow"'
+_T4 = '"Keras Image Classification"'
+
 ARCHITECTURES: dict[str, ArchInfo] = {
     "logistic": ArchInfo(
-        "Multinomial logistic regression: flatten, one dense softmax layer.",
-        "Teaching material, MNIST baseline (784 inputs, softmax 10).",
+        "Multinomial logistic regression: the image flattened to 784 values, "
+        "one dense layer of 10, softmax.",
+        f"Tutorial {_T2}, the logistic-regression baseline it sets against its CNN "
+        "(the text flattens the images before the model; here a Flatten layer does).",
         (28, 28, 1), 10, 7_850),
     "mlp": ArchInfo(
-        "Multi-layer perceptron: dense 128-128 ReLU, softmax output.",
-        "Teaching material, MNIST MLP (Dense 128-128-10 on 784 inputs).",
+        "Multi-layer perceptron: the image flattened to 784 values, two dense "
+        "layers of 128 ReLU units, softmax over 10.",
+        f"Tutorial {_T3} (the text flattens the images before the model; here a "
+        "Flatten layer does).",
         (28, 28, 1), 10, 118_282),
     "lenet5": ArchInfo(
-        "LeNet-5: tanh conv 6-16-120 (5x5) with average pooling, dense 84.",
-        "LeCun et al., 'Gradient-based learning applied to document "
-        "recognition', Proc. IEEE 1998; teaching-material variant with batch "
-        "normalisation after C1. Smaller inputs are zero-padded to 32x32.",
+        "LeNet-5: tanh 5x5 convs of 6, 16 and 120 filters (valid padding), batch "
+        "norm after the first, 2x2 average pooling after the first two, dense 84 "
+        "(tanh), dropout 0.2, softmax.",
+        f"Tutorial {_T1}, its LeNet-5 listing (batch norm after C1 and dropout "
+        "before the output are the tutorial's additions to LeCun et al., "
+        "'Gradient-based learning applied to document recognition', Proc. IEEE "
+        "1998). Inputs smaller than 32x32 are zero-padded to 32x32.",
         (32, 32, 1), 10, 61_730),
     "mnist_cnn": ArchInfo(
-        "Keras MNIST CNN: conv 64-32 (3x3), max-pool, dense 256.",
-        "Teaching material, MNIST CNN (channels-last).",
+        "MNIST CNN: 3x3 convs of 64 and 32 filters, each followed by a ReLU, "
+        "2x2 max-pool, dropout 0.25, dense 256 + ReLU, dropout 0.5, softmax. "
+        "The tutorial's summary prints 3,058,410 parameters because its first "
+        "conv is channels-first and the second reads its (64, 26, 26) output as "
+        "channels-last: 64x26 pixels of 26 channels. This is the intended "
+        "channels-last model, with 1,201,578.",
+        f"Tutorial {_T2}, its MNIST CNN.",
         (28, 28, 1), 10, 1_201_578),
     "cifar_small": ArchInfo(
-        "Small CIFAR CNN: one conv of 10 filters, max-pool, dense 100.",
-        "Teaching material, first CIFAR-10 CNN.",
+        "Small CIFAR-10 CNN: one 3x3 conv of 10 filters (ReLU), 2x2 max-pool, "
+        "dense 100 (ReLU), softmax. The tutorial's code asks for 8 filters, but "
+        "its printed summary (280 parameters, 10 channels) and its prose have 10; "
+        "this follows the summary.",
+        f"Tutorial {_T1}, its first CIFAR-10 CNN.",
         (32, 32, 3), 10, 226_390),
     "cifar_wide": ArchInfo(
-        "Wide CIFAR CNN: conv 8-512-256 with max-pooling, dense 100.",
-        "Teaching material, wide CIFAR-10 CNN.",
+        "Wide CIFAR-10 CNN: 3x3 convs of 8, 512 and 256 filters (ReLU), 2x2 "
+        "max-pool after the first two, dense 100 (ReLU), softmax; no dropout.",
+        f"Tutorial {_T1}, its enlarged CIFAR-10 CNN.",
         (32, 32, 3), 10, 1_628_214),
     "cifar_bn3": ArchInfo(
-        "Three conv blocks (32-64-128), each two convs + batch norm + max-pool.",
-        "Teaching material, CIFAR-10 3-class model (airplane, automobile, bird).",
+        "Three blocks of 32, 64 and 128 filters, each: 3x3 conv (same padding, "
+        "ReLU), batch norm, 3x3 conv (valid, ReLU), 2x2 max-pool, dropout 0.5; "
+        "then softmax.",
+        f"Tutorial {_T0}: CIFAR-10 restricted to airplane, automobile and bird.",
         (32, 32, 3), 3, 289_443),
     "cifar_6conv": ArchInfo(
-        "Six convs (32-32-64-64-64-64) in pairs with max-pooling, dense 512.",
-        "Teaching material, after the Keras example cifar10_cnn.py.",
+        "Six 3x3 ReLU convs (32-32-64-64-64-64) in pairs, same then valid "
+        "padding, each pair followed by a 2x2 max-pool and dropout 0.25; dense "
+        "512 (ReLU), dropout 0.5, softmax. Its first conv has 3x3x3x32 = 864 "
+        "weights and 32 biases; the tutorial's text writes that product as 288.",
+        f"Tutorial {_T4}, its CIFAR-10 network (the text shows that model's "
+        "summary only as a picture).",
         (32, 32, 3), 10, 276_138),
     "studio_cnn": ArchInfo(
         "CNN Studio's default: conv blocks with batch norm and ReLU, global "
@@ -132,16 +175,21 @@ def _lenet5(layers, x, num_classes):
     x = _conv(layers, 120, 5, "c5_conv", activation="tanh")(x)  # (N, 1, 1, 120)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(84, activation="tanh", name="f6_dense")(x)
+    x = layers.Dropout(0.2, name="f6_dropout")(x)
     return _head(layers, x, num_classes)
 
 
 def _mnist_cnn(layers, x, num_classes):
-    x = _conv(layers, 64, 3, "conv1")(x)  # (N, 26, 26, 64)
-    x = _conv(layers, 32, 3, "conv2")(x)  # (N, 24, 24, 32)
+    # The tutorial puts each ReLU in an Activation layer of its own; so does this.
+    x = _conv(layers, 64, 3, "conv1", activation=None)(x)  # (N, 26, 26, 64)
+    x = layers.Activation("relu", name="relu1")(x)
+    x = _conv(layers, 32, 3, "conv2", activation=None)(x)  # (N, 24, 24, 32)
+    x = layers.Activation("relu", name="relu2")(x)
     x = layers.MaxPooling2D(2, name="pool")(x)  # (N, 12, 12, 32)
     x = layers.Dropout(0.25, name="dropout1")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(256, activation="relu", name="dense")(x)
+    x = layers.Flatten(name="flatten")(x)  # (N, 4608)
+    x = layers.Dense(256, name="dense")(x)
+    x = layers.Activation("relu", name="relu3")(x)
     x = layers.Dropout(0.5, name="dropout2")(x)
     return _head(layers, x, num_classes)
 
@@ -161,7 +209,6 @@ def _cifar_wide(layers, x, num_classes):
     x = layers.MaxPooling2D(2, name="pool2")(x)  # (N, 6, 6, 512)
     x = _conv(layers, 256, 3, "conv3")(x)  # (N, 4, 4, 256)
     x = layers.Flatten(name="flatten")(x)  # (N, 4096)
-    x = layers.Dropout(0.5, name="dropout")(x)
     x = layers.Dense(100, activation="relu", name="dense")(x)
     return _head(layers, x, num_classes)
 
@@ -170,10 +217,10 @@ def _cifar_bn3(layers, x, num_classes):
     for i, filters in enumerate((32, 64, 128), start=1):
         # 32 -> 32 -> 30 -> 15 -> 15 -> 13 -> 6 -> 6 -> 4 -> 2
         x = _conv(layers, filters, 3, f"block{i}_conv1", padding="same")(x)
+        x = layers.BatchNormalization(name=f"block{i}_bn")(x)  # after the first conv
         x = _conv(layers, filters, 3, f"block{i}_conv2")(x)
-        x = layers.BatchNormalization(name=f"block{i}_bn")(x)
         x = layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
-        x = layers.Dropout(0.2, name=f"block{i}_dropout")(x)
+        x = layers.Dropout(0.5, name=f"block{i}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)  # (N, 2 * 2 * 128)
     return _head(layers, x, num_classes)
 

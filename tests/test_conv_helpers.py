@@ -204,3 +204,21 @@ def test_model_without_convolutions_is_explained(tiny_conv_model):
     dense = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="no convolutional layer"):
         feature_maps.first_layer_kernels(dense)
+
+
+def test_feature_maps_are_taken_after_batch_norm_and_activation():
+    """A conv with separate BN and ReLU layers (studio_cnn, the 002 mnist_cnn) shows its
+    rectified maps: no negative value, and the block's last layer is found."""
+    import keras
+
+    from cnnlib import zoo
+
+    model = zoo.build("mnist_cnn", (28, 28, 1), 10)
+    blocks = [(c.name, last.name) for c, last in feature_maps.conv_blocks(model)]
+    assert blocks == [("conv1", "relu1"), ("conv2", "relu2")]
+    img = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    maps = feature_maps.feature_maps(model, img)
+    assert [name for name, _ in maps] == ["conv1", "conv2"]
+    assert all(m.min() >= 0 for _, m in maps)  # after the ReLU
+    raw = keras.Model(model.inputs[0], model.get_layer("conv1").output)(img[None, ..., None])
+    assert np.asarray(raw).min() < 0  # the conv output alone has negative values

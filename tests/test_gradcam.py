@@ -59,7 +59,7 @@ def trained():
 def test_target_layer_is_the_rectified_output_of_the_last_conv_block():
     assert gradcam.find_target_layer(tiny_cnn()) == "relu"  # conv2 -> bn -> relu
     assert gradcam.find_target_layer(zoo.build("studio_cnn", (28, 28, 1), 10)) == "block3_relu2"
-    assert gradcam.find_target_layer(zoo.build("mnist_cnn")) == "conv2"  # ReLU built in
+    assert gradcam.find_target_layer(zoo.build("mnist_cnn")) == "relu2"  # conv2 -> relu2 (002)
     with pytest.raises(ValueError, match="no convolutional layer"):
         gradcam.find_target_layer(zoo.build("logistic"))
 
