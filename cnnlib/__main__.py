@@ -18,7 +18,7 @@ def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from . import config as config_mod
-    from . import datasets, store, training
+    from . import datasets, rundir, store, training
 
     config = config_mod.from_args(args)
     try:
@@ -59,8 +59,10 @@ def cmd_train(args) -> int:
     except datasets.DatasetUnavailableError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    print(rundir.status_sentence(result.end, config.to_dict()))
     print(f"test accuracy {result.test_accuracy:.4f} (loss {result.test_loss:.4f}) on "
-          f"{result.n_test} test images; run directory {result.run_dir.path}")
+          f"{result.n_test} test images; training accuracy {result.end['train_accuracy']:.4f} "
+          f"(loss {result.end['train_loss']:.4f}); run directory {result.run_dir.path}")
     if args.save:
         try:
             path = store.import_run(result.run_dir, args.save, overwrite=args.overwrite,

@@ -11,6 +11,11 @@ from __future__ import annotations
 def augmentation_layers(config, seed: int = 0):
     """The Keras preprocessing layers that ``config`` asks for, or None.
 
+    Flips (horizontal, vertical or both), then rotation, zoom and shift, whose
+    uncovered pixels are filled as ``config.augment_fill_mode`` says (``nearest``
+    repeats the edge pixel, as Keras's ``ImageDataGenerator`` does by default;
+    ``constant`` fills with 0).
+
     Returns a ``keras.Sequential`` mapping float32 ``(N, H, W, C)`` to the same
     shape, active only when called with ``training=True``.
     """
@@ -18,17 +23,20 @@ def augmentation_layers(config, seed: int = 0):
     from keras import layers
 
     steps = []
-    if config.augment_flip:
-        steps.append(layers.RandomFlip("horizontal", seed=seed, name="aug_flip"))
+    flips = [d for d, on in (("horizontal", config.augment_flip),
+                             ("vertical", config.augment_vertical_flip)) if on]
+    if flips:
+        steps.append(layers.RandomFlip("_and_".join(flips), seed=seed, name="aug_flip"))
+    fill = config.augment_fill_mode  # what uncovered pixels become
     if config.augment_rotation > 0:
-        steps.append(layers.RandomRotation(config.augment_rotation / 360.0, fill_mode="constant",
+        steps.append(layers.RandomRotation(config.augment_rotation / 360.0, fill_mode=fill,
                                            seed=seed, name="aug_rotation"))
     if config.augment_zoom > 0:
-        steps.append(layers.RandomZoom(config.augment_zoom, fill_mode="constant",
+        steps.append(layers.RandomZoom(config.augment_zoom, fill_mode=fill,
                                        seed=seed, name="aug_zoom"))
     if config.augment_shift > 0:
         steps.append(layers.RandomTranslation(config.augment_shift, config.augment_shift,
-                                              fill_mode="constant", seed=seed, name="aug_shift"))
+                                              fill_mode=fill, seed=seed, name="aug_shift"))
     return keras.Sequential(steps, name="augmentation") if steps else None
 
 

@@ -28,6 +28,10 @@ from . import datasets, zoo
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
+MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+VALIDATIONS = ("holdout", "test")
+NORMALIZATIONS = ("scale", "standardize")
+FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
 #: Session-state prefix of the Train page's widgets: ``train_<field>``.
 WIDGET_PREFIX = "train_"
@@ -86,29 +90,48 @@ class TrainConfig:
                         choices=lambda: tuple(zoo.ARCHITECTURES))
     epochs: int = setting(5, "Full passes over the training images.", range=Range(1, 1000))
     batch_size: int = setting(64, "Images per gradient step.", range=Range(1, 8192))
-    optimizer: str = setting("adam", "adam, sgd (with momentum 0.9) or rmsprop.",
-                             choices=OPTIMIZERS)
+    optimizer: str = setting("adam", "adam, sgd or rmsprop.", choices=OPTIMIZERS)
     learning_rate: float = setting(1e-3, "Step size of the optimizer (the initial one with a "
                                    "schedule).", range=Range(0, 10, lo_open=True, hi_open=True))
+    momentum: float = setting(0.0, "SGD momentum (0 = plain SGD, Keras's default); adam and "
+                              "rmsprop ignore it.", range=Range(0, 1, hi_open=True))
     lr_schedule: str = setting("constant", "constant, or cosine: decays the learning rate to 0 "
                                "over all epochs.", choices=LR_SCHEDULES)
+    validation: str = setting(
+        "holdout", "Where val_loss and val_accuracy are measured after each epoch: holdout "
+        "(a fraction of the training images, validation_split) or test (the test images, as "
+        "the tutorials do; this flatters the model, which is then chosen and stopped on the "
+        "images it is scored on).", choices=VALIDATIONS)
     validation_split: float = setting(
         0.1, "Fraction of the training images held out to measure val_loss and val_accuracy "
-        "after each epoch (0 = none).", range=Range(0, 0.9, hi_open=True))
+        "with validation=holdout (0 = none).", range=Range(0, 0.9, hi_open=True))
+    monitor: str = setting(
+        "val_loss", "The metric early stopping and keep-best watch: losses are minimised, "
+        "accuracies maximised. Without validation data a val_ metric falls back to the "
+        "training one.", choices=MONITORS)
+    normalization: str = setting(
+        "scale", "scale: pixels in [0, 1]; standardize: then minus the training images' mean "
+        "pixel, divided by their standard deviation (as tutorial 003 does), kept in the model "
+        "as its first layer.", choices=NORMALIZATIONS)
     augment_flip: bool = setting(False, "Augmentation: random horizontal flips (photos; a "
                                  "mirrored digit is no digit).")
+    augment_vertical_flip: bool = setting(False, "Augmentation: random vertical flips.")
     augment_shift: float = setting(0.0, "Augmentation: random translation, fraction of height "
                                    "and width.", range=Range(0, 0.5))
     augment_rotation: float = setting(0.0, "Augmentation: random rotation, degrees.",
                                       range=Range(0, 180))
     augment_zoom: float = setting(0.0, "Augmentation: random zoom, fraction.", range=Range(0, 0.9))
+    augment_fill_mode: str = setting(
+        "nearest", "Augmentation: how shifts, rotations and zooms fill the pixels they "
+        "uncover: nearest (Keras's ImageDataGenerator default), constant (black), reflect or "
+        "wrap.", choices=FILL_MODES)
     augment_stroke: bool = setting(False, "Augmentation: random stroke thickening or thinning "
                                    "(grey dilation or erosion), for digits.")
     early_stopping_patience: int = setting(
-        0, "Stop after this many epochs without a better val_loss (0 = off).",
+        0, "Stop after this many epochs without a better monitor value (0 = off).",
         range=Range(0, 1000))
-    keep_best: bool = setting(True, "End with the weights of the epoch with the lowest "
-                              "val_loss, not the last epoch's.")
+    keep_best: bool = setting(True, "End with the weights of the epoch with the best monitor "
+                              "value, not the last epoch's.")
     seed: int = setting(0, "Seeds the subsets, the validation split, the initial weights and "
                         "the augmentation: the same seed gives the same run.",
                         range=Range(0, 2**31 - 1))
@@ -146,6 +169,13 @@ class TrainConfig:
                 raise ValueError(f"Invalid {f.name}: expected {rng.describe()}. "
                                  f"Received: {f.name}={value!r}")
 
+    def effective_monitor(self, has_validation: bool) -> str:
+        """The metric actually watched: :attr:`monitor`, or its training version
+        (``val_loss`` -> ``loss``) when the run has no validation data."""
+        if not has_validation and self.monitor.startswith("val_"):
+            return self.monitor[len("val_"):]
+        return self.monitor
+
     def to_dict(self) -> dict:
         """Plain JSON-able dict of every field."""
         return dataclasses.asdict(self)
@@ -156,6 +186,11 @@ class TrainConfig:
         are ignored, missing ones take their defaults."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def monitor_mode(metric: str) -> str:
+    """``"min"`` for a loss, ``"max"`` for an accuracy."""
+    return "min" if metric.endswith("loss") else "max"
 
 
 def _choices(f: dataclasses.Field):

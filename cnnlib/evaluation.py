@@ -58,13 +58,14 @@ def worst_errors(probs: np.ndarray, y_true: np.ndarray, k: int = 16) -> np.ndarr
 
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "samples_per_s",
-                   "elapsed")
+                   "elapsed", "partial")
 
 
 def history_csv(events: list[dict]) -> str:
     """The epoch events of a run as CSV text, one row per epoch: epoch, loss, accuracy,
     val_loss, val_accuracy, samples_per_s (training images per second), elapsed
-    (seconds since the run started). Missing values are empty cells."""
+    (seconds since the run started), partial (True for an epoch a stop cut short).
+    Missing values are empty cells."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
     writer.writeheader()

@@ -54,6 +54,8 @@ class StartEvent(TypedDict):
     run_dir: str
     dataset_source: str  # file path or "keras.datasets.<name>"
     class_names: list[str]
+    monitor: str  # the metric keep-best and early stopping watch (config.effective_monitor)
+    standardize: list[float] | None  # (mean, std) the model's first layer applies, or None
 
 
 class BatchEvent(TypedDict):
@@ -86,16 +88,22 @@ class EpochEvent(TypedDict):
 
 
 class EndEvent(TypedDict):
-    """The run ended and the kept model was evaluated on the test images."""
+    """The run ended and the kept model was evaluated on the test and training images."""
 
     type: Literal["end"]
     elapsed: float
     status: Literal["finished", "stopped", "early_stopped"]
-    epochs_done: int
-    best_epoch: int | None  # the kept epoch with keep-best, else None
+    epochs_done: int  # epochs begun and ended, a partial one included
+    complete_epochs: int  # epochs that ran to their end
+    best_epoch: int | None  # the best complete epoch by monitor (keep-best), else None
+    kept_epoch: int | None  # the epoch whose weights the model holds; None: a partial epoch's
+    monitor: str
+    kept_value: float | None  # monitor's value at kept_epoch
     test_loss: float
     test_accuracy: float  # fraction in [0, 1]
     n_test: int
+    train_loss: float  # the kept model on the training images, without augmentation
+    train_accuracy: float
 
 
 class ErrorEvent(TypedDict):
@@ -121,6 +129,38 @@ def of_type(events: list[dict], kind: str) -> list[dict]:
 def last(events: list[dict], kind: str) -> dict | None:
     """The latest event of one ``type``, or None."""
     return next((e for e in reversed(events) if e.get("type") == kind), None)
+
+
+def status_sentence(end: dict, config: dict) -> str:
+    """How a run ended and which weights it kept, in one sentence for people.
+
+    Args:
+        end: the run's :class:`EndEvent`.
+        config: its :class:`~cnnlib.config.TrainConfig` as a dict.
+
+    Returns:
+        E.g. ``"Stopped early at epoch 4 (no better val_accuracy for 3 epochs); kept
+        epoch 1 (val_accuracy 0.35)."``
+    """
+    monitor, done = end.get("monitor", "val_loss"), end["epochs_done"]
+    if end["status"] == "early_stopped":
+        text = (f"Stopped early at epoch {done} (no better {monitor} for "
+                f"{config.get('early_stopping_patience')} epochs)")
+    elif end["status"] == "stopped":
+        partial = end.get("complete_epochs", done) < done
+        text = (f"Stopped on request during epoch {done}" if partial
+                else f"Stopped on request after epoch {done}")
+    else:
+        text = f"Finished all {done} epochs"
+    kept, value = end.get("kept_epoch"), end.get("kept_value")
+    if kept is None:
+        text += ("; no epoch was complete, so the model keeps the weights it had when it "
+                 "stopped" if not end.get("complete_epochs") else
+                 "; the model keeps the weights of the unfinished last epoch")
+    else:
+        text += f"; kept epoch {kept}" if config.get("keep_best") else f"; kept the last epoch, {kept}"
+        text += f" ({monitor} {value:.3g})" if value is not None else ""
+    return text + "."
 
 
 @dataclasses.dataclass(frozen=True)

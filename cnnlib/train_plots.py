@@ -74,8 +74,15 @@ def batch_curves(batch_events: list[dict], max_points: int = MAX_POINTS) -> go.F
     return fig
 
 
+def complete_epochs(epoch_events: list[dict]) -> list[dict]:
+    """The epoch events of epochs that ran to their end (a stop can cut the last one
+    short: its metrics cover part of an epoch and are not plotted as a full one)."""
+    return [e for e in epoch_events if not e.get("partial")]
+
+
 def epoch_curves(epoch_events: list[dict]) -> go.Figure:
-    """Training vs validation loss and accuracy per epoch."""
+    """Training vs validation loss and accuracy per complete epoch."""
+    epoch_events = complete_epochs(epoch_events)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (per epoch)", "Accuracy (per epoch)"))
     x = [e["epoch"] for e in epoch_events]
     for col, key in ((1, "loss"), (2, "accuracy")):
@@ -112,6 +119,7 @@ def compare_runs_figure(runs: list[tuple[str, list[dict]]], metric: str = "val_a
     """One line per run of ``metric`` per epoch; runs without it use the training metric."""
     fig = go.Figure()
     for name, epochs in runs:
+        epochs = complete_epochs(epochs)
         key = metric if any(e.get(metric) is not None for e in epochs) else metric.replace("val_", "")
         fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=[e.get(key) for e in epochs],
                                  mode="lines+markers", name=f"{name} ({key})"))

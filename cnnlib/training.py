@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from . import augment, datasets, zoo
-from .config import OPTIMIZERS, TrainConfig
+from .config import OPTIMIZERS, TrainConfig, monitor_mode
 from .rundir import EndEvent, RunDir, StartEvent
 
 
@@ -36,15 +36,20 @@ class TrainResult:
     n_test: int
     run_dir: RunDir
     dataset: datasets.Dataset  # as loaded: the training subset, the full test split
+    end: EndEvent  # how it ended (status, kept epoch, train and test metrics)
 
 
 def make_optimizer(name: str, learning_rate, total_steps: int | None = None,
-                   schedule: str = "constant"):
-    """A fresh Keras optimizer. SGD uses momentum 0.9.
+                   schedule: str = "constant", momentum: float = 0.0):
+    """A fresh Keras optimizer: ``adam``, ``sgd`` (with ``momentum``, 0 = plain SGD as
+    Keras's default) or ``rmsprop``.
 
     With ``schedule="cosine"`` the learning rate follows a cosine decay from
     ``learning_rate`` to 0 over ``total_steps`` batches (Loshchilov & Hutter,
     SGDR, 2017).
+
+    Raises:
+        ValueError: an unknown ``name``.
     """
     import keras
 
@@ -54,7 +59,7 @@ def make_optimizer(name: str, learning_rate, total_steps: int | None = None,
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=learning_rate)
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum)
     if name == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate=learning_rate)
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}. Received: optimizer={name!r}")
@@ -65,7 +70,7 @@ def compile_model(model, config: TrainConfig, steps_per_epoch: int | None = None
     accuracy, with ``config``'s optimizer; ``steps_per_epoch`` sizes a cosine schedule."""
     total = steps_per_epoch * config.epochs if steps_per_epoch else None
     model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, total,
-                                           config.lr_schedule),
+                                           config.lr_schedule, config.momentum),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 
@@ -130,56 +135,73 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
         data = datasets.load(config.dataset, config.data_dir, n_train=config.n_train,
                              seed=config.seed)
         keras.utils.set_random_seed(config.seed)
-        tr, va = split_validation(data.y_train, config.validation_split, config.seed)
         test_idx = eval_indices(data.y_test, config.n_test, config.seed)
+        x_test, y_test = datasets.to_float(data.x_test[test_idx]), data.y_test[test_idx]
+        if config.validation == "test":  # as the tutorials do: validate on the test images
+            tr, va = np.arange(len(data.y_train)), np.arange(0)
+            x_val, y_val = x_test, y_test
+        else:
+            tr, va = split_validation(data.y_train, config.validation_split, config.seed)
+            x_val, y_val = datasets.to_float(data.x_train[va]), data.y_train[va]
         x_train = datasets.to_float(data.x_train[tr])  # (N, H, W, C) float32 [0, 1]
         y_train = data.y_train[tr]
-        x_val, y_val = datasets.to_float(data.x_train[va]), data.y_train[va]
-        x_test, y_test = datasets.to_float(data.x_test[test_idx]), data.y_test[test_idx]
 
-        model = zoo.build(config.arch, data.image_shape, data.num_classes)
+        standardize = None
+        if config.normalization == "standardize":  # one mean and std over all training pixels
+            standardize = (float(x_train.mean()), float(x_train.std()))
+        model = zoo.build(config.arch, data.image_shape, data.num_classes, standardize)
         batch_size = min(config.batch_size, len(x_train))
         batches = int(np.ceil(len(x_train) / batch_size))
         compile_model(model, config, batches)
+        has_val = len(x_val) > 0
+        monitor = config.effective_monitor(has_val)
         emit(StartEvent(type="start", elapsed=time.perf_counter() - t0, config=config.to_dict(),
                         n_train=len(x_train), n_val=len(x_val), n_test=len(x_test),
                         batches=batches, params=int(model.count_params()), run_dir=str(run.path),
-                        dataset_source=data.source, class_names=list(data.class_names)))
+                        dataset_source=data.source, class_names=list(data.class_names),
+                        monitor=monitor, standardize=standardize))
 
-        has_val = len(x_val) > 0
         stopper = StopOnRequest(should_stop or (lambda: False))
-        keeper = KeepBest("val_loss" if has_val else "loss", run.model_path,
+        keeper = KeepBest(monitor, run.model_path, mode=monitor_mode(monitor),
                           is_partial=lambda: stopper.stopped)
         callbacks = [stopper] + ([keeper] if config.keep_best else []) + [EventReporter(
             emit, batches=batches, batch_size=batch_size, n_samples=len(x_train), t0=t0,
             is_partial=lambda: stopper.stopped, best_epoch=lambda: keeper.best_epoch)]
         if config.early_stopping_patience > 0:
             callbacks.append(keras.callbacks.EarlyStopping(
-                monitor="val_loss" if has_val else "loss",
+                monitor=monitor, mode=monitor_mode(monitor),
                 patience=config.early_stopping_patience))
         model.fit(augment.train_input(x_train, y_train, batch_size, config),
                   epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False,
                   validation_data=(x_val, y_val) if has_val else None)
 
+        complete = [e for e in epochs_seen if not e["partial"]]
         if stopper.stopped:
             status = "stopped"
         elif len(epochs_seen) < config.epochs:
             status = "early_stopped"
         else:
             status = "finished"
-        if not (config.keep_best and keeper.restore()):
+        if config.keep_best and keeper.restore():
+            kept = keeper.best_epoch
+        else:
             model.save(run.model_path)
+            kept = complete[-1]["epoch"] if complete and not epochs_seen[-1]["partial"] else None
+        kept_value = next((e.get(monitor) for e in complete if e["epoch"] == kept), None)
         test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+        train_loss, train_acc = model.evaluate(x_train, y_train, batch_size=256, verbose=0)
         probs = predict_probs(model, x_test)  # (N_test, num_classes)
         run.write_predictions(probs, y_test, test_idx, data.x_test[test_idx])
         end = EndEvent(type="end", elapsed=time.perf_counter() - t0, status=status,
-                       epochs_done=len(epochs_seen), best_epoch=keeper.best_epoch,
-                       test_loss=float(test_loss), test_accuracy=float(test_acc),
-                       n_test=len(x_test))
+                       epochs_done=len(epochs_seen), complete_epochs=len(complete),
+                       best_epoch=keeper.best_epoch, kept_epoch=kept, monitor=monitor,
+                       kept_value=kept_value, test_loss=float(test_loss),
+                       test_accuracy=float(test_acc), n_test=len(x_test),
+                       train_loss=float(train_loss), train_accuracy=float(train_acc))
         emit(end)
         run.write_result(end)
     return TrainResult(model, status, epochs_seen, float(test_loss), float(test_acc),
-                       len(x_test), run, data)
+                       len(x_test), run, data, end)
 
 
 def predict_probs(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:

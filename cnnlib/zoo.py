@@ -272,7 +272,7 @@ def _is_int(value) -> bool:
 
 
 def build(arch: str, input_shape: tuple[int, int, int] | None = None,
-          num_classes: int | None = None):
+          num_classes: int | None = None, standardize: tuple[float, float] | None = None):
     """Build an architecture for a given input shape and class count.
 
     Args:
@@ -281,6 +281,12 @@ def build(arch: str, input_shape: tuple[int, int, int] | None = None,
             ``None`` for the source configuration's.
         num_classes: size of the softmax output, an integer ``>= 2``;
             ``None`` for the source configuration's.
+        standardize: ``(mean, std)`` of the training images in [0, 1]: the model
+            then starts with a ``Normalization`` layer named ``"standardize"``
+            computing ``(x - mean) / std`` (one value for all pixels and channels, as
+            tutorial 003 "Image Classification with Tensorflow" standardizes its
+            inputs), so that it still takes [0, 1] images and every page feeds it the
+            same way. None: no such layer.
 
     Returns:
         An uncompiled ``keras.Model`` named ``arch``, input ``(N, H, W, C)``
@@ -289,8 +295,9 @@ def build(arch: str, input_shape: tuple[int, int, int] | None = None,
     Raises:
         ValueError: unknown ``arch``; an ``input_shape`` that is not three
             positive integers; a ``num_classes`` that is not an integer of at
-            least 2 (0, negative, 2.5, True); or an input too small for the
-            architecture. The message names the bad value.
+            least 2 (0, negative, 2.5, True); a ``standardize`` std that is not
+            positive and finite; or an input too small for the architecture. The
+            message names the bad value.
     """
     if arch not in _BUILDERS:
         raise ValueError(f"Unknown architecture. Expected one of {list(_BUILDERS)}. "
@@ -306,13 +313,21 @@ def build(arch: str, input_shape: tuple[int, int, int] | None = None,
         raise ValueError(f"num_classes must be an integer of at least 2. "
                          f"Received: num_classes={num_classes!r}")
     input_shape, num_classes = tuple(int(v) for v in input_shape), int(num_classes)
+    if standardize is not None:
+        mean, std = (float(v) for v in standardize)
+        if not (np.isfinite(mean) and np.isfinite(std) and std > 0):
+            raise ValueError(f"standardize needs a finite mean and a positive std. "
+                             f"Received: standardize={standardize}")
 
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    if standardize is not None:
+        x = layers.Normalization(mean=mean, variance=std ** 2, axis=None, name="standardize")(x)
     try:
-        outputs = _BUILDERS[arch](layers, inputs, num_classes)
+        outputs = _BUILDERS[arch](layers, x, num_classes)
     except ValueError as e:
         raise ValueError(f"Architecture {arch!r} cannot take input_shape={input_shape}: {e}") from e
     return keras.Model(inputs, outputs, name=arch)

@@ -7,7 +7,7 @@ a fragment, so a refresh, a second tab or a widget change never disturbs it.
 import numpy as np
 import streamlit as st
 
-from cnnlib import config, datasets, jobs, train_plots, zoo
+from cnnlib import config, datasets, jobs, rundir, train_plots, zoo
 from pages import common
 from pages.train_results import Alert, past_runs_section, show_results
 
@@ -18,6 +18,10 @@ st.title("Train")
 
 # What a new session's widgets start from (TrainConfig's own defaults, shorter runs).
 PAGE_DEFAULTS = config.TrainConfig(epochs=3, n_train=5000)
+VALIDATE_ON_TEST = ("Validating on the test images, as the tutorials do: the epoch kept and the "
+                    "moment training stops are chosen on the same images the test accuracy is "
+                    "measured on, so that accuracy flatters the model. Hold out part of the "
+                    "training images for an honest figure.")
 
 
 @st.cache_resource
@@ -96,10 +100,10 @@ def number(col, name: str, label: str, value, lo=None, hi=None, **kw):
                             help=config.field_help(name), **kw)
 
 
-def slider(col, name: str, label: str, hi, step, value):
+def slider(col, name: str, label: str, hi, step, value, **kw):
     """A slider for TrainConfig field ``name`` from its range's low end to ``hi``."""
     return col.slider(label, type(hi)(config.field_range(name).lo), hi, value, step,
-                      key=config.widget_key(name), help=config.field_help(name))
+                      key=config.widget_key(name), help=config.field_help(name), **kw)
 
 
 def checkbox(col, name: str, label: str, value: bool):
@@ -118,26 +122,36 @@ with st.expander("Hyperparameters", expanded=True):
     sizes = [8, 16, 32, 64, 128, 256, 512]
     c1.select_slider("Batch size", sizes, D.batch_size if D.batch_size in sizes else 64,
                      key=config.widget_key("batch_size"), help=config.field_help("batch_size"))
-    choice(c2, "optimizer", "Optimizer", config.OPTIMIZERS, D.optimizer)
+    choice(c1, "normalization", "Input normalization", config.NORMALIZATIONS, D.normalization)
+    optimizer = choice(c2, "optimizer", "Optimizer", config.OPTIMIZERS, D.optimizer)
+    number(c2, "momentum", "SGD momentum", D.momentum, 0.0, 0.99, step=0.1,
+           disabled=optimizer != "sgd")
     number(c2, "learning_rate", "Learning rate", D.learning_rate, 1e-5, 1.0, format="%.5f")
     choice(c2, "lr_schedule", "Learning-rate schedule", config.LR_SCHEDULES, D.lr_schedule)
     n_max = len(data.x_train) if data is not None else 60000
     number(c3, "n_train", "Training images", min(D.n_train or n_max, n_max), 10, n_max, step=500)
-    slider(c3, "validation_split", "Validation fraction", 0.5, 0.05, D.validation_split)
+    validation = choice(c3, "validation", "Validate on", config.VALIDATIONS, D.validation)
+    slider(c3, "validation_split", "Validation fraction", 0.5, 0.05, D.validation_split,
+           disabled=validation != "holdout")
     number(c3, "seed", "Seed", D.seed)
     n_test_max = len(data.x_test) if data is not None else 10000
     number(c4, "n_test", "Test images", min(D.n_test or n_test_max, n_test_max), 1, n_test_max,
            step=100)
+    choice(c4, "monitor", "Monitor (early stopping, keep best)", config.MONITORS, D.monitor)
     number(c4, "early_stopping_patience", "Early stopping patience", D.early_stopping_patience,
            hi=100)
     checkbox(c4, "keep_best", "Keep the best epoch", D.keep_best)
+    if validation == "test":
+        st.warning(VALIDATE_ON_TEST)
     st.markdown("**Augmentation** (random changes to each training image)")
-    a1, a2, a3, a4, a5 = st.columns(5)
-    checkbox(a1, "augment_flip", "Horizontal flip", D.augment_flip or dataset.startswith("cifar"))
-    slider(a2, "augment_shift", "Shift (fraction)", 0.3, 0.02, D.augment_shift)
-    slider(a3, "augment_rotation", "Rotation (degrees)", 45, 1, int(D.augment_rotation))
-    slider(a4, "augment_zoom", "Zoom (fraction)", 0.3, 0.02, D.augment_zoom)
-    checkbox(a5, "augment_stroke", "Stroke width", D.augment_stroke)
+    a = st.columns(7)
+    checkbox(a[0], "augment_flip", "Horizontal flip", D.augment_flip or dataset.startswith("cifar"))
+    checkbox(a[1], "augment_vertical_flip", "Vertical flip", D.augment_vertical_flip)
+    slider(a[2], "augment_shift", "Shift (fraction)", 0.3, 0.02, D.augment_shift)
+    slider(a[3], "augment_rotation", "Rotation (degrees)", 45, 1, int(D.augment_rotation))
+    slider(a[4], "augment_zoom", "Zoom (fraction)", 0.3, 0.02, D.augment_zoom)
+    choice(a[5], "augment_fill_mode", "Fill", config.FILL_MODES, D.augment_fill_mode)
+    checkbox(a[6], "augment_stroke", "Stroke width", D.augment_stroke)
 
 
 def start_job() -> None:
@@ -196,6 +210,9 @@ def live_panel(job_id: str) -> None:
     status = {"starting": "starting", "running": "running", "finished": "finished",
               "stopped": "stopped (the best epoch so far was kept)", "failed": "failed"}[job.state]
     st.markdown(f"Status: **{status}**")
+    end = job.last("end")
+    if end is not None:
+        st.markdown(rundir.status_sentence(end, job.config.to_dict()))
     show_progress(job)
     show_curves(job)
     if job.state == "failed":

@@ -99,17 +99,24 @@ def show_results(run: RunDir, events: list[dict], key: str) -> None:
     config = run.config()
     if end is None or start is None or config is None:
         return
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Test accuracy", f"{end['test_accuracy']:.2%}")
-    m2.metric("Test loss", f"{end['test_loss']:.4f}")
-    m3.metric("Test images", f"{end['n_test']:,}")
+    st.markdown(rundir.status_sentence(end, config.to_dict()))
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Test accuracy", f"{end['test_accuracy']:.2%}",
+              help=f"The kept model on {end['n_test']:,} test images.")
+    if end.get("train_accuracy") is not None:  # runs of older versions did not measure it
+        m2.metric("Training accuracy", f"{end['train_accuracy']:.2%}",
+                  help=f"The kept model on its {start['n_train']:,} training images, without "
+                       "augmentation; far above the test accuracy means overfitting.")
+    m3.metric("Test loss", f"{end['test_loss']:.4f}")
+    m4.metric("Test images", f"{end['n_test']:,}")
     _prediction_tabs(run, config.dataset, list(start["class_names"]), key)
     c1, c2, c3 = st.columns([2, 1, 1])
     with c1.form(f"train_save_{key}", border=False):
         st.text_input("Save to the model store as", f"{config.dataset}-{config.arch}-{run.name[:15]}",
                       key=f"train_save_name_{key}")
         st.checkbox("Replace a model of that name", key=f"train_overwrite_{key}")
-        st.form_submit_button("Save model", on_click=_save_run, args=(run, key))
+        st.form_submit_button("Save model", on_click=_save_run, args=(run, key),
+                              key=f"train_save_submit_{key}")
     saved = st.session_state.get(f"train_saved_{key}")
     if saved:
         saved.show(c1)

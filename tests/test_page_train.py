@@ -131,8 +131,8 @@ def test_reopened_runs_keep_their_own_state_and_refuse_other_test_images(tmp_pat
     at.selectbox(key="train_reopen").set_value(first.run_dir.name).run()
     name_box = at.text_input(key=f"train_save_name_past_{first.run_dir.name}")
     name_box.set_value("first-run")
-    at.button[[b.label for b in at.button].index("Save model")].click().run()
-    assert any("Saved as 'first-run'" in s.value for s in at.success)
+    at.button(key=f"train_save_submit_past_{first.run_dir.name}").click().run()
+    assert any("Saved as 'first-run'" in s.value for s in at.success), [e.value for e in at.error]
     assert not at.warning  # the test images are those of the shared data
     at.selectbox(key="train_reopen").set_value(second.run_dir.name).run()
     assert not any("Saved as" in s.value for s in at.success)
