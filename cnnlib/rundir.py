@@ -144,8 +144,9 @@ def status_sentence(end: dict, config: dict) -> str:
     """
     monitor, done = end.get("monitor", "val_loss"), end["epochs_done"]
     if end["status"] == "early_stopped":
-        text = (f"Stopped early at epoch {done} (no better {monitor} for "
-                f"{config.get('early_stopping_patience')} epochs)")
+        patience = config.get("early_stopping_patience")
+        text = (f"Stopped early at epoch {done} (no better {monitor} for {patience} "
+                f"epoch{'' if patience == 1 else 's'})")
     elif end["status"] == "stopped":
         partial = end.get("complete_epochs", done) < done
         text = (f"Stopped on request during epoch {done}" if partial

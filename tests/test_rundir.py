@@ -93,3 +93,28 @@ def test_predictions_of_an_older_run_without_indices_are_not_used(tmp_path):
     (run.path / "test_predictions.npz").write_bytes(b"damaged")
     assert run.predictions() is None
     assert json.loads((run.path / "config.json").read_text())["epochs"] == 5
+
+
+@pytest.mark.parametrize("end,config,expected", [
+    ({"status": "early_stopped", "epochs_done": 4, "complete_epochs": 4, "kept_epoch": 1,
+      "monitor": "val_accuracy", "kept_value": 0.35},
+     {"early_stopping_patience": 3, "keep_best": True},
+     "Stopped early at epoch 4 (no better val_accuracy for 3 epochs); kept epoch 1 "
+     "(val_accuracy 0.35)."),
+    ({"status": "finished", "epochs_done": 10, "complete_epochs": 10, "kept_epoch": 10,
+      "monitor": "val_loss", "kept_value": 0.1234},
+     {"keep_best": False}, "Finished all 10 epochs; kept the last epoch, 10 (val_loss 0.123)."),
+    ({"status": "stopped", "epochs_done": 3, "complete_epochs": 2, "kept_epoch": 2,
+      "monitor": "loss", "kept_value": 0.5},
+     {"keep_best": True}, "Stopped on request during epoch 3; kept epoch 2 (loss 0.5)."),
+    ({"status": "stopped", "epochs_done": 1, "complete_epochs": 0, "kept_epoch": None,
+      "monitor": "val_loss", "kept_value": None},
+     {"keep_best": True}, "Stopped on request during epoch 1; no epoch was complete, so the "
+     "model keeps the weights it had when it stopped."),
+    ({"status": "early_stopped", "epochs_done": 2, "complete_epochs": 2, "kept_epoch": 1,
+      "monitor": "loss", "kept_value": 1.0},
+     {"early_stopping_patience": 1, "keep_best": True},
+     "Stopped early at epoch 2 (no better loss for 1 epoch); kept epoch 1 (loss 1)."),
+])
+def test_status_sentence_says_how_it_ended_and_what_it_kept(end, config, expected):
+    assert rundir.status_sentence(end, config) == expected

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnnlib import augment, datasets, rundir, store, training
+from cnnlib.config import TrainConfig
 from testutil import requires_shared_data, tiny_config
 
 pytestmark = requires_shared_data
@@ -149,3 +150,72 @@ def test_random_stroke_width_thickens_or_thins():
     ink = out.reshape(64, -1).sum(1)
     # kept (9), thickened by one or two pixels (18, 27), thinned away (0)
     assert set(np.round(ink).astype(int)) == {0, 9, 18, 27}
+
+
+def test_sgd_momentum_is_the_config_s_and_zero_by_default():
+    assert TrainConfig().momentum == 0.0
+    assert training.make_optimizer("sgd", 0.01).momentum == 0.0
+    assert training.make_optimizer("sgd", 0.01, momentum=0.9).momentum == 0.9
+
+
+def test_validation_on_the_test_split_measures_the_reported_images():
+    """With validation="test", the epoch's val_accuracy is the test accuracy of the same
+    weights: the run validates on exactly the images it reports."""
+    result = training.train(tiny_config(validation="test", keep_best=False, n_test=100))
+    start = result.run_dir.events()[0]
+    assert start["n_val"] == start["n_test"] == 100
+    assert start["n_train"] == 320  # nothing held out of the training images
+    (epoch,) = result.history
+    assert epoch["val_accuracy"] == pytest.approx(result.test_accuracy, abs=1e-6)
+
+
+def test_standardize_is_kept_in_the_model_and_survives_saving():
+    config = tiny_config(arch="logistic", normalization="standardize", n_train=200,
+                         validation_split=0.0)
+    result = training.train(config)
+    data = datasets.load("mnist", n_train=200, seed=config.seed)
+    x = datasets.to_float(data.x_train)
+    mean, std = result.run_dir.events()[0]["standardize"]
+    assert mean == pytest.approx(float(x.mean())) and std == pytest.approx(float(x.std()))
+    loaded = store.load_model_file(result.run_dir.model_path)  # safe mode
+    layer = loaded.get_layer("standardize")
+    out = np.asarray(layer(x[:2]))
+    np.testing.assert_allclose(out, (x[:2] - mean) / std, rtol=1e-4, atol=1e-4)
+    assert loaded.layers[1].name == "standardize"  # first after the input
+
+
+def test_monitor_val_accuracy_keeps_the_highest_and_the_sentence_says_so():
+    config = tiny_config(arch="mlp", epochs=6, n_train=600, validation_split=0.2,
+                         optimizer="sgd", learning_rate=0.5, seed=1, monitor="val_accuracy",
+                         early_stopping_patience=1)
+    result = training.train(config)
+    accs = [e["val_accuracy"] for e in result.history]
+    end = result.end
+    assert end["monitor"] == "val_accuracy"
+    assert end["kept_epoch"] == int(np.argmax(accs)) + 1 == end["best_epoch"]
+    assert end["kept_value"] == max(accs)
+    assert 0 <= end["train_accuracy"] <= 1 and end["train_loss"] > 0
+    sentence = rundir.status_sentence(end, config.to_dict())
+    if end["status"] == "early_stopped":
+        assert sentence.startswith(f"Stopped early at epoch {len(accs)} (no better val_accuracy")
+    assert f"kept epoch {end['kept_epoch']} (val_accuracy" in sentence
+
+
+def test_a_val_monitor_without_validation_falls_back_to_the_training_metric():
+    result = training.train(tiny_config(validation_split=0.0, monitor="val_accuracy"))
+    assert result.end["monitor"] == "accuracy" and result.end["kept_epoch"] == 1
+
+
+def test_fill_mode_and_flips_reach_the_augmentation_layers():
+    import tensorflow as tf
+
+    ones = tf.ones((8, 12, 12, 1))
+    for fill, expect_zeros in (("nearest", False), ("constant", True)):
+        aug = augment.augmentation_layers(tiny_config(augment_shift=0.4, augment_fill_mode=fill))
+        out = np.asarray(aug(ones, training=True))
+        assert (out.min() < 0.5) == expect_zeros, fill  # nearest repeats the edge: still ones
+    modes = {(h, v): augment.augmentation_layers(
+        tiny_config(augment_flip=h, augment_vertical_flip=v)).get_layer("aug_flip").mode
+        for h, v in ((True, False), (False, True), (True, True))}
+    assert modes == {(True, False): "horizontal", (False, True): "vertical",
+                     (True, True): "horizontal_and_vertical"}
