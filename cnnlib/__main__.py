@@ -18,16 +18,22 @@ def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from . import config as config_mod
-    from . import datasets, rundir, store, training
+    from . import datasets, rundir, store, training, tutorials
 
-    config = config_mod.from_args(args)
     try:
+        config = config_mod.from_args(args)
         config.validate()
         if args.save:
             store.validate_name(args.save)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    lesson = tutorials.lesson(config.tutorial) if config.tutorial else None
+    if lesson is not None:
+        print(f"Lesson {lesson.name}: tutorial {lesson.tutorial}, \"{lesson.title}\". "
+              f"The text reports {lesson.figure_text()}.")
+        for field, mine, theirs in tutorials.differences(config, lesson):
+            print(f"  changed from the text: {field} = {mine!r} (the text: {theirs!r})")
     bar = None
 
     def on_event(ev):
@@ -60,6 +66,13 @@ def cmd_train(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(rundir.status_sentence(result.end, config.to_dict()))
+    if lesson is not None:
+        mine = tutorials.own_figure(lesson, result.run_dir.events())
+        print(f"Your {tutorials.METRIC_TEXT[lesson.metric]}: "
+              + ("-" if mine is None else f"{mine:.4g}")
+              + f" ({result.end['n_test']:,} test images, {result.run_dir.events()[0]['n_train']:,}"
+              f" training images from {result.dataset.source}); the text's: "
+              + ("none reported" if lesson.figure is None else f"{lesson.figure:.4g}") + ".")
     print(f"test accuracy {result.test_accuracy:.4f} (loss {result.test_loss:.4f}) on "
           f"{result.n_test} test images; training accuracy {result.end['train_accuracy']:.4f} "
           f"(loss {result.end['train_loss']:.4f}); run directory {result.run_dir.path}")

@@ -139,6 +139,10 @@ class TrainConfig:
                                   "(default: all).", range=Range(2))
     n_test: int | None = setting(None, "Size of a stratified subset of the test images, for "
                                  "the final test accuracy (default: all).", range=Range(1))
+    tutorial: str | None = setting(
+        None, "The lesson these settings come from (cnnlib.tutorials); on the command line "
+        "it sets every other setting to the tutorial's, which later flags can still change.",
+        choices=lambda: tuple(_lesson_names()))
     data_dir: str | None = setting(None, "Folder with <dataset>.npz (default: "
                                    f"${datasets.ENV_DATA_DIR}, then keras.datasets).")
     run_root: str | None = setting(None, "Folder for run directories (default: "
@@ -186,6 +190,12 @@ class TrainConfig:
         are ignored, missing ones take their defaults."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _lesson_names() -> list[str]:
+    from .tutorials import LESSONS  # imported here: tutorials builds TrainConfigs
+
+    return list(LESSONS)
 
 
 def monitor_mode(metric: str) -> str:
@@ -241,14 +251,16 @@ def flag(name: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one flag per :class:`TrainConfig` field to ``parser``, default from the dataclass."""
+    """Add one flag per :class:`TrainConfig` field to ``parser``. A flag left out
+    leaves its field unset in the namespace (its help shows the dataclass default),
+    so that :func:`from_args` can tell a given flag from a default."""
     hints = _field_types()
     for f in dataclasses.fields(TrainConfig):
         base, _ = hints[f.name]
         help_text = f.metadata["help"]
         if f.metadata["range"] is not None:
             help_text += f" ({f.metadata['range'].describe()})"
-        kwargs: dict[str, Any] = {"dest": f.name, "default": f.default}
+        kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
@@ -256,12 +268,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             choices = _choices(f)
             if choices is not None:
                 kwargs["choices"] = choices
-        parser.add_argument(flag(f.name), help=help_text + " (default: %(default)s)", **kwargs)
+        parser.add_argument(flag(f.name), help=f"{help_text} (default: {f.default})", **kwargs)
 
 
 def from_args(args: argparse.Namespace) -> TrainConfig:
-    """The config of a namespace parsed with :func:`add_arguments` (not yet validated)."""
-    return TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+    """The config of a namespace parsed with :func:`add_arguments` (not yet validated):
+    the lesson's settings when ``--tutorial`` was given, else the dataclass defaults,
+    then every flag that was given.
+
+    Raises:
+        ValueError: an unknown ``--tutorial``.
+    """
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+             if hasattr(args, f.name)}
+    base = TrainConfig()
+    if given.get("tutorial"):
+        from .tutorials import lesson
+
+        base = lesson(given["tutorial"]).config
+    return dataclasses.replace(base, **given)
 
 
 # ------------------------------------------------------------------ widgets --

@@ -126,3 +126,21 @@ def compare_runs_figure(runs: list[tuple[str, list[dict]]], metric: str = "val_a
     fig.update_layout(xaxis_title="epoch", yaxis_title=metric, height=350,
                       margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
     return fig
+
+
+def lesson_comparison_figure(rows: list[tuple[str, float | None, float | None, float | None]]
+                             ) -> go.Figure:
+    """Grouped bars comparing models as a tutorial does: for each ``(model, text's test
+    accuracy, your training accuracy, your test accuracy)`` (fractions in [0, 1], None
+    when not known), three bars; a missing value draws no bar."""
+    names = [r[0] for r in rows]
+    fig = go.Figure()
+    for i, (label, colour) in enumerate((("text: test", "#9e9e9e"), ("you: training", "#90caf9"),
+                                         ("you: test", "#1f77b4")), start=1):
+        y = [r[i] for r in rows]
+        fig.add_trace(go.Bar(name=label, x=names, y=y, marker_color=colour,
+                             text=[None if v is None else f"{v:.2%}" for v in y],
+                             textposition="outside"))
+    fig.update_layout(barmode="group", yaxis=dict(range=[0, 1.1], title="accuracy"), height=320,
+                      margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2))
+    return fig

@@ -7,8 +7,9 @@ a fragment, so a refresh, a second tab or a widget change never disturbs it.
 import numpy as np
 import streamlit as st
 
-from cnnlib import config, datasets, jobs, rundir, train_plots, zoo
+from cnnlib import config, datasets, jobs, rundir, train_plots, tutorials, zoo
 from pages import common
+from pages.train_lessons import comparison_section, data_note, lesson_box, lesson_selector
 from pages.train_results import Alert, past_runs_section, show_results
 
 common.require_app_navigation()
@@ -45,6 +46,7 @@ if "train_defaults" not in st.session_state:
 D = config.TrainConfig.from_dict(st.session_state["train_defaults"])  # this session's defaults
 
 # ---------------------------------------------------------------- configure --
+lesson = lesson_selector(D.tutorial)
 left, right = st.columns([1, 2])
 with left:
     dataset = st.selectbox("Dataset", datasets.names(), key=config.widget_key("dataset"),
@@ -168,6 +170,11 @@ def start_job() -> None:
         st.session_state["train_message"] = Alert("error", f"These settings cannot be trained: {e}")
 
 
+if lesson is not None:
+    lesson_box(lesson, config.from_state(st.session_state, D))
+    if data is not None:
+        st.caption(data_note(lesson, len(data.x_train), data.source))
+
 st.button("Train", type="primary", key="train_start", disabled=data is None,
           on_click=start_job)
 if st.session_state.get("train_message"):
@@ -214,6 +221,8 @@ def live_panel(job_id: str) -> None:
     if end is not None:
         st.markdown(rundir.status_sentence(end, job.config.to_dict()))
     show_progress(job)
+    if job.config.tutorial in tutorials.LESSONS:
+        lesson_box(tutorials.LESSONS[job.config.tutorial], job.config, job.events)
     show_curves(job)
     if job.state == "failed":
         st.error(f"The training job failed: {job.error}")
@@ -238,4 +247,6 @@ if job is not None and job.done and job.run_dir is not None and job.last("end"):
     st.subheader("Results")
     show_results(job.run_dir, job.events, f"job_{job.run_dir.name}")
 
+if lesson is not None:
+    comparison_section(lesson)
 past_runs_section()
