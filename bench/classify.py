@@ -99,7 +99,7 @@ def run(quick: bool = False) -> list[dict]:
     vgg_predict = inference.predictor(net)
     rng = np.random.default_rng(0)
     photo = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
-    x = vgg16.preprocess(vgg16.resize_and_crop(photo)[1])
+    x = vgg16.preprocess(vgg16.fit_to_input(photo)[1])
     vreps = 3 if quick else 10
     fwd = time_ms(lambda: vgg_predict(x), repeats=vreps, warmup=2)
     peak = tf_matmul_peak_gflops()
@@ -116,7 +116,7 @@ def run(quick: bool = False) -> list[dict]:
 
     def photo_to_top5():
         decoded = images.decode_image(data)
-        xx = vgg16.preprocess(vgg16.resize_and_crop(decoded.array)[1])
+        xx = vgg16.preprocess(vgg16.fit_to_input(decoded.array)[1])
         return vgg16.top_k(vgg_predict(xx)[0], index)
 
     end = time_ms(photo_to_top5, repeats=vreps, warmup=1)

@@ -18,7 +18,7 @@ trained model sees).
 
 Classification: ``preprocess`` (canvas to MNIST), ``images`` (safe photo
 decoding, the one grayscale conversion), ``inference`` (fast single-image prediction), ``vgg16`` (VGG16 and
-ImageNet top-5, offline files), ``gradcam`` (Grad-CAM).
+ImageNet top-k, two ways to fit a photo, offline files), ``gradcam`` (Grad-CAM).
 
 Figures (plotly only): ``train_plots``, ``figures_conv``.
 """

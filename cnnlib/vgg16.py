@@ -1,4 +1,4 @@
-"""VGG16 on ImageNet, offline first: weights, class index, preprocessing, top-5.
+"""VGG16 on ImageNet, offline first: weights, class index, preprocessing, top-k.
 
 Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale
 Image Recognition", ICLR 2015; the Keras implementation and weights
@@ -157,31 +157,57 @@ def load_class_index(path: str | os.PathLike | None = None) -> list[tuple[str, s
     return out
 
 
-def resize_and_crop(rgb: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """Centre-crop the largest square, then resize it to ``size`` x ``size``.
+RESIZE_MODES = ("center_crop", "squash")
 
-    The same pixels as resizing the shorter side to ``size`` (aspect ratio
-    kept) and then cropping the centre, but the crop comes first so that a
-    very long, thin image is never enlarged as a whole.
+
+def fit_to_input(rgb: np.ndarray, mode: str = "center_crop",
+                 size: int = INPUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """Make a photo of any shape into the network's ``size`` x ``size`` input.
+
+    Two modes:
+
+    - ``"center_crop"``: the largest centred square, resized (bicubic; Pillow
+      pre-reduces large images by box filtering). The same pixels as resizing
+      the shorter side to ``size`` and cropping the centre, but the crop comes
+      first so that a long, thin image is never enlarged as a whole. The
+      aspect ratio is kept; the sides of a non-square photo are cut off.
+    - ``"squash"``: the whole photo resized to ``size`` x ``size``, aspect
+      ratio not kept, with nearest-neighbour resampling. This is what tutorial
+      001 ("Convolution Neural Network for image classification: CIFAR10")
+      does: its loader calls ``keras.utils.load_img(path, target_size=(224,
+      224))``, whose ``interpolation`` defaults to ``"nearest"``; nearest is
+      kept so that the app feeds VGG16 the tutorial's pixels, aliasing
+      included. (Same pixels as ``load_img`` for an upright photo of at most
+      2048 pixels a side; :func:`cnnlib.images.decode_image` applies EXIF
+      orientation and downscales larger ones first.)
 
     Args:
         rgb: uint8 ``(H, W, 3)``, any ``H, W >= 1``.
+        mode: ``"center_crop"`` or ``"squash"``.
         size: the model's input side.
 
     Returns:
-        ``(square, crop)``: uint8 ``(s, s, 3)`` with ``s = min(H, W)``, the
-        centre square of the photo; and uint8 ``(size, size, 3)``, that square
-        resized (bicubic; Pillow pre-reduces large images by box filtering).
+        ``(region, resized)``: uint8 ``(h, w, 3)``, the part of the photo that
+        reaches the network (the centre square, ``h = w = min(H, W)``; or the
+        whole photo for ``"squash"``); and uint8 ``(size, size, 3)``, that
+        region resized.
+
+    Raises:
+        ValueError: ``mode`` is not one of :data:`RESIZE_MODES`.
     """
+    if mode not in RESIZE_MODES:
+        raise ValueError(f"mode must be one of {RESIZE_MODES}. Received: mode={mode!r}")
     from PIL import Image
 
     img = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
+    if mode == "squash":
+        return np.asarray(img), np.asarray(img.resize((size, size), Image.Resampling.NEAREST))
     w, h = img.size
     s = min(w, h)
     left, top = (w - s) // 2, (h - s) // 2
     square = img.crop((left, top, left + s, top + s))
-    crop = square.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=3.0)
-    return np.asarray(square), np.asarray(crop)
+    resized = square.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    return np.asarray(square), np.asarray(resized)
 
 
 def preprocess(crop: np.ndarray) -> np.ndarray:
@@ -201,27 +227,37 @@ def preprocess(crop: np.ndarray) -> np.ndarray:
     return np.asarray(preprocess_input(x), dtype=np.float32)
 
 
-def preprocess_steps(rgb: np.ndarray) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+def preprocess_steps(rgb: np.ndarray, mode: str = "center_crop"
+                     ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
     """The whole preprocessing, with an image per step for display.
 
     Args:
         rgb: uint8 ``(H, W, 3)`` photo, as :func:`cnnlib.images.decode_image` returns it.
+        mode: how the photo becomes 224x224, as in :func:`fit_to_input`.
 
     Returns:
-        ``(x, steps)``: ``x`` as :func:`preprocess` returns it, and
-        ``(title, uint8 (H, W, 3) image)`` pairs: the photo, its centre
-        square, that square at 224x224, and the network's input shown as an
-        image (its BGR channels displayed as RGB, rescaled to 0..255).
+        ``(x, resized, steps)``: ``x`` as :func:`preprocess` returns it;
+        ``resized``, the uint8 ``(224, 224, 3)`` RGB image ``x`` was made from
+        (for overlays); and ``(title, uint8 (H, W, 3) image)`` pairs: the
+        photo, its centre square and that square at 224x224 (``"center_crop"``)
+        or the squashed photo (``"squash"``), then the network's input shown as
+        an image (its BGR channels displayed as RGB, rescaled to 0..255).
+
+    Raises:
+        ValueError: an unknown ``mode``.
     """
-    square, crop = resize_and_crop(rgb)
-    x = preprocess(crop)
+    region, resized = fit_to_input(rgb, mode)
+    x = preprocess(resized)
     view = x[0] - x[0].min()
     view = (255 * view / max(float(view.max()), 1e-6)).astype(np.uint8)
-    steps = [(f"Photo {rgb.shape[1]}x{rgb.shape[0]}", np.asarray(rgb)),
-             (f"Centre square {square.shape[1]}x{square.shape[0]}", square),
-             ("Resized to 224x224", crop),
-             ("preprocess_input: BGR, ImageNet mean subtracted (rescaled to view)", view)]
-    return x, steps
+    steps = [(f"Photo {rgb.shape[1]}x{rgb.shape[0]}", np.asarray(rgb))]
+    if mode == "squash":
+        steps.append(("Squashed to 224x224 (aspect ratio not kept)", resized))
+    else:
+        steps += [(f"Centre square {region.shape[1]}x{region.shape[0]}", region),
+                  ("Resized to 224x224", resized)]
+    steps.append(("preprocess_input: BGR, ImageNet mean subtracted (rescaled to view)", view))
+    return x, resized, steps
 
 
 def top_k(probs: np.ndarray, class_index: list[tuple[str, str]], k: int = 5) -> list[Prediction]:
@@ -230,17 +266,24 @@ def top_k(probs: np.ndarray, class_index: list[tuple[str, str]], k: int = 5) -> 
     Args:
         probs: float ``(1000,)`` (or ``(1, 1000)``) probabilities.
         class_index: from :func:`load_class_index`.
-        k: how many, ``1 <= k <= 1000``.
+        k: how many, an integer with ``1 <= k <= len(class_index)`` (1000).
 
     Returns:
         ``k`` :class:`Prediction` rows, most probable first.
 
     Raises:
-        ValueError: ``probs`` does not have one entry per class.
+        TypeError: ``k`` is not an integer (``bool`` and floats included).
+        ValueError: ``k`` is out of range, or ``probs`` does not have one
+            entry per class.
     """
+    n = len(class_index)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an integer from 1 to {n}. Received: k={k!r}")
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be from 1 to {n}. Received: k={k}")
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
-    if p.shape != (len(class_index),):
-        raise ValueError(f"Expected {len(class_index)} probabilities. Received: shape={p.shape}")
+    if p.shape != (n,):
+        raise ValueError(f"Expected {n} probabilities. Received: shape={p.shape}")
     order = np.argsort(-p, kind="stable")[:k]
     return [Prediction(r, int(i), class_index[i][0], class_index[i][1], float(p[i]))
             for r, i in enumerate(order, start=1)]

@@ -162,6 +162,7 @@ def photo_tab():
                              type=["jpg", "jpeg", "png", "webp", "bmp", "gif"])
     else:
         f = st.camera_input("Take a photo", key="classify_camera")
+    mode, k = photo_options_ui()
     if f is None:
         st.info("Upload a photo or take one: VGG16 (trained on ImageNet's 1,000 classes) "
                 "will say what it sees, and Grad-CAM where it looked.")
@@ -173,7 +174,8 @@ def photo_tab():
         return
     for note in photo.notes:
         st.caption(note)
-    x, steps = vgg16.preprocess_steps(photo.array)  # x: (1, 224, 224, 3) BGR, mean subtracted
+    # x: (1, 224, 224, 3) BGR, mean subtracted; resized: the (224, 224, 3) RGB it was made from
+    x, resized, steps = vgg16.preprocess_steps(photo.array, mode)
     st.subheader("Preprocessing")
     show_steps(steps, width=180)
     try:
@@ -188,13 +190,34 @@ def photo_tab():
         st.error(str(e))
         download_ui(IMAGENET_CLASS_INDEX)
         index = [(f"n?{i}", f"class {i}") for i in range(1000)]
+    # The hash of the network's input: a mode that changes the pixels changes it, so the
+    # caches below hold one entry per (photo, resize mode) without a mode of their own.
     digest = hashlib.sha1(x.tobytes()).hexdigest()
     probs = photo_probabilities(digest, weights, x, predict)
-    top = vgg16.top_k(probs, index, k=5)
-    st.subheader("ImageNet top-5")
+    top = vgg16.top_k(probs, index, k=k)
+    st.subheader(f"ImageNet top-{k}")
     st.plotly_chart(probability_chart([t.name for t in top], [t.probability for t in top],
-                                      "VGG16 top-5", horizontal=True), key="classify_photo_chart")
-    photo_gradcam(model, (digest, weights), x, steps[2][1], top[0])
+                                      f"VGG16 top-{k}", horizontal=True), key="classify_photo_chart")
+    photo_gradcam(model, (digest, weights), x, resized, top[0])
+
+
+RESIZE_LABELS = {"center_crop": "Centre crop", "squash": "Squash to 224x224, as tutorial 001 does"}
+
+
+def photo_options_ui() -> tuple[str, int]:
+    """The resize mode (a key of ``RESIZE_LABELS``) and how many classes to list."""
+    a, b = st.columns([3, 2], gap="large")
+    with a:
+        mode = st.radio("Fit the photo into VGG16's 224x224 input by", list(RESIZE_LABELS),
+                        format_func=RESIZE_LABELS.get, horizontal=True,
+                        key="classify_photo_resize")
+        st.caption("Squashing keeps the whole photo but stretches a non-square one out of "
+                   "shape; a centre crop keeps shapes true but cuts off the ends of its "
+                   "longer side.")
+    with b:
+        k = st.slider("Classes to list (top-k; tutorial 001 prints the top 3)", 1, 10, 5,
+                      key="classify_photo_top_k")
+    return mode, k
 
 
 @st.cache_data(max_entries=16, show_spinner="VGG16 is looking...")
@@ -210,11 +233,11 @@ def photo_heatmap(key: tuple[str, str], _model, _x: np.ndarray, class_index: int
 
 
 @st.fragment
-def photo_gradcam(model, key, x, crop, top1):
+def photo_gradcam(model, key, x, resized, top1):
     st.subheader("Grad-CAM")
     heat = photo_heatmap(key, model, x, top1.index)
     opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="classify_photo_opacity")
-    st.image(gradcam.overlay(crop, heat, opacity), width=336,
+    st.image(gradcam.overlay(resized, heat, opacity), width=336,
              caption=f"Regions that drove '{top1.name}' ({vgg16.LAST_CONV_LAYER}, 14x14, "
                      "upsampled to 224x224)")
 

@@ -200,6 +200,20 @@ def jpeg(size=(300, 200), colour=(200, 40, 40)):
     return buf.getvalue()
 
 
+def bordered_png(size=(400, 200), border=40):
+    """A gray photo with a red left and a blue right border, which a centre crop cuts off."""
+    w, h = size
+    rgb = np.full((h, w, 3), 128, np.uint8)
+    rgb[:, :border], rgb[:, w - border:] = (255, 0, 0), (0, 0, 255)
+    rgb[h // 4:3 * h // 4, w // 2 - 30:w // 2 + 30] = (20, 160, 20)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG")
+    return buf.getvalue()
+
+
+PREPROCESS_STEP = "preprocess_input: BGR, ImageNet mean subtracted (rescaled to view)"
+
+
 def test_photo_without_weights_says_how_to_get_them_and_still_shows_the_steps():
     at = open_tab("Photo through VGG16")
     assert any("Upload a photo" in i.value for i in at.info)
@@ -212,6 +226,27 @@ def test_photo_without_weights_says_how_to_get_them_and_still_shows_the_steps():
     assert captions == ["Photo 300x200", "Centre square 200x200", "Resized to 224x224",
                         "preprocess_input: BGR, ImageNet mean subtracted (rescaled to view)"]
     assert any("Download vgg16_weights" in b.label for b in at.button)
+
+
+def test_resize_mode_switches_the_preprocessing_steps():
+    at = open_tab("Photo through VGG16")
+    mode, k = at.radio(key="classify_photo_resize"), at.slider(key="classify_photo_top_k")
+    assert mode.value == "center_crop"
+    assert mode.options == ["Centre crop", "Squash to 224x224, as tutorial 001 does"]
+    assert (k.value, k.min, k.max) == (5, 1, 10) and "tutorial 001 prints the top 3" in k.label
+    assert any("stretches a non-square one" in c.value and "cuts off" in c.value
+               for c in at.caption)
+    at.file_uploader(key="classify_upload").set_value(("b.png", bordered_png(), "image/png")).run()
+    captions = [c for img in at.image for c in img.captions]
+    assert captions == ["Photo 400x200", "Centre square 200x200", "Resized to 224x224",
+                        PREPROCESS_STEP]
+    at.radio(key="classify_photo_resize").set_value("squash").run()
+    assert not at.exception
+    captions = [c for img in at.image for c in img.captions]
+    assert captions == ["Photo 400x200", "Squashed to 224x224 (aspect ratio not kept)",
+                        PREPROCESS_STEP]
+    at.radio(key="classify_photo_resize").set_value("center_crop").run()
+    assert [c for img in at.image for c in img.captions][1] == "Centre square 200x200"
 
 
 def test_camera_photo_goes_through_the_same_pipeline():
@@ -291,32 +326,74 @@ def test_download_button_fills_the_keras_cache(monkeypatch, tmp_path):
     assert any("not an HDF5 file" in e.value and str(cached) in e.value for e in at.error)
 
 
-@pytest.mark.slow
-def test_photo_with_local_weights_gives_top5_and_gradcam(monkeypatch, tmp_path):
-    """VGG16 loaded from a local weights file (random values, the official layout);
-    first without the class index (a message, numbered classes), then with it."""
+@pytest.fixture(scope="module")
+def vgg16_weights(tmp_path_factory):
+    """A local VGG16 weights file (random values, the official layout), shared by the
+    slow photo tests; afterwards the ~2 GB VGG16 the page holds is freed."""
     import streamlit as st
 
-    monkeypatch.setenv("CNN_STUDIO_VGG16_WEIGHTS", str(random_weights_file(tmp_path)))
-    try:
-        at = open_tab("Photo through VGG16")
-        at.file_uploader(key="classify_upload").set_value(("p.png", jpeg(), "image/jpeg")).run()
-        assert not at.exception
-        (error,) = at.error
-        assert "imagenet_class_index.json" in error.value
-        assert "CNN_STUDIO_IMAGENET_CLASS_INDEX" in error.value
-        assert all(name.startswith("class ") for name in chart_spec(at)["data"][0]["y"])
-        monkeypatch.setenv("CNN_STUDIO_IMAGENET_CLASS_INDEX",
-                           str(SHARED_DATA / "imagenet_class_index.json"))
-        at.run()
-        assert not at.exception and not at.error
-        bars = chart_spec(at)["data"][0]
-        assert len(bars["y"]) == 5 and bars["orientation"] == "h"
-        assert all("_" not in name for name in bars["y"])  # readable names
-        assert list(values(bars["x"])) == sorted(values(bars["x"]))  # most probable at the top
-        captions = [c for img in at.image for c in img.captions]
-        assert any(c.startswith("Regions that drove") and "block5_conv3" in c for c in captions)
-        at.slider(key="classify_photo_opacity").set_value(0.2).run()
-        assert not at.exception
-    finally:
-        st.cache_resource.clear()  # free the ~2 GB VGG16 held by the page
+    path = random_weights_file(tmp_path_factory.mktemp("vgg16"))
+    yield path
+    st.cache_resource.clear()
+    path.unlink()
+
+
+@pytest.mark.slow
+def test_photo_with_local_weights_gives_top5_and_gradcam(monkeypatch, vgg16_weights):
+    """VGG16 loaded from a local weights file; first without the class index (a message,
+    numbered classes), then with it."""
+    monkeypatch.setenv("CNN_STUDIO_VGG16_WEIGHTS", str(vgg16_weights))
+    at = open_tab("Photo through VGG16")
+    at.file_uploader(key="classify_upload").set_value(("p.png", jpeg(), "image/jpeg")).run()
+    assert not at.exception
+    (error,) = at.error
+    assert "imagenet_class_index.json" in error.value
+    assert "CNN_STUDIO_IMAGENET_CLASS_INDEX" in error.value
+    assert all(name.startswith("class ") for name in chart_spec(at)["data"][0]["y"])
+    monkeypatch.setenv("CNN_STUDIO_IMAGENET_CLASS_INDEX",
+                       str(SHARED_DATA / "imagenet_class_index.json"))
+    at.run()
+    assert not at.exception and not at.error
+    bars = chart_spec(at)["data"][0]
+    assert len(bars["y"]) == 5 and bars["orientation"] == "h"
+    assert all("_" not in name for name in bars["y"])  # readable names
+    assert list(values(bars["x"])) == sorted(values(bars["x"]))  # most probable at the top
+    captions = [c for img in at.image for c in img.captions]
+    assert any(c.startswith("Regions that drove") and "block5_conv3" in c for c in captions)
+    at.slider(key="classify_photo_opacity").set_value(0.2).run()
+    assert not at.exception
+
+
+def top_bars(at):
+    """(subheaders, chart title, class names, probabilities) of the photo's top-k chart."""
+    spec = chart_spec(at)
+    bars = spec["data"][0]
+    return ([h.value for h in at.subheader], spec["layout"]["title"]["text"], list(bars["y"]),
+            values(bars["x"]))
+
+
+@pytest.mark.slow
+def test_photo_top_k_and_resize_mode_change_the_chart(monkeypatch, vgg16_weights):
+    monkeypatch.setenv("CNN_STUDIO_VGG16_WEIGHTS", str(vgg16_weights))
+    monkeypatch.setenv("CNN_STUDIO_IMAGENET_CLASS_INDEX",
+                       str(SHARED_DATA / "imagenet_class_index.json"))
+    at = open_tab("Photo through VGG16")
+    at.file_uploader(key="classify_upload").set_value(("b.png", bordered_png(), "image/png")).run()
+    assert not at.exception and not at.error
+    heads, title, names5, crop5 = top_bars(at)
+    assert "ImageNet top-5" in heads and "top-5" in title and len(names5) == 5
+    at.slider(key="classify_photo_top_k").set_value(3).run()
+    heads, title, names3, crop3 = top_bars(at)
+    assert "ImageNet top-3" in heads and "top-3" in title
+    assert names3 == names5[2:]  # the three most probable (drawn last: at the top)
+    np.testing.assert_array_equal(crop3, crop5[2:])
+    at.radio(key="classify_photo_resize").set_value("squash").run()
+    assert not at.exception
+    captions = [c for img in at.image for c in img.captions]
+    assert "Squashed to 224x224 (aspect ratio not kept)" in captions
+    assert any(c.startswith("Regions that drove") for c in captions)  # Grad-CAM of the squash
+    heads, title, names, squash3 = top_bars(at)
+    assert "ImageNet top-3" in heads and len(names) == 3
+    assert not np.array_equal(squash3, crop3)  # another input, not the centre crop's cache entry
+    at.slider(key="classify_photo_top_k").set_value(10).run()
+    assert len(top_bars(at)[2]) == 10

@@ -104,13 +104,16 @@ def test_bad_class_index_is_reported(tmp_path, content):
         vgg16.load_class_index(path)
 
 
-@pytest.mark.parametrize("size", [(300, 200), (200, 300), (224, 224), (1, 1), (5000, 3)])
+SIZES = [(300, 200), (200, 300), (224, 224), (1, 1), (5000, 3)]
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_resize_and_centre_crop(size):
     w, h = size
     rgb = np.zeros((h, w, 3), np.uint8)
     rgb[h // 2, w // 2] = 255  # a bright centre pixel
     rgb[:, 0] = rgb[0, :] = 90  # a gray border that a centre crop of a long side removes
-    square, crop = vgg16.resize_and_crop(rgb)
+    square, crop = vgg16.fit_to_input(rgb)  # "center_crop", the default
     assert square.shape == (min(w, h), min(w, h), 3)
     assert crop.shape == (224, 224, 3) and crop.dtype == np.uint8
     r, c = np.unravel_index(crop[..., 0].argmax(), crop.shape[:2])
@@ -120,13 +123,106 @@ def test_resize_and_centre_crop(size):
         assert long_axis_edge[0] < 90
 
 
+def bordered(w, h, border):
+    """A gray ``(h, w, 3)`` image with a red left and a blue right border ``border`` pixels wide."""
+    rgb = np.full((h, w, 3), 128, np.uint8)
+    rgb[:, :border] = (255, 0, 0)
+    rgb[:, w - border:] = (0, 0, 255)
+    return rgb
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_squash_keeps_the_whole_photo(size):
+    w, h = size
+    rgb = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    region, squashed = vgg16.fit_to_input(rgb, "squash")
+    np.testing.assert_array_equal(region, rgb)  # nothing cut
+    assert squashed.shape == (224, 224, 3) and squashed.dtype == np.uint8
+
+
+def test_squash_keeps_the_side_borders_that_a_centre_crop_cuts():
+    rgb = bordered(400, 200, border=40)  # a 2:1 photo: a centre crop takes x 100..300
+    _, squashed = vgg16.fit_to_input(rgb, "squash")
+    assert (squashed[:, :20] == (255, 0, 0)).all() and (squashed[:, -20:] == (0, 0, 255)).all()
+    assert (squashed[:, 30:194] == 128).all()  # 40/400 of 224 = 22.4 columns a side
+    _, cropped = vgg16.fit_to_input(rgb, "center_crop")
+    assert (np.abs(cropped.astype(int) - 128) <= 1).all()  # only the gray middle is left
+
+
+def test_squash_gives_the_pixels_of_keras_load_img_as_tutorial_001(tmp_path):
+    """Tutorial 001 loads its photo with ``load_img(path, target_size=(224, 224))``."""
+    import keras
+
+    rgb = np.random.default_rng(1).integers(0, 256, (213, 517, 3), dtype=np.uint8)
+    path = tmp_path / "photo.png"
+    Image.fromarray(rgb).save(path)
+    expected = keras.utils.img_to_array(keras.utils.load_img(path, target_size=(224, 224)))
+    _, squashed = vgg16.fit_to_input(rgb, "squash")
+    np.testing.assert_array_equal(squashed, expected.astype(np.uint8))
+
+
+def test_a_square_photo_is_fitted_alike_in_both_modes():
+    """Same region either way; at 224x224 the same pixels. At other sizes the two modes
+    resample differently (bicubic and nearest), so only the content matches."""
+    rgb = bordered(224, 224, border=56)
+    crop, squash = vgg16.fit_to_input(rgb, "center_crop"), vgg16.fit_to_input(rgb, "squash")
+    np.testing.assert_array_equal(crop[0], squash[0])
+    np.testing.assert_array_equal(crop[1], squash[1])
+    big = bordered(448, 448, border=112)
+    crop, squash = vgg16.fit_to_input(big, "center_crop"), vgg16.fit_to_input(big, "squash")
+    np.testing.assert_array_equal(crop[0], squash[0])
+    for col in (20, 112, 200):  # inside the red border, the gray middle, the blue border
+        np.testing.assert_array_equal(crop[1][:, col], squash[1][:, col])
+
+
+def test_preprocess_steps_name_the_mode_s_steps():
+    rgb = bordered(300, 200, border=10)
+    x, resized, steps = vgg16.preprocess_steps(rgb, "squash")
+    assert [t for t, _ in steps] == [
+        "Photo 300x200", "Squashed to 224x224 (aspect ratio not kept)",
+        "preprocess_input: BGR, ImageNet mean subtracted (rescaled to view)"]
+    np.testing.assert_array_equal(steps[1][1], resized)
+    np.testing.assert_array_equal(x, vgg16.preprocess(vgg16.fit_to_input(rgb, "squash")[1]))
+    _, resized, steps = vgg16.preprocess_steps(rgb)
+    assert [t for t, _ in steps][1:3] == ["Centre square 200x200", "Resized to 224x224"]
+    np.testing.assert_array_equal(steps[2][1], resized)
+
+
+@pytest.mark.parametrize("mode", ["stretch", "CENTER_CROP", None])
+def test_an_unknown_resize_mode_is_named(mode):
+    rgb = np.zeros((10, 20, 3), np.uint8)
+    with pytest.raises(ValueError, match=f"Received: mode={mode!r}"):
+        vgg16.fit_to_input(rgb, mode)
+    with pytest.raises(ValueError, match="center_crop"):
+        vgg16.preprocess_steps(rgb, mode)
+
+
+FAKE_INDEX = [(f"n{i:08d}", f"class {i}") for i in range(1000)]
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 1000, np.int64(7)])
+def test_top_k_lists_k_classes(k):
+    probs = np.random.default_rng(2).dirichlet(np.ones(1000))
+    top = vgg16.top_k(probs, FAKE_INDEX, k=k)
+    assert len(top) == k and top[0].index == int(probs.argmax())
+
+
+@pytest.mark.parametrize("k,error", [(0, ValueError), (-1, ValueError), (1001, ValueError),
+                                     (2.0, TypeError), ("3", TypeError), (True, TypeError),
+                                     (None, TypeError)])
+def test_top_k_refuses_a_bad_k(k, error):
+    with pytest.raises(error, match=f"k must be .*from 1 to 1000. Received: k={k!r}"):
+        vgg16.top_k(np.full(1000, 1e-3), FAKE_INDEX, k=k)
+
+
 @requires_class_index
 def test_pipeline_end_to_end_with_random_weights(random_vgg16, photo, monkeypatch):
     decoded = images.decode_image(photo)
-    x, steps = vgg16.preprocess_steps(decoded.array)
+    x, resized, steps = vgg16.preprocess_steps(decoded.array)
     assert x.shape == (1, 224, 224, 3) and x.dtype == np.float32
     assert [s[1].shape for s in steps][1:] == [(200, 200, 3), (224, 224, 3), (224, 224, 3)]
-    crop = steps[2][1].astype(np.float32)
+    np.testing.assert_array_equal(steps[2][1], resized)
+    crop = resized.astype(np.float32)
     expected_bgr = crop[..., ::-1] - np.array([103.939, 116.779, 123.68], np.float32)
     np.testing.assert_allclose(x[0], expected_bgr, atol=1e-3)  # keras preprocess_input, caffe mode
     probs = np.asarray(random_vgg16(x, training=False))[0]
@@ -168,7 +264,7 @@ def test_loaded_from_a_local_weights_file(random_vgg16, tmp_path_factory, monkey
     monkeypatch.setenv(vgg16.ENV_WEIGHTS, str(path))
     assert vgg16.find_weights() == path
     loaded = vgg16.build()
-    x, _ = vgg16.preprocess_steps(images.decode_image(photo).array)
+    x, _, _ = vgg16.preprocess_steps(images.decode_image(photo).array)
     np.testing.assert_allclose(np.asarray(loaded(x, training=False)),
                                np.asarray(random_vgg16(x, training=False)), rtol=1e-4, atol=1e-7)
     del loaded
@@ -178,7 +274,7 @@ def test_loaded_from_a_local_weights_file(random_vgg16, tmp_path_factory, monkey
 def test_gradcam_on_vgg16_block5(random_vgg16, photo):
     from cnnlib import gradcam
 
-    x, _ = vgg16.preprocess_steps(images.decode_image(photo).array)
+    x, _, _ = vgg16.preprocess_steps(images.decode_image(photo).array)
     res = gradcam.gradcam(random_vgg16, x, layer_name=vgg16.LAST_CONV_LAYER)
     assert res.heatmap.shape == (224, 224) and res.score == "dense pre-softmax"
     assert 0.0 <= res.heatmap.min() and res.heatmap.max() <= 1.0
