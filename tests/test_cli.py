@@ -65,3 +65,15 @@ def test_models_lists_the_store():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0
     assert "mnist" in out.stdout
+
+
+@requires_shared_data
+def test_tutorial_lesson_prints_the_early_stop_and_the_kept_epoch(capsys):
+    """Tutorial 000's workflow on the shared data: it stops early on val_accuracy and says
+    which epoch it kept, beside the text's figure."""
+    assert cli.main(["train", "--tutorial", "cifar3_batchnorm"]) == 0
+    out = capsys.readouterr().out
+    assert "Lesson cifar3_batchnorm" in out and "best val_accuracy 0.883" in out
+    assert re.search(r"Stopped early at epoch \d+ \(no better val_accuracy for 3 epochs\); "
+                     r"kept epoch \d+ \(val_accuracy [0-9.]+\)\.", out), out
+    assert "Your best val_accuracy:" in out

@@ -6,7 +6,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnlib import config, rundir
+from cnnlib import config, rundir, tutorials
 from testutil import REPO, requires_shared_data
 
 pytestmark = requires_shared_data
@@ -153,3 +153,33 @@ def test_reopened_runs_keep_their_own_state_and_refuse_other_test_images(tmp_pat
     at.selectbox(key="train_reopen").set_value(first.run_dir.name).run()
     assert any("not the ones this run was evaluated on" in w.value for w in at.warning)
     assert len(at.get("plotly_chart")) >= 1  # the confusion matrix, from the stored predictions
+
+
+def test_lesson_fills_the_form_and_the_page_says_how_the_run_ended(tmp_path, monkeypatch):
+    """Tutorial 000's lesson: every widget takes the text's setting, validating on the test
+    split is flagged, and after the run the page shows the early stop and the kept epoch,
+    the same sentence as the run record."""
+    at = open_page(tmp_path, monkeypatch)
+    at.selectbox(key="train_tutorial").set_value("cifar3_batchnorm").run()
+    assert not at.exception
+    lesson = tutorials.lesson("cifar3_batchnorm")
+    assert at.selectbox(key="train_arch").value == "cifar_bn3"
+    assert at.select_slider(key="train_batch_size").value == 128
+    assert at.selectbox(key="train_monitor").value == "val_accuracy"
+    assert at.selectbox(key="train_validation").value == "test"
+    assert at.number_input(key="train_early_stopping_patience").value == 3
+    assert any("Validating on the test images" in w.value for w in at.warning)
+    text = markdown_text(at)
+    assert "Image Classification with CNNs" in text and "0.883" in text
+    assert any("the text trained on 15,000 images; this machine has" in c.value.lower()
+               for c in at.caption)
+    # the form is the lesson's, but for the local data sizes
+    cfg = config.from_state(at.session_state)
+    assert tutorials.differences(cfg, lesson) == []
+    at.button(key="train_start").click().run()
+    wait_for(at, lambda a: "Status: **finished**" in markdown_text(a), timeout=300)
+    (run,) = rundir.list_runs()
+    sentence = rundir.status_sentence(run.result(), run.config().to_dict())
+    assert sentence.startswith("Stopped early at epoch") and "kept epoch" in sentence
+    assert sentence in markdown_text(at)
+    assert "Your run: **best val_accuracy" in markdown_text(at)
