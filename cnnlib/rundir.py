@@ -104,6 +104,7 @@ class EndEvent(TypedDict):
     n_test: int
     train_loss: float  # the kept model on the training images, without augmentation
     train_accuracy: float
+    status_text: str  # status_sentence() of this event, for readers of result.json
 
 
 class ErrorEvent(TypedDict):

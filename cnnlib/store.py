@@ -240,7 +240,8 @@ def card_from_run(run: RunDir, notes: str = "") -> dict:
         "test_accuracy": end.get("test_accuracy"), "test_loss": end.get("test_loss"),
         "n_test": end.get("n_test"), "train_accuracy": end.get("train_accuracy"),
         "train_loss": end.get("train_loss"), "status": end.get("status"),
-        "status_text": rundir.status_sentence(end, config.to_dict()) if end else None,
+        "status_text": end.get("status_text") or (
+            rundir.status_sentence(end, config.to_dict()) if end else None),
         "standardize": start.get("standardize"),
         "config": config.to_dict(), "run_dir": str(run.path),
         "history": rundir.of_type(events, "epoch"), "notes": notes,

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import augment, datasets, zoo
+from . import augment, datasets, rundir, zoo
 from .config import OPTIMIZERS, TrainConfig, monitor_mode
 from .rundir import EndEvent, RunDir, StartEvent
 
@@ -197,7 +197,9 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
                        best_epoch=keeper.best_epoch, kept_epoch=kept, monitor=monitor,
                        kept_value=kept_value, test_loss=float(test_loss),
                        test_accuracy=float(test_acc), n_test=len(x_test),
-                       train_loss=float(train_loss), train_accuracy=float(train_acc))
+                       train_loss=float(train_loss), train_accuracy=float(train_acc),
+                       status_text="")
+        end["status_text"] = rundir.status_sentence(end, config.to_dict())
         emit(end)
         run.write_result(end)
     return TrainResult(model, status, epochs_seen, float(test_loss), float(test_acc),

@@ -183,3 +183,16 @@ def test_lesson_fills_the_form_and_the_page_says_how_the_run_ended(tmp_path, mon
     assert sentence.startswith("Stopped early at epoch") and "kept epoch" in sentence
     assert sentence in markdown_text(at)
     assert "Your run: **best val_accuracy" in markdown_text(at)
+
+
+def test_the_002_lesson_offers_the_model_it_is_compared_with(tmp_path, monkeypatch):
+    at = open_page(tmp_path, monkeypatch)
+    at.selectbox(key="train_tutorial").set_value("mnist_cnn").run()
+    assert at.selectbox(key="train_arch").value == "mnist_cnn"
+    assert "compares **mnist_cnn** with **mnist_logistic**" in markdown_text(at)
+    at.button(key="train_load_companion").click().run()
+    assert at.selectbox(key="train_tutorial").value == "mnist_logistic"
+    assert at.selectbox(key="train_arch").value == "logistic"
+    assert at.selectbox(key="train_optimizer").value == "sgd"
+    assert at.number_input(key="train_epochs").value == 50
+    assert len(at.get("plotly_chart")) >= 1  # both models on one chart (bars appear once run)
