@@ -1,0 +1,35 @@
+"""The run protocol: a training run's events and its directory, in one place.
+
+The training engine (:mod:`cnnlib.training`) reports a run as a stream of
+events, plain JSON-able dicts typed here (:class:`StartEvent`,
+:class:`BatchEvent`, :class:`EpochEvent`, :class:`EndEvent`, and the job
+runner's :class:`ErrorEvent`). Every event has ``type`` and ``elapsed``
+(seconds since the run started).
+
+A run directory (:class:`RunDir`) holds:
+
+* ``config.json``: the :class:`~cnnlib.config.TrainConfig` as a dict;
+* ``history.jsonl``: every event, one JSON object a line;
+* ``best.keras``: the kept model (the best epoch's weights with keep-best,
+  else the last);
+* ``result.json``: the end event;
+* ``test_predictions.npz``: the test images' softmax outputs (see
+  :class:`Predictions`);
+* ``job.json``: the job runner's view (id, state, error, pid), when run as a job.
+
+Everything that writes or reads these files goes through this module; it
+imports neither TensorFlow nor Streamlit.
+
+Two small modules, one protocol: :mod:`cnnlib.rundir.events` (the event types,
+reading a stream, progress, the status sentence) and
+:mod:`cnnlib.rundir.directory` (:class:`RunDir`, :class:`Predictions`,
+:func:`list_runs`); everything is importable from ``cnnlib.rundir``.
+"""
+
+from .directory import Predictions, RunDir, images_digest, list_runs
+from .events import (BatchEvent, EndEvent, EpochEvent, ErrorEvent, Event, Progress, StartEvent,
+                     last, of_type, progress, status_sentence)
+
+__all__ = ["BatchEvent", "EndEvent", "EpochEvent", "ErrorEvent", "Event", "Predictions",
+           "Progress", "RunDir", "StartEvent", "images_digest", "last", "list_runs", "of_type",
+           "progress", "status_sentence"]
