@@ -146,14 +146,15 @@ with st.expander("Hyperparameters", expanded=True):
     if validation == "test":
         st.warning(VALIDATE_ON_TEST)
     st.markdown("**Augmentation** (random changes to each training image)")
-    a = st.columns(7)
+    a = st.columns(5)
     checkbox(a[0], "augment_flip", "Horizontal flip", D.augment_flip or dataset.startswith("cifar"))
-    checkbox(a[1], "augment_vertical_flip", "Vertical flip", D.augment_vertical_flip)
-    slider(a[2], "augment_shift", "Shift (fraction)", 0.3, 0.02, D.augment_shift)
-    slider(a[3], "augment_rotation", "Rotation (degrees)", 45, 1, int(D.augment_rotation))
-    slider(a[4], "augment_zoom", "Zoom (fraction)", 0.3, 0.02, D.augment_zoom)
-    choice(a[5], "augment_fill_mode", "Fill", config.FILL_MODES, D.augment_fill_mode)
-    checkbox(a[6], "augment_stroke", "Stroke width", D.augment_stroke)
+    checkbox(a[0], "augment_vertical_flip", "Vertical flip", D.augment_vertical_flip)
+    slider(a[1], "augment_shift", "Shift (fraction)", 0.3, 0.02, D.augment_shift)
+    slider(a[2], "augment_rotation", "Rotation (degrees)", 45, 1, int(D.augment_rotation))
+    slider(a[3], "augment_zoom", "Zoom (fraction)", 0.3, 0.02, D.augment_zoom)
+    choice(a[4], "augment_fill_mode", "Fill uncovered pixels", config.FILL_MODES,
+           D.augment_fill_mode)
+    checkbox(a[4], "augment_stroke", "Stroke width", D.augment_stroke)
 
 
 def start_job() -> None:
