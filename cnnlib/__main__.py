@@ -30,7 +30,7 @@ def cmd_train(args) -> int:
         return 2
     lesson = tutorials.lesson(config.tutorial) if config.tutorial else None
     if lesson is not None:
-        print(f"Lesson {lesson.name}: tutorial {lesson.tutorial}, \"{lesson.title}\". "
+        print(f"Lesson {lesson.name}: tutorial {lesson.file}, \"{lesson.title}\". "
               f"The text reports {lesson.figure_text()}.")
         for field, mine, theirs in tutorials.differences(config, lesson):
             print(f"  changed from the text: {field} = {mine!r} (the text: {theirs!r})")

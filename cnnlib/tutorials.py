@@ -30,6 +30,15 @@ TITLES = {
     "004": "Keras Image Classification",
 }
 
+#: The tutorials' files (in the teaching material's folder, not in this project).
+FILES = {
+    "000": "000_6229d7352e8be663.txt",
+    "001": "001_f8b2c0bab2d7d92f.txt",
+    "002": "002_2e65d49c26f79a30.txt",
+    "003": "003_922cb00102fa4371.txt",
+    "004": "004_75501fd6b4999d23.txt",
+}
+
 #: How a lesson's figure is read from a run's events.
 Metric = Literal["best_val_accuracy", "last_val_accuracy", "test_accuracy"]
 
@@ -70,6 +79,11 @@ class Lesson:
     @property
     def title(self) -> str:
         return TITLES[self.tutorial]
+
+    @property
+    def file(self) -> str:
+        """The tutorial's file name in the teaching material."""
+        return FILES[self.tutorial]
 
     def figure_text(self) -> str:
         """The text's figure in words, e.g. ``"best val_accuracy 0.883 (15,000 ...)"``."""

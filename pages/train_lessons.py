@@ -64,7 +64,7 @@ def lesson_box(lesson: tutorials.Lesson, current: config.TrainConfig,
     run's, or None before training) and any setting changed from the text's."""
     with st.container(border=True):
         st.markdown(f"**Lesson {lesson.name}**, from tutorial {lesson.tutorial} "
-                    f"*{lesson.title}*: {lesson.summary}")
+                    f"*{lesson.title}* (`{lesson.file}`): {lesson.summary}")
         st.markdown(f"The text reports {lesson.figure_text()}.")
         if events:
             mine = tutorials.own_figure(lesson, events)

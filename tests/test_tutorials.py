@@ -52,6 +52,7 @@ def test_lesson_settings_field_by_field(name):
     tutorial, settings, figure = TABLE[name]
     lesson = tutorials.lesson(name)
     assert lesson.tutorial == tutorial and lesson.title == tutorials.TITLES[tutorial]
+    assert lesson.file.startswith(tutorial + "_") and lesson.file.endswith(".txt")
     assert lesson.figure == figure
     cfg = lesson.config
     cfg.validate()
@@ -62,6 +63,17 @@ def test_lesson_settings_field_by_field(name):
     # training images and report test accuracy)
     if cfg.validation == "holdout":
         assert cfg.validation_split == 0.0
+
+
+def test_tutorial_files_and_titles_match_the_teaching_material():
+    from testutil import REPO
+
+    folder = REPO.parent / "shared" / "tutorials"
+    if not folder.is_dir():
+        pytest.skip(f"no teaching material at {folder}")
+    for number, name in tutorials.FILES.items():
+        text = (folder / name).read_text(errors="replace")
+        assert tutorials.TITLES[number] in text, name
 
 
 def test_the_002_lessons_point_at_each_other():
