@@ -10,6 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .rundir import batch_values
+
 #: The most points a live curve draws, whatever the run's length: a redraw's
 #: cost grows with the number of points (NOTES.md: ~27 ms at 1,300 points).
 MAX_POINTS = 400
@@ -50,18 +52,20 @@ def downsample_index(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def batch_curves(batch_events: list[dict], max_points: int = MAX_POINTS) -> go.Figure:
-    """Per-batch loss and accuracy: raw values faint, smoothed values bold.
+    """Each batch's own loss and accuracy (:func:`cnnlib.rundir.batch_values`, not
+    Keras's running means, which jump at every epoch boundary): raw values faint,
+    smoothed values bold.
 
-    ``batch_events`` sorted by (epoch, batch); x is the fractional epoch.
-    At most ``max_points`` points per trace are drawn.
+    ``batch_events`` in any order; x is the fractional epoch. At most ``max_points``
+    points per trace are drawn.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (per batch)", "Accuracy (per batch)"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (each batch)", "Accuracy (each batch)"))
+    batch_events = batch_values(batch_events)
     if batch_events:
         x = np.array([e["epoch"] - 1 + e["batch"] / e["batches"] for e in batch_events])
         idx = downsample_index(len(x), max_points)
         for col, key, color in ((1, "loss", "#d62728"), (2, "accuracy", "#1f77b4")):
             y = np.array([np.nan if e[key] is None else e[key] for e in batch_events])
-            # Keras reports running means within an epoch: the raw trace shows them as sent
             fig.add_trace(go.Scatter(x=x[idx], y=y[idx], mode="lines", name=f"{key} (raw)",
                                      line=dict(color=color, width=1), opacity=0.25,
                                      showlegend=False), row=1, col=col)
@@ -98,12 +102,16 @@ def epoch_curves(epoch_events: list[dict]) -> go.Figure:
 
 
 def confusion_figure(cm: np.ndarray, class_names: list[str]) -> go.Figure:
-    """Heatmap of a confusion matrix (rows true, columns predicted) with counts."""
+    """Heatmap of a confusion matrix (rows true, columns predicted) with counts; every
+    class is labelled (category axes: Plotly would thin out digit names as numbers)."""
     fig = go.Figure(go.Heatmap(z=cm, x=list(class_names), y=list(class_names), colorscale="Blues",
                                text=cm, texttemplate="%{text}",
                                hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    names = list(class_names)
     fig.update_layout(xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
                       height=420, margin=dict(l=10, r=10, t=10, b=10))
+    fig.update_xaxes(type="category", tickmode="array", tickvals=names, ticktext=names)
+    fig.update_yaxes(type="category", tickmode="array", tickvals=names, ticktext=names)
     return fig
 
 

@@ -39,18 +39,26 @@ def model_summary(arch: str, shape: tuple, num_classes: int) -> list[dict]:
 manager = job_manager()
 st.session_state.setdefault("train_job_id", None)
 if "train_defaults" not in st.session_state:
-    # A refresh or a second tab while a job runs: the widgets start from that job's settings.
-    running = manager.latest()
-    attached = running is not None and not running.poll().done
-    st.session_state["train_defaults"] = (running.config if attached else PAGE_DEFAULTS).to_dict()
+    # A refresh or a second tab shows the latest job (running or finished) below: the form
+    # starts from that job's settings, so that the form and the results describe one run.
+    shown = manager.latest()
+    st.session_state["train_defaults"] = (shown.config if shown else PAGE_DEFAULTS).to_dict()
 D = config.TrainConfig.from_dict(st.session_state["train_defaults"])  # this session's defaults
+
+def follow_dataset() -> None:
+    """Dataset callback: augmentation defaults that suit the new images (flips for
+    photos; stroke width for digits only, off until asked for)."""
+    photos = st.session_state[config.widget_key("dataset")].startswith("cifar")
+    st.session_state[config.widget_key("augment_flip")] = photos
+    st.session_state[config.widget_key("augment_stroke")] = False
+
 
 # ---------------------------------------------------------------- configure --
 lesson = lesson_selector(D.tutorial)
 left, right = st.columns([1, 2])
 with left:
     dataset = st.selectbox("Dataset", datasets.names(), key=config.widget_key("dataset"),
-                           index=datasets.names().index(D.dataset),
+                           index=datasets.names().index(D.dataset), on_change=follow_dataset,
                            format_func=lambda n: datasets.DATASETS[n].title)
     arch_names = list(zoo.ARCHITECTURES)
     arch = st.selectbox("Architecture", arch_names, key=config.widget_key("arch"),

@@ -12,7 +12,13 @@ from testutil import REPO, requires_shared_data
 pytestmark = requires_shared_data
 
 
-def open_page(tmp_path, monkeypatch):
+def open_page(tmp_path, monkeypatch, fresh_server=True):
+    """The Train page in a new session; ``fresh_server`` drops the cached job manager
+    (and datasets), as a new server would: AppTest sessions of one process share them."""
+    import streamlit as st
+
+    if fresh_server:
+        st.cache_resource.clear()
     monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path / "models"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.run()
@@ -54,6 +60,12 @@ def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
     # the widgets reached the job through config.from_state: the run directory says so
     (run,) = rundir.list_runs()
     assert (run.config().arch, run.config().epochs, run.config().n_train) == ("mnist_cnn", 1, 300)
+    # a new tab shows this finished job's results under a form with this job's settings
+    other = open_page(tmp_path, monkeypatch, fresh_server=False)
+    assert any(m.label == "Test accuracy" for m in other.metric)
+    assert other.selectbox(key="train_arch").value == "mnist_cnn"
+    assert (other.number_input(key="train_epochs").value,
+            other.number_input(key="train_n_train").value) == (1, 300)
     # save it to the store
     (name_box,) = [t for t in at.text_input if t.label == "Save to the model store as"]
     name_box.set_value("from-page")
@@ -85,7 +97,7 @@ def test_second_request_is_told_busy(tmp_path, monkeypatch):
     at.button(key="train_start").click().run()
     wait_for(at, lambda a: "Status: **running**" in markdown_text(a))
     # a second tab: a new session attaches to the running job and is told the server is busy
-    other = open_page(tmp_path, monkeypatch)
+    other = open_page(tmp_path, monkeypatch, fresh_server=False)
     assert "Status: **running**" in markdown_text(other)
     # and its settings start from the running job's, not from the defaults
     assert other.number_input(key="train_epochs").value == 50
@@ -146,10 +158,7 @@ def test_reopened_runs_keep_their_own_state_and_refuse_other_test_images(tmp_pat
     other.mkdir()
     np.savez(other / "mnist.npz", **arrays)
     monkeypatch.setenv("CNN_STUDIO_DATA_DIR", str(other))
-    import streamlit as st
-
-    st.cache_resource.clear()  # a server started on the other folder: nothing cached yet
-    at = open_page(tmp_path, monkeypatch)
+    at = open_page(tmp_path, monkeypatch)  # a server started on the other folder
     at.selectbox(key="train_reopen").set_value(first.run_dir.name).run()
     assert any("not the ones this run was evaluated on" in w.value for w in at.warning)
     assert len(at.get("plotly_chart")) >= 1  # the confusion matrix, from the stored predictions
@@ -196,3 +205,12 @@ def test_the_002_lesson_offers_the_model_it_is_compared_with(tmp_path, monkeypat
     assert at.selectbox(key="train_optimizer").value == "sgd"
     assert at.number_input(key="train_epochs").value == 50
     assert len(at.get("plotly_chart")) >= 1  # both models on one chart (bars appear once run)
+
+
+def test_augmentation_follows_the_dataset(tmp_path, monkeypatch):
+    at = open_page(tmp_path, monkeypatch)
+    assert at.checkbox(key="train_augment_flip").value is False  # digits: no mirror images
+    at.selectbox(key="train_dataset").set_value("cifar10").run()
+    assert at.checkbox(key="train_augment_flip").value is True
+    at.selectbox(key="train_dataset").set_value("mnist").run()
+    assert at.checkbox(key="train_augment_flip").value is False

@@ -21,11 +21,16 @@ def batch(epoch, b, batches=10, rate=100.0):
 
 
 def test_progress_fraction_rate_and_time_left():
-    # 3 epochs of 10 batches of 64 images; done: epoch 2, batch 5 -> 15 of 30 batches
-    events = [start(), batch(1, 10), batch(2, 5, rate=128.0), batch(2, 4)]  # out of order
+    # 3 epochs of 10 batches of 64 images, one batch every 0.5 s (128 images/s);
+    # done: epoch 2, batch 5 -> 15 of 30 batches
+    events = [start()]
+    for k in range(15):
+        epoch, b = 1 + k // 10, 1 + k % 10
+        events.append(dict(batch(epoch, b), elapsed=0.5 * k))
+    events[-1], events[-2] = events[-2], events[-1]  # out of order
     p = rundir.progress(events)
     assert (p.epoch, p.batch, p.batches) == (2, 5, 10)
-    assert p.fraction == pytest.approx(0.5) and p.samples_per_s == 128.0
+    assert p.fraction == pytest.approx(0.5) and p.samples_per_s == pytest.approx(128.0)
     # 15 batches x 64 images left at 128 images/s
     assert p.seconds_left == pytest.approx(15 * 64 / 128)
 
@@ -118,3 +123,35 @@ def test_predictions_of_an_older_run_without_indices_are_not_used(tmp_path):
 ])
 def test_status_sentence_says_how_it_ended_and_what_it_kept(end, config, expected):
     assert rundir.status_sentence(end, config) == expected
+
+
+def test_batch_values_undo_keras_running_means():
+    """Running means over 10 + 10 + 5 images (a short last batch), then a new epoch."""
+    own = [0.9, 0.3, 0.6]
+    seen = [10, 20, 25]
+    means = [sum(o * (s - p) for o, s, p in zip(own[:i + 1], seen, [0] + seen)) / seen[i]
+             for i in range(3)]
+    events = [dict(batch(1, b + 1, batches=3), loss=means[b], accuracy=None, seen=seen[b])
+              for b in range(3)]
+    events.append(dict(batch(2, 1, batches=3), loss=0.2, accuracy=0.5, seen=10))
+    out = rundir.batch_values(events[::-1])  # any order in
+    assert [e["loss"] for e in out] == pytest.approx(own + [0.2])
+    assert [e["accuracy"] for e in out] == [None, None, None, 0.5]
+    # a missing batch leaves a gap rather than a wrong value
+    gap = rundir.batch_values([events[0], events[2]])
+    assert gap[0]["loss"] == pytest.approx(0.9) and gap[1]["loss"] is None
+
+
+def test_time_left_ignores_tracing_and_waits_for_a_few_batches():
+    """The first batch takes 5 s (graph tracing), every later one 0.1 s: the estimate
+    comes after a few batches and matches the real time left, not the slow start."""
+    events = [start(batches=100, n_train=6400, epochs=1)]
+    for b in range(1, 51):
+        events.append(dict(batch(1, b, batches=100), elapsed=5.0 + 0.1 * (b - 1),
+                           samples_per_s=64 * b / (5.0 + 0.1 * (b - 1))))
+        p = rundir.progress(events)
+        if b <= rundir.events.MIN_BATCHES_FOR_ESTIMATE + 1:
+            assert p.seconds_left is None
+    true_left = 50 * 0.1  # 50 batches of 0.1 s
+    assert p.seconds_left == pytest.approx(true_left, rel=0.3)
+    assert p.samples_per_s == pytest.approx(640, rel=0.01)

@@ -58,3 +58,18 @@ def test_compare_runs_falls_back_to_training_metric():
     fig = train_plots.compare_runs_figure(runs)
     assert [t.name for t in fig.data] == ["a (val_accuracy)", "b (accuracy)"]
     assert fig.data[1].y == (0.7,)
+
+
+def test_confusion_matrix_labels_every_class_as_a_category():
+    names = [str(d) for d in range(10)]
+    fig = train_plots.confusion_figure(np.eye(10, dtype=int), names)
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        assert axis.type == "category" and list(axis.tickvals) == names
+
+
+def test_batch_curves_draw_each_batch_s_own_value_not_the_running_mean():
+    # three batches of 10 images with losses 3, 1, 2 -> Keras reports running means 3, 2, 2
+    events = [{"epoch": 1, "batch": b, "batches": 3, "seen": 10 * b, "loss": m, "accuracy": 0.5}
+              for b, m in ((1, 3.0), (2, 2.0), (3, 2.0))]
+    raw = [t for t in train_plots.batch_curves(events).data if t.name == "loss (raw)"][0]
+    np.testing.assert_allclose(raw.y, [3.0, 1.0, 2.0])

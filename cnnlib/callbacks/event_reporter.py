@@ -63,6 +63,7 @@ class EventReporter(keras.callbacks.Callback):
             type="batch", elapsed=now - self.t0, epoch=self.epoch, batch=batch + 1,
             batches=self.batches, loss=_float(logs.get("loss")),
             accuracy=_float(logs.get("accuracy")),
+            seen=min((batch + 1) * self.batch_size, self.n_samples),
             samples_per_s=(batch + 1) * self.batch_size / max(now - self.epoch_t0, 1e-9)))
 
     def on_epoch_end(self, epoch, logs=None):

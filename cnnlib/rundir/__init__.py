@@ -28,8 +28,8 @@ reading a stream, progress, the status sentence) and
 
 from .directory import Predictions, RunDir, images_digest, list_runs
 from .events import (BatchEvent, EndEvent, EpochEvent, ErrorEvent, Event, Progress, StartEvent,
-                     last, of_type, progress, status_sentence)
+                     batch_values, last, of_type, progress, status_sentence)
 
 __all__ = ["BatchEvent", "EndEvent", "EpochEvent", "ErrorEvent", "Event", "Predictions",
-           "Progress", "RunDir", "StartEvent", "images_digest", "last", "list_runs", "of_type",
-           "progress", "status_sentence"]
+           "Progress", "RunDir", "StartEvent", "batch_values", "images_digest", "last",
+           "list_runs", "of_type", "progress", "status_sentence"]

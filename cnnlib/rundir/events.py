@@ -38,8 +38,9 @@ class BatchEvent(TypedDict):
     epoch: int  # 1-based
     batch: int  # 1-based within the epoch
     batches: int  # per epoch
-    loss: float | None  # Keras's running mean over the epoch so far
+    loss: float | None  # Keras's running mean over the epoch so far (see batch_values)
     accuracy: float | None  # likewise, fraction in [0, 1]
+    seen: int  # training images of this epoch seen so far, this batch included
     samples_per_s: float  # training images per second since the epoch began
 
 
@@ -148,6 +149,13 @@ class Progress:
     seconds_left: float | None  # at the current rate; None when the rate is unknown
 
 
+#: Batches (after the first, which includes graph tracing) needed before a time-left
+#: estimate is given: fewer are dominated by start-up costs.
+MIN_BATCHES_FOR_ESTIMATE = 5
+#: Batches the speed behind the estimate is measured over (the most recent ones).
+RATE_WINDOW = 30
+
+
 def progress(events: list[dict]) -> Progress | None:
     """Progress of a run from its events alone, or None before its first batch.
 
@@ -156,9 +164,12 @@ def progress(events: list[dict]) -> Progress | None:
 
     Returns:
         A :class:`Progress`. The planned batches are the start event's ``batches``
-        times the config's ``epochs``; ``seconds_left`` is the images left (batches
-        left x the mean images per batch, ``n_train / batches``) over the current
-        samples per second.
+        times the config's ``epochs``. The speed is measured over the last
+        :data:`RATE_WINDOW` batches, never counting the run's first batch (it pays
+        for graph tracing): images in the window (mean ``n_train / batches`` a
+        batch) over the time between the window's first and last batch.
+        ``seconds_left`` is the images left over that speed, or None until
+        :data:`MIN_BATCHES_FOR_ESTIMATE` batches after the first have been seen.
     """
     start, batches = last(events, "start"), of_type(events, "batch")
     if start is None or not batches:
@@ -166,7 +177,50 @@ def progress(events: list[dict]) -> Progress | None:
     batch = batches[-1]
     total = start["batches"] * start["config"]["epochs"]
     done = (batch["epoch"] - 1) * batch["batches"] + batch["batch"]
-    rate = batch["samples_per_s"]
-    images_left = max(total - done, 0) * start["n_train"] / start["batches"]
+    per_batch = start["n_train"] / start["batches"]  # mean images per batch
+    window = batches[1:][-(RATE_WINDOW + 1):]  # never the first batch of the run
+    rate, left = batch["samples_per_s"], (0.0 if done >= total else None)
+    if len(window) > MIN_BATCHES_FOR_ESTIMATE:
+        seconds = window[-1]["elapsed"] - window[0]["elapsed"]
+        if seconds > 0:
+            rate = (len(window) - 1) * per_batch / seconds
+            left = max(total - done, 0) * per_batch / rate
     return Progress(min(done / total, 1.0), batch["epoch"], batch["batch"], batch["batches"],
-                    rate, images_left / rate if rate > 0 else None)
+                    rate, left)
+
+
+def batch_values(batch_events: list[dict]) -> list[dict]:
+    """Each batch's own loss and accuracy, derived from the running means Keras reports.
+
+    Keras reports, after batch ``b`` of an epoch, the mean over the ``n_b`` images seen
+    so far in that epoch (each batch weighted by its size). The batch's own value is
+    therefore ``v_b = (m_b n_b - m_(b-1) n_(b-1)) / (n_b - n_(b-1))``, with ``m_0 n_0 = 0``.
+
+    Args:
+        batch_events: :class:`BatchEvent` dicts, any order.
+
+    Returns:
+        The events sorted by ``(epoch, batch)``, each a copy whose ``loss`` and
+        ``accuracy`` are the batch's own values; None where the previous batch of the
+        epoch is missing (a gap in the stream) or the event has no ``seen`` count
+        (runs of older versions: their running means are kept).
+    """
+    out, prev = [], None
+    for e in sorted(batch_events, key=lambda e: (e["epoch"], e["batch"])):
+        e2 = dict(e)
+        if "seen" in e:
+            first = e["batch"] == 1
+            ok = first or (prev is not None and prev["epoch"] == e["epoch"]
+                           and prev["batch"] == e["batch"] - 1)
+            for key in ("loss", "accuracy"):
+                if not ok or e[key] is None or (not first and prev[key] is None):
+                    e2[key] = None
+                    continue
+                total, count = e[key] * e["seen"], e["seen"]
+                if not first:
+                    total -= prev[key] * prev["seen"]
+                    count -= prev["seen"]
+                e2[key] = total / count if count > 0 else None
+        out.append(e2)
+        prev = e
+    return out
