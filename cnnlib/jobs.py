@@ -46,12 +46,45 @@ class BusyError(RuntimeError):
                          "Wait for it to finish or stop it first.")
 
 
-def _worker(config_dict: dict, events, stop) -> None:
-    """Entry point of the training process (must be importable for spawn)."""
+#: Environment variables a job's process takes from the server at the moment the job
+#: starts (a warm worker was spawned earlier, possibly under other values).
+JOB_ENV_PREFIXES = ("CNN_STUDIO_", "KERAS_HOME")
+
+
+def job_environment() -> dict[str, str]:
+    """The variables of :data:`JOB_ENV_PREFIXES` in this process's environment now."""
+    return {k: v for k, v in os.environ.items() if k.startswith(JOB_ENV_PREFIXES)}
+
+
+def _worker(tasks, events, stop, ready) -> None:
+    """Entry point of a training process (must be importable for spawn).
+
+    Imports and warms up TensorFlow first (:func:`cnnlib.training.warm_up`), then waits
+    for one task: ``(config dict,
+    environment)``, or None to exit without training. So a process started ahead of
+    time (a warm worker) has the slow imports behind it when its job arrives.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         from . import training
 
+        training.warm_up()  # imports Keras and TensorFlow and starts their runtime: the slow part
+        ready.set()
+
+        parent = os.getppid()
+        while True:  # wait for the task; an idle worker whose server died exits
+            try:
+                task = tasks.get(timeout=2.0)
+                break
+            except queue.Empty:
+                if os.getppid() != parent:
+                    return
+        if task is None:
+            return
+        config_dict, env = task
+        for key in [k for k in os.environ if k.startswith(JOB_ENV_PREFIXES)]:
+            del os.environ[key]
+        os.environ.update(env)
         config = TrainConfig.from_dict(config_dict)
         training.train(config, on_event=events.put, should_stop=stop.is_set)
     except BaseException as e:  # report everything, even KeyboardInterrupt
@@ -61,6 +94,39 @@ def _worker(config_dict: dict, events, stop) -> None:
     finally:
         events.close()
         events.join_thread()  # make sure the last events are flushed before exit
+
+
+class Worker:
+    """A spawned training process with its queues, started before it has a job.
+
+    Attributes:
+        process: the ``multiprocessing`` process running :func:`_worker`.
+        tasks: where its one task goes.
+        events: where it puts its events.
+        stop: set to ask it to stop after the batch in flight.
+        ready: set by the worker once TensorFlow is imported and warmed up.
+    """
+
+    def __init__(self, ctx):
+        self.tasks = ctx.Queue()
+        self.events = ctx.Queue()
+        self.stop = ctx.Event()
+        self.ready = ctx.Event()  # set once TensorFlow is imported and warmed up
+        self.process = ctx.Process(target=_worker, args=(self.tasks, self.events, self.stop,
+                                                         self.ready),
+                                   name="cnn-studio-worker", daemon=True)
+        self.process.start()
+        self.started = time.monotonic()
+
+    def run(self, config: TrainConfig) -> None:
+        """Hand the worker its job (with this process's environment now)."""
+        self.tasks.put((config.to_dict(), job_environment()))
+
+    def kill(self) -> None:
+        """End the process at once."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
 
 
 class Job:
@@ -75,7 +141,7 @@ class Job:
         run_dir: the :class:`~cnnlib.rundir.RunDir` (known once the ``start`` event arrived).
     """
 
-    def __init__(self, config: TrainConfig, ctx):
+    def __init__(self, config: TrainConfig, worker: Worker):
         self.id = f"job{next(_ids)}"
         self.config = config
         self.events: list[dict] = []
@@ -83,12 +149,10 @@ class Job:
         self.error: str | None = None
         self.run_dir: RunDir | None = None
         self.created = time.time()
-        self._queue = ctx.Queue()
-        self._stop = ctx.Event()
+        self._worker = worker
+        self._queue, self._stop, self._process = worker.events, worker.stop, worker.process
         self._lock = threading.Lock()
-        self._process = ctx.Process(target=_worker, args=(config.to_dict(), self._queue, self._stop),
-                                    name=f"cnn-studio-{self.id}", daemon=True)
-        self._process.start()
+        worker.run(config)
 
     # -- reading -----------------------------------------------------------
     def poll(self) -> "Job":
@@ -177,9 +241,7 @@ class Job:
 
     def kill(self) -> None:
         """End the process at once (used at shutdown and in tests)."""
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join(timeout=5)
+        self._worker.kill()
 
     def wait(self, timeout: float = 600, interval: float = 0.1) -> "Job":
         """Poll until the job is in a final state or ``timeout`` seconds passed."""
@@ -196,23 +258,42 @@ class JobManager:
         max_running: how many jobs may run at once (default
             ``$CNN_STUDIO_MAX_JOBS`` or 1). A start beyond it raises
             :class:`BusyError`.
+        warm_workers: training processes kept started, with TensorFlow imported,
+            waiting for the next job, so that a job starts without the ~4 s of spawning
+            and importing (default ``$CNN_STUDIO_WARM_WORKERS`` or 1; 0 turns it off).
+            Each costs the memory of an idle process with TensorFlow loaded.
     """
 
     #: Finished jobs kept in memory (with their events); older ones are still
     #: in their run directories, listed by :func:`cnnlib.rundir.list_runs`.
     KEEP_FINISHED = 10
 
-    def __init__(self, max_running: int | None = None):
+    def __init__(self, max_running: int | None = None, warm_workers: int | None = None):
         self.max_running = int(max_running or os.environ.get("CNN_STUDIO_MAX_JOBS", 1))
+        if warm_workers is None:
+            warm_workers = int(os.environ.get("CNN_STUDIO_WARM_WORKERS", 1))
+        self.warm_workers = max(0, warm_workers)
         self.jobs: dict[str, Job] = {}
+        self._idle: list[Worker] = []
         self._ctx = mp.get_context("spawn")
         self._lock = threading.Lock()
+        self._top_up()
+
+    def _top_up(self) -> None:
+        """Drop idle workers that died; start new ones up to :attr:`warm_workers`."""
+        self._idle = [w for w in self._idle if w.process.is_alive()]
+        while len(self._idle) < self.warm_workers:
+            self._idle.append(Worker(self._ctx))
+
+    def idle_workers(self) -> list[Worker]:
+        """The warm workers waiting for a job."""
+        return list(self._idle)
 
     def running(self) -> list[Job]:
         return [j for j in self.jobs.values() if not j.poll().done]
 
     def start(self, config: TrainConfig) -> Job:
-        """Validate ``config`` and start it in a new process.
+        """Validate ``config`` and start it in a warm worker, or a new process.
 
         Raises:
             ValueError: an invalid config.
@@ -223,7 +304,10 @@ class JobManager:
             running = self.running()
             if len(running) >= self.max_running:
                 raise BusyError(running)
-            job = Job(config, self._ctx)
+            self._idle = [w for w in self._idle if w.process.is_alive()]
+            worker = self._idle.pop(0) if self._idle else Worker(self._ctx)
+            job = Job(config, worker)
+            self._top_up()
             self.jobs[job.id] = job
             finished = sorted((j for j in self.jobs.values() if j.done), key=lambda j: j.created)
             for old in finished[:-self.KEEP_FINISHED]:
@@ -238,5 +322,9 @@ class JobManager:
         return max(self.jobs.values(), key=lambda j: j.created, default=None)
 
     def shutdown(self) -> None:
+        """Kill every job's process and the idle workers."""
         for job in self.jobs.values():
             job.kill()
+        for worker in self._idle:
+            worker.kill()
+        self._idle = []

@@ -206,6 +206,25 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
                        len(x_test), run, data, end)
 
 
+def warm_up() -> None:
+    """Initialise Keras and TensorFlow for training in this process, so that the next
+    :func:`train` starts at once: imports them and fits, validates, evaluates and calls
+    a tiny model for one step on zeros (TensorFlow sets up its runtime, thread pools
+    and tracing machinery on first use: ~3-4 s of the first run here, measured). A
+    warm worker of :mod:`cnnlib.jobs` calls it while it waits for its job."""
+    import keras
+
+    x, y = np.zeros((4, 8, 8, 1), np.float32), np.zeros(4, np.int64)
+    model = zoo.build("logistic", (8, 8, 1), 2)
+    model.compile(optimizer=make_optimizer("adam", 1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(augment.train_input(x, y, 2, TrainConfig()), epochs=1, verbose=0, shuffle=False,
+              validation_data=(x, y))
+    model.evaluate(x, y, verbose=0)
+    predict_probs(model, x)
+    keras.backend.clear_session()
+
+
 def predict_probs(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """Softmax probabilities ``(N, num_classes)`` float32 for float32 images
     ``(N, H, W, C)`` in [0, 1], by direct model calls in batches."""

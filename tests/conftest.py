@@ -8,6 +8,9 @@ import pytest
 from testutil import REPO, SHARED_DATA
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# AppTest sessions create job managers freely; a warm worker each (TensorFlow imported,
+# ~0.5 GB) would pile up. tests/test_jobs.py turns them on where it tests them.
+os.environ.setdefault("CNN_STUDIO_WARM_WORKERS", "0")
 if (SHARED_DATA / "mnist.npz").exists():
     os.environ.setdefault("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))
 # cnnlib.paths defaults to ./models of the working folder; the tests mean the repository's

@@ -89,3 +89,29 @@ def test_old_finished_jobs_are_let_go(manager, monkeypatch):
     assert manager.get(first.id) is None  # its run directory still holds everything
     assert manager.get(second.id) is second and manager.latest() is third
     third.kill()
+
+
+def test_a_warm_worker_takes_the_job_and_is_replaced(tmp_path, monkeypatch):
+    """The job runs in the worker that was started (and imported TensorFlow) before it,
+    with the environment of the moment the job starts; a new worker waits for the next."""
+    m = jobs.JobManager(max_running=1, warm_workers=1)
+    try:
+        (warm,) = m.idle_workers()
+        runs_now = tmp_path / "runs-after-the-worker-started"
+        monkeypatch.setenv("CNN_STUDIO_RUNS_DIR", str(runs_now))
+        job = m.start(tiny_config(n_train=64, validation_split=0))
+        assert job._worker is warm
+        (fresh,) = m.idle_workers()
+        assert fresh is not warm and fresh.process.is_alive()
+        job.wait(timeout=240)
+        assert job.state == "finished", job.error
+        assert job.run_dir.path.parent == runs_now
+    finally:
+        m.shutdown()
+    assert not fresh.process.is_alive() and m.idle_workers() == []
+
+
+def test_no_warm_worker_when_turned_off():
+    m = jobs.JobManager(warm_workers=0)
+    assert m.idle_workers() == []
+    m.shutdown()
