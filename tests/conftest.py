@@ -9,7 +9,7 @@ from testutil import REPO, SHARED_DATA
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # AppTest sessions create job managers freely; a warm worker each (TensorFlow imported,
-# ~0.5 GB) would pile up. tests/test_jobs.py turns them on where it tests them.
+# ~0.8 GB) would pile up. tests/test_jobs.py turns them on where it tests them.
 os.environ.setdefault("CNN_STUDIO_WARM_WORKERS", "0")
 if (SHARED_DATA / "mnist.npz").exists():
     os.environ.setdefault("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))
