@@ -132,6 +132,9 @@ class TrainConfig:
         range=Range(0, 1000))
     keep_best: bool = setting(True, "End with the weights of the epoch with the best monitor "
                               "value, not the last epoch's.")
+    snapshot_every_s: float = setting(
+        3.0, "Seconds between live snapshots of the first conv layer (its kernels and the "
+        "feature maps of one test image) while training; 0 = none.", range=Range(0, 600))
     seed: int = setting(0, "Seeds the subsets, the validation split, the initial weights and "
                         "the augmentation: the same seed gives the same run.",
                         range=Range(0, 2**31 - 1))

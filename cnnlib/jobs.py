@@ -135,7 +135,8 @@ class Job:
     Attributes:
         id: short identifier, unique in this server.
         config: the :class:`TrainConfig`.
-        events: every event received so far, in arrival order.
+        events: every event received so far, in arrival order (snapshots excepted).
+        snapshot: the latest :class:`~cnnlib.rundir.SnapshotEvent`, or None.
         state: one of :data:`STATES`.
         error: why the job failed, or None.
         run_dir: the :class:`~cnnlib.rundir.RunDir` (known once the ``start`` event arrived).
@@ -148,6 +149,7 @@ class Job:
         self.state = "starting"
         self.error: str | None = None
         self.run_dir: RunDir | None = None
+        self.snapshot: dict | None = None  # the latest SnapshotEvent (older ones are dropped)
         self.created = time.time()
         self._worker = worker
         self._queue, self._stop, self._process = worker.events, worker.stop, worker.process
@@ -182,8 +184,11 @@ class Job:
             self._take(ev)
 
     def _take(self, ev: dict) -> None:
-        self.events.append(ev)
         t = ev.get("type")
+        if t == "snapshot":
+            self.snapshot = ev
+            return
+        self.events.append(ev)
         if t == "start":
             self.state = "running"
             self.run_dir = RunDir(ev["run_dir"])

@@ -122,7 +122,8 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
 
     with run.history_writer() as write:
         def emit(event: dict) -> None:
-            write(event)
+            if event["type"] != "snapshot":  # snapshots go to the readers only
+                write(event)
             if event["type"] == "epoch":
                 epochs_seen.append(event)
             if on_event is not None:
@@ -130,7 +131,7 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
 
         import keras
 
-        from .callbacks import EventReporter, KeepBest, StopOnRequest
+        from .callbacks import EventReporter, KeepBest, LiveSnapshots, StopOnRequest
 
         data = datasets.load(config.dataset, config.data_dir, n_train=config.n_train,
                              seed=config.seed)
@@ -167,6 +168,8 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
         callbacks = [stopper] + ([keeper] if config.keep_best else []) + [EventReporter(
             emit, batches=batches, batch_size=batch_size, n_samples=len(x_train), t0=t0,
             is_partial=lambda: stopper.stopped, best_epoch=lambda: keeper.best_epoch)]
+        if config.snapshot_every_s > 0 and on_event is not None and len(x_test):
+            callbacks.append(LiveSnapshots(emit, x_test[0], config.snapshot_every_s, t0))
         if config.early_stopping_patience > 0:
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor=monitor, mode=monitor_mode(monitor),

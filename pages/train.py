@@ -7,7 +7,7 @@ a fragment, so a refresh, a second tab or a widget change never disturbs it.
 import numpy as np
 import streamlit as st
 
-from cnnlib import config, datasets, jobs, rundir, train_plots, tutorials, zoo
+from cnnlib import config, datasets, figures_conv, jobs, rundir, train_plots, tutorials, zoo
 from pages import common
 from pages.train_lessons import comparison_section, data_note, lesson_box, lesson_selector
 from pages.train_results import Alert, past_runs_section, show_results
@@ -133,6 +133,8 @@ with st.expander("Hyperparameters", expanded=True):
     c1.select_slider("Batch size", sizes, D.batch_size if D.batch_size in sizes else 64,
                      key=config.widget_key("batch_size"), help=config.field_help("batch_size"))
     choice(c1, "normalization", "Input normalization", config.NORMALIZATIONS, D.normalization)
+    number(c1, "snapshot_every_s", "Live view every (s)", float(D.snapshot_every_s), 0.0, 60.0,
+           step=1.0)
     optimizer = choice(c2, "optimizer", "Optimizer", config.OPTIMIZERS, D.optimizer)
     number(c2, "momentum", "SGD momentum", D.momentum, 0.0, 0.99, step=0.1,
            disabled=optimizer != "sgd")
@@ -220,6 +222,22 @@ def show_curves(job: jobs.Job) -> None:
     c2.plotly_chart(train_plots.epoch_curves(job.of_type("epoch")), key=f"train_epoch_{job.id}")
 
 
+def show_snapshot(job: jobs.Job) -> None:
+    """The network learning: the first conv layer's kernels and one test image's feature
+    maps, as the worker last sent them."""
+    snap = job.snapshot
+    if snap is None or job.done:
+        return
+    st.markdown(f"**The network learning**: layer `{snap['layer']}` at epoch {snap['epoch']}, "
+                f"batch {snap['batch']} (redrawn every {job.config.snapshot_every_s:g} s)")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(figures_conv.kernel_grid(np.asarray(snap["kernels"], np.float32)),
+                    key=f"train_snap_kernels_{job.id}")
+    c2.plotly_chart(figures_conv.maps_grid(np.asarray(snap["maps"], np.float32),
+                                           "feature maps of the first test image"),
+                    key=f"train_snap_maps_{job.id}")
+
+
 def live_panel(job_id: str) -> None:
     job = manager.get(job_id).poll()
     st.subheader(f"Job {job.id}: {job.config.arch} on {job.config.dataset}")
@@ -233,6 +251,7 @@ def live_panel(job_id: str) -> None:
     if job.config.tutorial in tutorials.LESSONS:
         lesson_box(tutorials.LESSONS[job.config.tutorial], job.config, job.events)
     show_curves(job)
+    show_snapshot(job)
     if job.state == "failed":
         st.error(f"The training job failed: {job.error}")
     if not job.done:

@@ -3,12 +3,14 @@
 * :class:`StopOnRequest`: stops ``fit`` after the batch in flight when asked.
 * :class:`KeepBest`: remembers (and saves) the weights of the best epoch.
 * :class:`EventReporter`: turns batches and epochs into :mod:`cnnlib.rundir` events.
+* :class:`LiveSnapshots`: the first conv layer's kernels and feature maps, every few seconds.
 
 Importing this package imports Keras (and TensorFlow).
 """
 
 from .event_reporter import EventReporter
 from .keep_best import KeepBest
+from .live_snapshots import LiveSnapshots
 from .stop_on_request import StopOnRequest
 
-__all__ = ["EventReporter", "KeepBest", "StopOnRequest"]
+__all__ = ["EventReporter", "KeepBest", "LiveSnapshots", "StopOnRequest"]

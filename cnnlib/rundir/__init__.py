@@ -27,9 +27,10 @@ reading a stream, progress, the status sentence) and
 """
 
 from .directory import Predictions, RunDir, images_digest, list_runs
-from .events import (BatchEvent, EndEvent, EpochEvent, ErrorEvent, Event, Progress, StartEvent,
+from .events import (BatchEvent, EndEvent, EpochEvent, ErrorEvent, Event, Progress,
+                     SnapshotEvent, StartEvent,
                      batch_values, last, of_type, progress, status_sentence)
 
 __all__ = ["BatchEvent", "EndEvent", "EpochEvent", "ErrorEvent", "Event", "Predictions",
-           "Progress", "RunDir", "StartEvent", "batch_values", "images_digest", "last",
+           "Progress", "RunDir", "SnapshotEvent", "StartEvent", "batch_values", "images_digest", "last",
            "list_runs", "of_type", "progress", "status_sentence"]

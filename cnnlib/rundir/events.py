@@ -79,6 +79,19 @@ class EndEvent(TypedDict):
     status_text: str  # status_sentence() of this event, for readers of result.json
 
 
+class SnapshotEvent(TypedDict):
+    """The first conv layer as it is now, for the live view. Sent to the job's readers
+    only: not written to ``history.jsonl`` (a snapshot is tens of kilobytes)."""
+
+    type: Literal["snapshot"]
+    elapsed: float
+    epoch: int  # 1-based
+    batch: int  # batches done in the epoch before this snapshot
+    layer: str  # the conv layer's name
+    kernels: list  # float (K_h, K_w, C, F): its kernels
+    maps: list  # float (H, W, F'): feature maps of the fixed image, first F' <= 16 channels
+
+
 class ErrorEvent(TypedDict):
     """The training process failed (sent by :mod:`cnnlib.jobs`)."""
 
@@ -87,7 +100,7 @@ class ErrorEvent(TypedDict):
     traceback: str
 
 
-Event = StartEvent | BatchEvent | EpochEvent | EndEvent | ErrorEvent
+Event = StartEvent | BatchEvent | EpochEvent | EndEvent | SnapshotEvent | ErrorEvent
 
 
 def of_type(events: list[dict], kind: str) -> list[dict]:
