@@ -146,13 +146,15 @@ def _plain_throughput(config) -> tuple[list[float], float]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    """Alternate job and plain runs; return the throughput ratio and the efficiency.
+    """Alternate job, plain and snapshot-free job runs; return the start time (warm vs
+    cold worker), the throughput ratio, the live-snapshot cost and the efficiency.
 
     Epoch throughput on the shared 2-core machine is bimodal (about 590 or 940
     samples/s for the same epoch of the same process, whatever the code), so
     the runs alternate and each side is the median of many epochs; the ratio
     of the best epochs is given beside it.
     """
+    import dataclasses
     import tempfile
 
     from cnnlib.config import TrainConfig
@@ -161,12 +163,16 @@ def run(quick: bool = False) -> list[dict]:
                          batch_size=64, validation_split=0.0, keep_best=False,
                          n_train=3000, n_test=100,
                          run_root=tempfile.mkdtemp(prefix="cnn-bench-runs-"))
-    job_rates, plain_rates, flops = [], [], 0.0
+    job_rates, plain_rates, quiet_rates, flops = [], [], [], 0.0
+    quiet = dataclasses.replace(config, snapshot_every_s=0.0)  # the same job, no live view
     for _ in range(1 if quick else 3):
         job_rates += _job_throughput(config)[1:]
         rates, flops = _plain_throughput(config)
         plain_rates += rates[1:]
+        quiet_rates += _job_throughput(quiet)[1:]
     job_v, plain_v = statistics.median(job_rates), statistics.median(plain_rates)
+    quiet_v = statistics.median(quiet_rates)
+    snap_cost = 1 - job_v / quiet_v
     ratio = job_v / plain_v
     peak = tf_matmul_peak_gflops()
     achieved = job_v * flops / 1e9
@@ -180,6 +186,12 @@ def run(quick: bool = False) -> list[dict]:
             reference="plain model.fit, same model/data/batch", reference_value=plain_v,
             ratio=ratio, target="ratio >= 0.95", ok=ratio >= 0.95, detail=desc,
             best_ratio=max(job_rates) / max(plain_rates)),
+        row("live snapshots: throughput cost", snap_cost * 100, "%",
+            reference="the same job without snapshots (snapshot_every_s=0)",
+            reference_value=quiet_v, ratio=job_v / quiet_v, target="<= 5%",
+            ok=snap_cost <= 0.05,
+            detail=f"a snapshot every {config.snapshot_every_s:g} s; medians {job_v:.0f} vs "
+                   f"{quiet_v:.0f} samples/s over {len(quiet_rates)} epochs each"),
         row("training efficiency (achieved / float32 matmul peak)", achieved, "GFLOP/s",
             reference="measured float32 matmul peak (TensorFlow)", reference_value=peak,
             ratio=achieved / peak, target="report", ok=None,
