@@ -4,7 +4,9 @@ Both run in a freshly spawned process, as the Train page runs its jobs, on the
 same real data (the first ``n_train`` MNIST training images, stratified), the
 same model and batch size, without validation or augmentation. Throughput is
 the median over epochs 2..E (epoch 1 includes graph tracing) of training
-images per second.
+images per second. Beside it: the Train page's start time (``JobManager.start``
+to the first batch event, with and without a warm worker) and the cost of the
+live snapshots (the same job with ``snapshot_every_s=0``).
 """
 
 from __future__ import annotations
