@@ -4,7 +4,8 @@ Three tabs, each run only while it is open (``st.tabs(on_change="rerun")``),
 so VGG16 (about 2 GB) is loaded only once the photo tab has a photo. The
 maths lives in cnnlib: ``preprocess`` (canvas -> MNIST digit), ``images``
 (safe photo decoding), ``vgg16``, ``gradcam``, ``inference`` (the fast
-direct-call predictor).
+direct-call predictor). The digit is drawn on the page's own pad
+(pages/digit_pad.py), which takes a stroke anywhere on it.
 """
 
 import hashlib
@@ -46,7 +47,7 @@ def new_samples():
 
 
 def digit_tab():
-    from streamlit_drawable_canvas import st_canvas  # needs a Streamlit runtime: see NOTES
+    from pages.digit_pad import digit_pad  # a component: needs a Streamlit runtime
 
     entries = [m for m in store.list_models() if m.ok and m.dataset == "mnist"
                and m.card.get("input_shape", [28, 28, 1]) == [28, 28, 1]]
@@ -58,20 +59,17 @@ def digit_tab():
     with left:
         entry = pick_model(entries, "classify_digit_model", default="mnist")
         width = st.slider("Stroke width", 6, 40, 18, key="classify_stroke")
-        canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
-                           height=CANVAS, width=CANVAS, drawing_mode="freedraw",
-                           return_image_data=True,
-                           key=f"classify_canvas_{st.session_state['classify_canvas_n']}")
+        n = st.session_state["classify_canvas_n"]
+        png = digit_pad(key=f"classify_canvas_{n}", generation=n, size=CANVAS, stroke_width=width)
         st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
                   key="classify_clear")
-    png = canvas.image_bytes
     try:
         prep = preprocess.preprocess_canvas(preprocess.decode_canvas_png(png)) if png else None
     except ValueError as e:
         st.error(f"The drawing could not be read: {e}")
         return
     if prep is None or prep.image is None:
-        right.info("Draw a digit on the black canvas with the mouse (or a finger): "
+        right.info("Draw a digit on the black canvas with the mouse, a pen or a finger: "
                    "the prediction appears when the stroke ends.")
         return
     digit = prep.image  # (28, 28, 1) float32 in [0, 1]

@@ -1,8 +1,8 @@
 """AppTest of the Classify page, one section per tab.
 
 Models come from a temporary store of tiny untrained models (the bundled ones
-are not needed); a drawing is injected into the canvas through session_state
-(the canvas component is not drivable under AppTest, see NOTES.md).
+are not needed); a drawing is injected into the digit pad through session_state
+(a component is not drivable under AppTest, see NOTES.md and pages/digit_pad.py).
 """
 
 import base64
@@ -78,7 +78,7 @@ def drawn_canvas():
     buf = io.BytesIO()
     img.save(buf, "PNG")
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return np.asarray(img), {"drawing": {"raw": {"version": "6.0.0", "objects": []}, "data": url}}
+    return np.asarray(img), {"drawing": {"data": url}}
 
 
 # ---- Draw a digit ---------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def test_a_blank_drawing_is_an_empty_canvas():
     buf = io.BytesIO()
     Image.new("RGBA", (280, 280), (0, 0, 0, 255)).save(buf, "PNG")
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    at.session_state["classify_canvas_0"] = {"drawing": {"raw": {"objects": []}, "data": url}}
+    at.session_state["classify_canvas_0"] = {"drawing": {"data": url}}
     at.run()
     assert not at.exception and not at.metric
     assert any("Draw a digit" in i.value for i in at.info)
