@@ -13,14 +13,22 @@ from cnnlib import inference, vgg16
 from pages.common import enlarge, load_stored_model
 
 HIGHLIGHT, OTHERS = "#d62728", "#7f9fbf"  # the top class, the rest
+SOFTMAX_NOTE = ("This model's outputs are not probabilities (they are not all in [0, 1] "
+                "adding up to 1), so the page passes them through a softmax: the percentages "
+                "are that softmax's.")
 
 
 @st.cache_resource(show_spinner="Loading the model...")
-def stored_predictor(name: str, mtime: float):
-    """``(model, predict)`` for a stored model, shared by all sessions: ``predict``
-    is the fast direct-call path (:func:`cnnlib.inference.predictor`)."""
+def stored_classifier(name: str, mtime: float):
+    """``(model, classify)`` for a stored model, shared by all sessions: ``classify``
+    is the fast direct-call path giving probabilities (:func:`cnnlib.inference.classifier`).
+
+    Raises:
+        store.ModelLoadError, OSError: the file does not load.
+        ValueError: the model is not a one-image classifier (the message is a sentence).
+    """
     model = load_stored_model(name, mtime)
-    return model, inference.predictor(model)
+    return model, inference.classifier(model)
 
 
 @st.cache_resource(show_spinner="Loading VGG16 (138 million weights, a few seconds)...")
@@ -82,3 +90,4 @@ def show_steps(steps, width: int = 112) -> None:
     for col, (title, image) in zip(st.columns(len(steps)), steps):
         with col:
             st.image(enlarge(image, width), caption=title, width=width)
+

@@ -110,6 +110,9 @@ def test_drawing_is_preprocessed_shown_step_by_step_and_predicted(models_dir):
     assert captions[:2] == ["Canvas 280x280 RGBA", "Grayscale"]
     assert captions[2].startswith("Bounding box") and "20x20" in captions[3]
     assert "28x28" in captions[4] and "Regions that drove" in captions[5]
+    assert "Grad-CAM on layer block3_relu2 (7x7)" in [h.value for h in at.subheader]
+    assert "layer block3_relu2, 7x7 upsampled to 28x28" in captions[5]
+    assert not any("softmax" in c.value for c in at.caption)  # the model's own probabilities
     np.testing.assert_array_equal(at.session_state[LAST_DIGIT_KEY], expected[..., 0])
     at.slider(key="classify_digit_opacity").set_value(0.9).run()  # the Grad-CAM overlay
     assert not at.exception and at.metric[0].value == metric.value
@@ -135,6 +138,99 @@ def test_a_blank_drawing_is_an_empty_canvas():
     at.run()
     assert not at.exception and not at.metric
     assert any("Draw a digit" in i.value for i in at.info)
+
+
+# Stored models that a teacher may have in the store, with cards that say "mnist" and
+# 28x28x1 (written by hand, or copied beside another file): the page checks the model itself.
+def odd_models():
+    import keras
+    from keras import layers
+
+    a, b = keras.Input((28, 28, 1), name="a"), keras.Input((28, 28, 1), name="b")
+    x = layers.Flatten(name="flatten")(layers.Concatenate(name="both")([a, b]))
+    pair = keras.Model([a, b], layers.Dense(10, activation="softmax", name="predictions")(x))
+    inp = keras.Input((28, 28, 1), name="image")
+    x = layers.Conv2D(8, 3, activation="relu", name="conv")(inp)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    scores = keras.Model(inp, layers.Dense(10, name="scores")(x), name="from_logits")
+    return {"wide": zoo.build("cifar_small", (32, 32, 3), 10),
+            "imagenet_head": zoo.build("logistic", (28, 28, 1), 1000),
+            "pair": pair, "scores": scores, "lenet": zoo.build("lenet5", (28, 28, 1), 10)}
+
+
+@pytest.fixture(scope="module")
+def odd_store(tmp_path_factory):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    folder = tmp_path_factory.mktemp("odd_store")
+    for name, model in odd_models().items():
+        store.save_model(model, name, models_dir=folder, card={"dataset": "mnist"})
+        card = folder / f"{name}.json"
+        card.write_text(json.dumps({**json.loads(card.read_text()), "input_shape": [28, 28, 1]}))
+    store.save_model(zoo.build("cifar_small", (32, 32, 3), 10), "honest_wide", models_dir=folder,
+                     card={"dataset": "mnist"})  # its card says 32x32x3: not listed
+    return folder
+
+
+@pytest.mark.parametrize("name,problem", [
+    ("wide", "The model takes 32x32x3 images, not 28x28x1."),
+    ("imagenet_head", "The model gives 1000 scores per image, not one for each of the 10 classes."),
+    ("pair", "The model takes 2 inputs; a classifier here takes one image."),
+])
+def test_a_stored_model_that_cannot_classify_digits_is_refused_with_a_sentence(
+        odd_store, monkeypatch, name, problem):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    at = open_tab()
+    at.selectbox(key="classify_digit_model").set_value(name).run()
+    assert not at.exception
+    expected = f"Model {name} cannot classify the drawn digits. {problem} Choose another model."
+    assert [e.value for e in at.error] == [expected]
+    at.session_state["classify_canvas_0"] = drawn_canvas()[1]
+    at.run()
+    assert not at.exception and [e.value for e in at.error] == [expected]
+    assert not at.metric and not at.get("plotly_chart")
+
+
+def test_a_model_card_for_other_images_is_not_listed_and_the_page_says_so(odd_store, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    at = open_tab()
+    box = at.selectbox(key="classify_digit_model")
+    assert "honest_wide" not in " ".join(box.options) and len(box.options) == 5
+    assert any(c.value.startswith("Not listed: honest_wide") and "28x28x1" in c.value
+               for c in at.caption)
+
+
+def test_a_model_that_outputs_logits_gets_a_softmax_and_the_page_says_so(odd_store, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    rgba, state = drawn_canvas()
+    at = open_tab()
+    at.selectbox(key="classify_digit_model").set_value("scores").run()
+    at.session_state["classify_canvas_0"] = state
+    at.run()
+    assert not at.exception and not at.error
+    logits = np.asarray(store.load_model("scores", odd_store)(
+        preprocess.canvas_to_mnist(rgba)[None], training=False))[0]
+    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    (metric,) = at.metric
+    assert metric.value == str(int(logits.argmax()))
+    assert metric.delta == f"{probs.max():.1%} confidence"  # not the raw score as a percentage
+    np.testing.assert_allclose(values(chart_spec(at)["data"][0]["y"]), probs, atol=1e-5)
+    assert any("not probabilities" in c.value and "softmax" in c.value for c in at.caption)
+    # Grad-CAM of a model without a "logits" layer: the output scores themselves
+    assert any("gradients of the output scores" in c for img in at.image for c in img.captions)
+
+
+def test_lenet5_grad_cam_names_its_10x10_layer(odd_store, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    at = open_tab()
+    at.selectbox(key="classify_digit_model").set_value("lenet").run()
+    at.session_state["classify_canvas_0"] = drawn_canvas()[1]
+    at.run()
+    assert not at.exception and not at.error and at.metric
+    assert "Grad-CAM on layer c3_conv (10x10)" in [h.value for h in at.subheader]
+    captions = [c for img in at.image for c in img.captions]
+    assert any(c.startswith("Regions that drove") and "c3_conv, 10x10" in c for c in captions)
 
 
 # ---- CIFAR-10 samples -----------------------------------------------------------------------
@@ -359,7 +455,8 @@ def test_photo_with_local_weights_gives_top5_and_gradcam(monkeypatch, vgg16_weig
     assert all("_" not in name for name in bars["y"])  # readable names
     assert list(values(bars["x"])) == sorted(values(bars["x"]))  # most probable at the top
     captions = [c for img in at.image for c in img.captions]
-    assert any(c.startswith("Regions that drove") and "block5_conv3" in c for c in captions)
+    assert any(c.startswith("Regions that drove") and "block5_conv3, 14x14" in c for c in captions)
+    assert "Grad-CAM on layer block5_conv3 (14x14)" in [h.value for h in at.subheader]
     at.slider(key="classify_photo_opacity").set_value(0.2).run()
     assert not at.exception
 
