@@ -17,9 +17,9 @@ import streamlit as st
 from cnnlib import datasets, gradcam, images, inference, preprocess, store, vgg16
 from cnnlib.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
 from pages import common
-from pages.classify_parts import (SOFTMAX_NOTE, gallery_indices, probability_chart,
-                                  show_steps, stored_classifier, vgg16_class_index,
-                                  vgg16_predictor)
+from pages.classify_parts import (SOFTMAX_NOTE, gallery_indices, missing_file_ui,
+                                  probability_chart, show_steps, stored_classifier,
+                                  vgg16_class_index, vgg16_predictor)
 from pages.common import (LAST_DIGIT_KEY, dataset_error, enlarge, load_dataset, pick_model,
                           prediction_grid)
 
@@ -200,14 +200,12 @@ def photo_tab():
     try:
         model, predict, weights = vgg16_predictor()
     except vgg16.WeightsUnavailableError as e:
-        st.error(str(e))
-        download_ui(VGG16_WEIGHTS)
+        missing_file_ui(e, VGG16_WEIGHTS, "VGG16 cannot look at the photo without them.")
         return
     try:
         index = vgg16_class_index()
     except vgg16.ClassIndexUnavailableError as e:
-        st.error(str(e))
-        download_ui(IMAGENET_CLASS_INDEX)
+        missing_file_ui(e, IMAGENET_CLASS_INDEX, "The classes are shown by number.")
         index = [(f"n?{i}", f"class {i}") for i in range(1000)]
     # The hash of the network's input: a mode that changes the pixels changes it, so the
     # caches below hold one entry per (photo, resize mode) without a mode of their own.
@@ -260,35 +258,6 @@ def photo_gradcam(model, key, x, resized, top1):
     st.image(gradcam.overlay(resized, cam.heatmap, opacity), width=336,
              caption=f"Regions that drove '{top1.name}' (layer {cam.layer}, {h}x{w} upsampled "
                      "to 224x224)")
-
-
-def request_download(fname: str):
-    st.session_state["classify_download"] = fname
-
-
-def download_ui(item: dict):
-    """A button that downloads ``item`` into the Keras cache, with a progress bar.
-
-    The click only records the request (a callback); the download runs in the
-    page's next script run, where the bar can be drawn in place."""
-    if st.session_state.get("classify_download") == item["fname"]:
-        del st.session_state["classify_download"]
-        bar = st.progress(0.0, text=f"Downloading {item['fname']}...")
-
-        def progress(done, total):
-            if total:
-                bar.progress(min(done / total, 1.0),
-                             text=f"{item['fname']}: {done / 2**20:.0f} of {total / 2**20:.0f} MB")
-
-        try:
-            vgg16.download(item, progress)
-            st.rerun()  # the file is there now: load it
-        except (vgg16.WeightsUnavailableError, vgg16.ClassIndexUnavailableError) as e:
-            bar.empty()
-            st.error(str(e))
-    st.button(f"Download {item['fname']} now ({item['size_mb']} MB)", icon=":material/download:",
-              on_click=request_download, args=(item["fname"],),
-              key=f"classify_download_{item['fname']}")
 
 
 st.title("Classify")
