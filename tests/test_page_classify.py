@@ -153,9 +153,13 @@ def odd_models():
     x = layers.Conv2D(8, 3, activation="relu", name="conv")(inp)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     scores = keras.Model(inp, layers.Dense(10, name="scores")(x), name="from_logits")
+    dark = zoo.build("lenet5", (28, 28, 1), 10)  # C3 all zeros: Grad-CAM's map is empty
+    conv = dark.get_layer("c3_conv")
+    conv.set_weights([np.zeros_like(w) for w in conv.get_weights()])
     return {"wide": zoo.build("cifar_small", (32, 32, 3), 10),
             "imagenet_head": zoo.build("logistic", (28, 28, 1), 1000),
-            "pair": pair, "scores": scores, "lenet": zoo.build("lenet5", (28, 28, 1), 10)}
+            "pair": pair, "scores": scores, "lenet": zoo.build("lenet5", (28, 28, 1), 10),
+            "dark": dark}
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +200,7 @@ def test_a_model_card_for_other_images_is_not_listed_and_the_page_says_so(odd_st
     monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
     at = open_tab()
     box = at.selectbox(key="classify_digit_model")
-    assert "honest_wide" not in " ".join(box.options) and len(box.options) == 5
+    assert "honest_wide" not in " ".join(box.options) and len(box.options) == 6
     assert any(c.value.startswith("Not listed: honest_wide") and "28x28x1" in c.value
                for c in at.caption)
 
@@ -231,6 +235,19 @@ def test_lenet5_grad_cam_names_its_10x10_layer(odd_store, monkeypatch):
     assert "Grad-CAM on layer c3_conv (10x10)" in [h.value for h in at.subheader]
     captions = [c for img in at.image for c in img.captions]
     assert any(c.startswith("Regions that drove") and "c3_conv, 10x10" in c for c in captions)
+    assert not any("overlay is empty" in i.value for i in at.info)
+
+
+def test_an_empty_grad_cam_map_is_said_not_just_painted(odd_store, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    at = open_tab()
+    at.selectbox(key="classify_digit_model").set_value("dark").run()
+    at.session_state["classify_canvas_0"] = drawn_canvas()[1]
+    at.run()
+    assert not at.exception and at.metric
+    assert "Grad-CAM on layer c3_conv (10x10)" in [h.value for h in at.subheader]
+    assert any(i.value.startswith("No region of this drawing raises the score of")
+               and "overlay is empty" in i.value for i in at.info)
 
 
 # ---- CIFAR-10 samples -----------------------------------------------------------------------
