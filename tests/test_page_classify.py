@@ -285,6 +285,18 @@ def test_cifar_gallery_shows_truth_prediction_and_top3(models_dir):
     np.testing.assert_allclose(values(bars["y"]), probs[4], atol=1e-5)
 
 
+def test_cifar_tab_refuses_a_model_with_1000_outputs_with_a_sentence(monkeypatch, tmp_path):
+    store.save_model(zoo.build("logistic", (32, 32, 3), 1000), "imagenet_head",
+                     models_dir=tmp_path, card={"dataset": "cifar10"})
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path))
+    at = open_tab("CIFAR-10 samples")
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Model imagenet_head cannot classify the cifar10 test images. The model gives 1000 "
+        "scores per image, not one for each of the 10 classes. Choose another model."]
+    assert not gallery(at) and not at.get("plotly_chart")
+
+
 def test_new_samples_button_draws_other_images():
     at = open_tab("CIFAR-10 samples")
     before = gallery(at)
