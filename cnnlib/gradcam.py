@@ -17,14 +17,18 @@ The class score: models from :mod:`cnnlib.zoo` have a layer named
 with the softmax built in (VGG16's ``"predictions"``) gets its logits
 recomputed from that layer's input with the layer's own kernel and bias,
 i.e. the same layer with a linear activation; the gradient of a softmax
-output would also depend on the other classes' scores. Any other model falls
-back to the log of the output probability (documented in the result).
+output would also depend on the other classes' scores. A model whose last
+layer has a linear activation outputs its logits itself ("output scores").
+Any other model falls back to the log of the output probability (the label
+in :class:`GradCam` says which).
 
 The target layer: given by name, or found automatically as the last
-``Conv2D`` and the element-wise layers that directly follow it (batch
-normalisation, activation), so that the maps are the rectified features of
-the last convolutional block, as in the paper. For VGG16 use
-``"block5_conv3"`` (its ReLU is built in).
+convolutional block (a ``Conv2D`` and the element-wise layers that directly
+follow it: batch normalisation, activation) whose feature map is at least
+``MIN_MAP_SIDE`` x ``MIN_MAP_SIDE``, so that the maps are rectified features
+of a late block, as in the paper, with room for a location. A 1x1 map
+(LeNet-5's C5) upsampled is one uniform square: it says nothing about where.
+For VGG16 use ``"block5_conv3"`` (14x14, its ReLU built in).
 """
 
 from __future__ import annotations
@@ -37,27 +41,46 @@ import numpy as np
 from .feature_maps import conv_blocks
 
 
+#: The smallest feature map (pixels a side) that :func:`find_target_layer` picks.
+MIN_MAP_SIDE = 3
+
+
 class GradCam(NamedTuple):
     """What :func:`gradcam` returns."""
 
     heatmap: np.ndarray  # float32 (H, W) in [0, 1], the input's height and width
     class_index: int  # the class explained
     layer: str  # the target layer's name
-    score: str  # "logits", "dense pre-softmax" or "log probability"
+    score: str  # "logits", "dense pre-softmax", "output scores" or "log probability"
+    map_size: tuple[int, int]  # (h, w) of the target layer's feature maps, before upsampling
 
 
-def find_target_layer(model) -> str:
-    """Name of the last convolutional layer (with the BN/activation layers right after it).
+def find_target_layer(model, min_side: int = MIN_MAP_SIDE) -> str:
+    """Name of the last convolutional block whose feature map is at least ``min_side`` a side.
+
+    A block is a ``Conv2D`` with the batch-norm and activation layers right after it
+    (:func:`cnnlib.feature_maps.conv_blocks`); its last layer is named. LeNet-5 gives
+    ``"c3_conv"`` (10x10), not C5 (1x1). A side that the model leaves open (None)
+    counts as large enough.
 
     Raises:
-        ValueError: the model has no ``Conv2D`` layer (an MLP, logistic
-            regression), so Grad-CAM does not apply.
+        ValueError: the model has no ``Conv2D`` layer (an MLP, logistic regression),
+            or none with a map of at least ``min_side`` x ``min_side``; the message
+            says so in a sentence (Grad-CAM does not apply).
     """
     blocks = conv_blocks(model)
     if not blocks:
         raise ValueError(f"Model {model.name!r} has no convolutional layer, so Grad-CAM "
                          "does not apply (it needs spatial feature maps).")
-    return blocks[-1][1].name
+    sizes = []
+    for _, last in reversed(blocks):
+        h, w = last.output.shape[1:3]
+        if all(side is None or side >= min_side for side in (h, w)):
+            return last.name
+        sizes.append(f"{last.name} {h}x{w}")
+    raise ValueError(f"Model {model.name!r} has no convolutional layer with a feature map of at "
+                     f"least {min_side}x{min_side} ({', '.join(reversed(sizes))}), so Grad-CAM "
+                     "cannot say where: it would paint one uniform square.")
 
 
 def _score_head(model):
@@ -73,6 +96,8 @@ def _score_head(model):
         def to_logits(t, layer=last):
             return t @ layer.kernel + layer.bias  # the Dense layer, linear activation
         return last.input, to_logits, "dense pre-softmax"
+    if act == "linear":  # the model outputs its logits (trained with from_logits=True)
+        return model.outputs[0], None, "output scores"
     import tensorflow as tf
 
     return model.outputs[0], lambda t: tf.math.log(t + 1e-12), "log probability"
@@ -91,12 +116,14 @@ def gradcam(model, image: np.ndarray, class_index: int | None = None,
         layer_name: the target layer; defaults to :func:`find_target_layer`.
 
     Returns:
-        :class:`GradCam` with ``heatmap`` float32 ``(H, W)`` in [0, 1].
+        :class:`GradCam` with ``heatmap`` float32 ``(H, W)`` in [0, 1] (all zeros
+        when no region raises the class score) and the target layer's ``map_size``.
 
     Raises:
         ValueError: a bad image shape, a class index out of range, an unknown
-            layer, a layer whose output is not 4-D ``(N, h, w, k)``, or a
-            model without convolutions.
+            layer, a layer whose output is not 4-D ``(N, h, w, k)``, or (no
+            ``layer_name``) a model without a convolutional layer whose map is at
+            least ``MIN_MAP_SIDE`` a side.
     """
     x = np.asarray(image, dtype=np.float32)
     if x.ndim == 3:
@@ -116,7 +143,7 @@ def gradcam(model, image: np.ndarray, class_index: int | None = None,
     up = tf.image.resize(cam[..., None], x.shape[1:3], method="bilinear")[..., 0].numpy()  # (H, W)
     peak = float(up.max())
     heat = np.clip(up / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(up)
-    return GradCam(heat.astype(np.float32), int(c), name, label)
+    return GradCam(heat.astype(np.float32), int(c), name, label, tuple(int(v) for v in cam.shape))
 
 
 #: model -> {layer name: (traced Grad-CAM function, score label)}; entries go with their model.

@@ -1,4 +1,4 @@
-"""Fast inference on a handful of images.
+"""Fast inference on a handful of images, and what a classifier's output means.
 
 ``model.predict`` builds a data pipeline and a progress callback on every
 call: about 60 ms of overhead per call on this project's 2-core machines
@@ -7,17 +7,38 @@ prediction that should follow each pen stroke. :func:`predictor` wraps the
 model's forward pass in a ``tf.function`` with a fixed input signature
 (any batch size, the model's image shape), traced once, so that each call
 runs the graph directly.
+
+A percentage is shown as a confidence only when it is one. A stored model
+may end in a softmax (every model of :mod:`cnnlib.zoo` does) or output raw
+scores (logits, from a model trained with ``from_logits=True``).
+:func:`classifier` tells the two apart: an output counts as probabilities
+when the last layer applies a softmax, or when every row lies in [0, 1] and
+sums to 1 (within ``SUM_TOLERANCE``); any other output is passed through a
+softmax here, and the result says so (``softmax_applied``) so that a page
+can say it too. A model that is not an image classifier at all (two inputs,
+two outputs, an input that is not ``(H, W, C)``) or does not fit the images
+and classes at hand is refused by :func:`check_classifier` with a sentence.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
+#: How far from 1 a row of probabilities may sum (float32 softmax rows are within ~1e-6).
+SUM_TOLERANCE = 1e-3
+
+
+class Probabilities(NamedTuple):
+    """What a :func:`classifier` function returns."""
+
+    probs: np.ndarray  # float32 (N, classes), each row in [0, 1] summing to 1
+    softmax_applied: bool  # the model's outputs were not probabilities; softmax applied here
+
 
 def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
-    """A fast ``x -> probabilities`` function for ``model``.
+    """A fast ``x -> model output`` function for ``model``.
 
     Args:
         model: a ``keras.Model`` with one image input ``(N, H, W, C)``.
@@ -29,10 +50,12 @@ def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
         to share between threads; traced on its first call.
 
     Raises:
-        ValueError (when called): an input of another image shape.
+        ValueError: the model does not have one image input (see
+            :func:`check_structure`); when called, an input of another image shape.
     """
     import tensorflow as tf
 
+    check_structure(model)
     shape = tuple(model.input_shape[1:])
     spec = tf.TensorSpec((None, *shape), tf.float32)
     forward = tf.function(lambda x: model(x, training=False), input_signature=[spec])
@@ -46,3 +69,114 @@ def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
         return np.asarray(forward(x))
 
     return predict
+
+
+def check_structure(model) -> None:
+    """Refuse a model that is not a one-image-in, one-row-of-scores-out classifier.
+
+    Raises:
+        ValueError: more than one input or output, an input that is not
+            ``(N, H, W, C)``, or an output that is not ``(N, classes)``; the
+            message is a sentence naming what the model has.
+    """
+    if len(model.inputs) != 1:
+        raise ValueError(f"The model takes {len(model.inputs)} inputs; a classifier here takes "
+                         "one image.")
+    if len(model.outputs) != 1:
+        raise ValueError(f"The model gives {len(model.outputs)} outputs; a classifier here gives "
+                         "one row of class scores.")
+    if len(model.input_shape) != 4:
+        raise ValueError(f"The model takes input of shape {_shape(model.input_shape)}, not images "
+                         "(height x width x channels).")
+    if len(model.output_shape) != 2:
+        raise ValueError(f"The model gives output of shape {_shape(model.output_shape)}, not one "
+                         "score per class.")
+
+
+def check_classifier(model, image_shape: tuple[int, int, int], num_classes: int) -> None:
+    """Refuse a model that cannot classify these images into these classes.
+
+    Args:
+        model: a ``keras.Model``.
+        image_shape: ``(H, W, C)`` of the images it is given.
+        num_classes: how many classes the page names.
+
+    Raises:
+        ValueError: as :func:`check_structure`, or another image shape (a side
+            the model leaves open, None, fits any), or another number of outputs
+            than ``num_classes``; the message is a sentence with both shapes or counts.
+    """
+    check_structure(model)
+    takes, given = tuple(model.input_shape[1:]), tuple(int(v) for v in image_shape)
+    if len(takes) != len(given) or any(t not in (None, g) for t, g in zip(takes, given)):
+        raise ValueError(f"The model takes {_shape(takes)} images, not "
+                         f"{_shape(given)}.")
+    outputs = model.output_shape[-1]
+    if outputs != num_classes:
+        raise ValueError(f"The model gives {outputs} scores per image, not one for "
+                         f"each of the {num_classes} classes.")
+
+
+def ends_in_softmax(model) -> bool:
+    """Whether the model's last layer applies a softmax (an ``Activation("softmax")``,
+    a ``Softmax`` layer, or a layer with ``activation="softmax"`` such as VGG16's head)."""
+    import keras
+
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Softmax):
+        return True
+    return getattr(getattr(last, "activation", None), "__name__", "") == "softmax"
+
+
+def is_distribution(scores: np.ndarray, tol: float = SUM_TOLERANCE) -> bool:
+    """Whether every row of float ``(N, classes)`` lies in [0, 1] and sums to 1 within ``tol``."""
+    s = np.asarray(scores, dtype=np.float64)
+    return bool(np.all(np.isfinite(s)) and s.min() >= 0.0 and s.max() <= 1.0
+                and np.all(np.abs(s.sum(axis=-1) - 1.0) <= tol))
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """float32 softmax of each row of ``(N, classes)`` scores (max subtracted first)."""
+    s = np.asarray(scores, dtype=np.float64)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def to_probabilities(scores: np.ndarray, softmax_output: bool = False) -> Probabilities:
+    """The model's outputs as probabilities.
+
+    Args:
+        scores: float ``(N, classes)`` model outputs.
+        softmax_output: the model ends in a softmax (:func:`ends_in_softmax`).
+
+    Returns:
+        :class:`Probabilities`: ``scores`` unchanged (as float32) if they are
+        probabilities (``softmax_output``, or :func:`is_distribution`), else
+        their :func:`softmax` with ``softmax_applied=True``.
+    """
+    s = np.asarray(scores, dtype=np.float32)
+    if softmax_output or is_distribution(s):
+        return Probabilities(s, False)
+    return Probabilities(softmax(s), True)
+
+
+def classifier(model) -> Callable[[np.ndarray], Probabilities]:
+    """:func:`predictor` followed by :func:`to_probabilities`.
+
+    Returns:
+        A function taking float32 ``(N, H, W, C)`` (or one ``(H, W, C)``) and
+        returning :class:`Probabilities` ``(N, classes)``.
+
+    Raises:
+        ValueError: as :func:`predictor`.
+    """
+    predict, softmax_output = predictor(model), ends_in_softmax(model)
+    return lambda x: to_probabilities(predict(x), softmax_output)
+
+
+def _shape(shape) -> str:
+    """``(None, 28, 28, 1)`` or ``(28, 28, 1)`` as ``28x28x1``."""
+    dims = list(shape)
+    if dims and dims[0] is None:
+        dims = dims[1:]
+    return "x".join("?" if d is None else str(d) for d in dims)

@@ -40,11 +40,24 @@ INPUT_SIZE = 224
 LAST_CONV_LAYER = "block5_conv3"
 
 
-class WeightsUnavailableError(RuntimeError):
+class FileUnavailableError(RuntimeError):
+    """A file VGG16 needs is missing or unusable.
+
+    ``str(error)`` is the whole story (what, why, how to get the file), for the
+    command line and logs; ``summary`` is its first sentence, for a page that
+    shows the ways to get the file itself and folds the rest away.
+    """
+
+    def __init__(self, message: str, summary: str | None = None):
+        super().__init__(message)
+        self.summary = summary or message
+
+
+class WeightsUnavailableError(FileUnavailableError):
     """The VGG16 ImageNet weights are not on this machine; the message says how to get them."""
 
 
-class ClassIndexUnavailableError(RuntimeError):
+class ClassIndexUnavailableError(FileUnavailableError):
     """The ImageNet class index is missing or unreadable; the message says how to get it."""
 
 
@@ -76,13 +89,14 @@ def _find(env: str, item: dict, error: type[RuntimeError], what: str) -> Path:
         p = Path(path).expanduser()
         if p.is_file() and p.stat().st_size > 0:
             return p
-        raise error(f"{what}: {env} is set to {path}, but there is no such file "
-                    f"(or it is empty). {_how_to_get(item, env)}")
+        summary = f"{what}: {env} is set to {path}, but there is no such file (or it is empty)."
+        raise error(f"{summary} {_how_to_get(item, env)}", summary)
     cached = keras_models_dir() / item["fname"]
     if cached.is_file() and cached.stat().st_size > 0:
         return cached
     raise error(f"{what} are not on this machine: neither {env} is set nor is "
-                f"{item['fname']} in the Keras cache. {_how_to_get(item, env)}")
+                f"{item['fname']} in the Keras cache. {_how_to_get(item, env)}",
+                f"{what} are not on this machine.")
 
 
 def find_weights() -> Path:
@@ -120,15 +134,16 @@ def build(weights: str | os.PathLike | None = "auto"):
         import h5py
 
         if not h5py.is_hdf5(str(path)):  # checked before spending seconds on building
+            summary = f"The VGG16 weights file {path} is not an HDF5 file (.h5)."
             raise WeightsUnavailableError(
-                f"The VGG16 weights file {path} is not an HDF5 file (.h5). "
-                f"{_how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}")
+                f"{summary} {_how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}", summary)
     try:
         return keras.applications.VGG16(weights=None if path is None else str(path))
     except Exception as e:  # h5py, shape mismatch or a truncated file
         raise WeightsUnavailableError(
             f"The VGG16 weights file {path} cannot be loaded ({type(e).__name__}: {e}). "
-            f"{_how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}") from e
+            f"{_how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}",
+            f"The VGG16 weights file {path} cannot be loaded (a wrong or truncated file?).") from e
 
 
 def load_class_index(path: str | os.PathLike | None = None) -> list[tuple[str, str]]:
@@ -152,8 +167,8 @@ def load_class_index(path: str | os.PathLike | None = None) -> list[tuple[str, s
     except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
         raise ClassIndexUnavailableError(
             f"{path} is not an ImageNet class index (1000 entries '0'..'999' of [wnid, name]): "
-            f"{type(e).__name__}: {e}. {_how_to_get(IMAGENET_CLASS_INDEX, ENV_CLASS_INDEX)}"
-        ) from e
+            f"{type(e).__name__}: {e}. {_how_to_get(IMAGENET_CLASS_INDEX, ENV_CLASS_INDEX)}",
+            f"{path} is not an ImageNet class index.") from e
     return out
 
 
@@ -331,5 +346,6 @@ def download(item: dict, progress: Callable[[int, int | None], None] | None = No
     except Exception as e:  # URLError, timeouts, disk errors, the hash check
         part.unlink(missing_ok=True)
         raise error(f"Downloading {item['origin']} failed ({type(e).__name__}: {e}). "
-                    f"{_how_to_get(item, env)}") from e
+                    f"{_how_to_get(item, env)}",
+                    f"Downloading {item['fname']} failed ({type(e).__name__}: {e}).") from e
     return target

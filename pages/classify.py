@@ -4,7 +4,9 @@ Three tabs, each run only while it is open (``st.tabs(on_change="rerun")``),
 so VGG16 (about 2 GB) is loaded only once the photo tab has a photo. The
 maths lives in cnnlib: ``preprocess`` (canvas -> MNIST digit), ``images``
 (safe photo decoding), ``vgg16``, ``gradcam``, ``inference`` (the fast
-direct-call predictor).
+direct-call classifier, and the check that a stored model fits the tab).
+The digit is drawn on the page's own pad (pages/digit_pad.py), which takes a
+stroke anywhere on it.
 """
 
 import hashlib
@@ -12,11 +14,12 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnnlib import datasets, gradcam, images, preprocess, store, vgg16
+from cnnlib import datasets, gradcam, images, inference, preprocess, store, vgg16
 from cnnlib.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
 from pages import common
-from pages.classify_parts import (gallery_indices, probability_chart, show_steps,
-                                  stored_predictor, vgg16_class_index, vgg16_predictor)
+from pages.classify_parts import (SOFTMAX_NOTE, gallery_indices, missing_file_ui,
+                                  probability_chart, show_steps, stored_classifier,
+                                  vgg16_class_index, vgg16_predictor)
 from pages.common import (LAST_DIGIT_KEY, dataset_error, enlarge, load_dataset, pick_model,
                           prediction_grid)
 
@@ -25,6 +28,7 @@ common.import_keras()  # this page needs TensorFlow; see import_keras for the gc
 
 TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16"]
 CANVAS = 280  # canvas side in pixels, 10x MNIST's 28
+DIGIT_SHAPE = (28, 28, 1)  # what the canvas becomes (cnnlib.preprocess)
 N_SAMPLES = 12  # CIFAR-10 gallery size
 
 st.session_state.setdefault("classify_canvas_n", 0)  # bumped by Clear: a fresh canvas key
@@ -46,49 +50,56 @@ def new_samples():
 
 
 def digit_tab():
-    from streamlit_drawable_canvas import st_canvas  # needs a Streamlit runtime: see NOTES
+    from pages.digit_pad import digit_pad  # a component: needs a Streamlit runtime
 
-    entries = [m for m in store.list_models() if m.ok and m.dataset == "mnist"
-               and m.card.get("input_shape", [28, 28, 1]) == [28, 28, 1]]
+    mnist = [m for m in store.list_models() if m.ok and m.dataset == "mnist"]
+    entries = [m for m in mnist if m.card.get("input_shape", list(DIGIT_SHAPE)) == list(DIGIT_SHAPE)]
     if not entries:
-        st.warning("There is no MNIST model in the store. Train one on the Train page, or run "
-                   "`python -m cnnlib train --dataset mnist --save mnist`.")
+        st.warning("There is no MNIST model in the store that takes 28x28x1 digits. Train one on "
+                   "the Train page, or run `python -m cnnlib train --dataset mnist --save mnist`.")
         return
     left, right = st.columns([1, 1], gap="large")
     with left:
         entry = pick_model(entries, "classify_digit_model", default="mnist")
+        if len(entries) < len(mnist):
+            st.caption("Not listed: " + ", ".join(m.name for m in mnist if m not in entries)
+                       + " (their model cards say they take other images than 28x28x1).")
         width = st.slider("Stroke width", 6, 40, 18, key="classify_stroke")
-        canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
-                           height=CANVAS, width=CANVAS, drawing_mode="freedraw",
-                           return_image_data=True,
-                           key=f"classify_canvas_{st.session_state['classify_canvas_n']}")
+        n = st.session_state["classify_canvas_n"]
+        png = digit_pad(key=f"classify_canvas_{n}", generation=n, size=CANVAS, stroke_width=width)
         st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
                   key="classify_clear")
-    png = canvas.image_bytes
+    names = list(entry.card.get("class_names") or datasets.MNIST_CLASSES)
+    try:
+        model, classify = stored_classifier(entry.name, entry.path.stat().st_mtime)
+        inference.check_classifier(model, DIGIT_SHAPE, len(names))
+    except (store.ModelLoadError, OSError) as e:
+        st.error(f"The model cannot be used: {e}")
+        return
+    except ValueError as e:  # not a classifier of 28x28x1 digits into these classes
+        st.error(f"Model {entry.name} cannot classify the drawn digits. {e} Choose another model.")
+        return
     try:
         prep = preprocess.preprocess_canvas(preprocess.decode_canvas_png(png)) if png else None
     except ValueError as e:
         st.error(f"The drawing could not be read: {e}")
         return
     if prep is None or prep.image is None:
-        right.info("Draw a digit on the black canvas with the mouse (or a finger): "
+        right.info("Draw a digit on the black canvas with the mouse, a pen or a finger: "
                    "the prediction appears when the stroke ends.")
         return
     digit = prep.image  # (28, 28, 1) float32 in [0, 1]
     st.session_state[LAST_DIGIT_KEY] = digit[..., 0]  # read by the Convolution page
-    try:
-        model, predict = stored_predictor(entry.name, entry.path.stat().st_mtime)
-    except (store.ModelLoadError, OSError) as e:
-        st.error(f"The model cannot be used: {e}")
-        return
-    probs = predict(digit)[0]  # (10,)
-    names = list(entry.card.get("class_names") or datasets.MNIST_CLASSES)
+    result = classify(digit)
+    probs = result.probs[0]  # (classes,) in [0, 1], summing to 1
     best = int(probs.argmax())
     with right:
         st.metric("Prediction", names[best], delta=f"{probs[best]:.1%} confidence",
                   delta_color="off", delta_arrow="off")
         st.plotly_chart(probability_chart(names, probs, "Class probabilities"),
                         key="classify_digit_chart")
+        if result.softmax_applied:
+            st.caption(SOFTMAX_NOTE)
     st.subheader("Preprocessing, as MNIST was made")
     st.caption("Grayscale; crop to the ink; fit the longer side into 20 pixels keeping the "
                "aspect ratio (anti-aliased); place in 28x28 with the centre of mass at the centre.")
@@ -98,15 +109,21 @@ def digit_tab():
 
 @st.fragment
 def digit_gradcam(model, digit, best, name):
-    st.subheader("Grad-CAM")
     try:
         cam = gradcam.gradcam(model, digit, class_index=best)
-    except ValueError as e:
+    except ValueError as e:  # no convolution, or none with a map of at least 3x3
+        st.subheader("Grad-CAM")
         st.info(str(e))
         return
+    h, w = cam.map_size
+    st.subheader(f"Grad-CAM on layer {cam.layer} ({h}x{w})")
+    if not cam.heatmap.any():
+        st.info(f"No region of this drawing raises the score of '{name}' on layer {cam.layer}: "
+                "every gradient-weighted map is zero or negative, so the overlay is empty.")
     opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="classify_digit_opacity")
     st.image(enlarge(gradcam.overlay(digit, cam.heatmap, opacity), 224),
-             caption=f"Regions that drove '{name}' (layer {cam.layer}, gradients of the {cam.score})")
+             caption=f"Regions that drove '{name}' (layer {cam.layer}, {h}x{w} upsampled to "
+                     f"28x28; gradients of the {cam.score})")
 
 
 def cifar_tab():
@@ -131,18 +148,20 @@ def cifar_tab():
     idx = gallery_indices(ds.y_test, names.index(choice) if choice in names else None,
                           N_SAMPLES, st.session_state["classify_cifar_seed"])
     try:
-        model, predict = stored_predictor(entry.name, entry.path.stat().st_mtime)
+        model, classify = stored_classifier(entry.name, entry.path.stat().st_mtime)
+        inference.check_classifier(model, ds.image_shape, len(names))
     except (store.ModelLoadError, OSError) as e:
         st.error(f"The model cannot be used: {e}")
         return
-    if model.input_shape[1:] != ds.image_shape or model.output_shape[-1] != len(names):
-        st.error(f"Model {entry.name} takes {model.input_shape[1:]} and gives "
-                 f"{model.output_shape[-1]} classes; {entry.dataset} has {ds.image_shape} "
-                 f"images of {len(names)} classes. Choose another model.")
+    except ValueError as e:  # not a classifier of these images into these classes
+        st.error(f"Model {entry.name} cannot classify the {entry.dataset} test images. {e} "
+                 "Choose another model.")
         return
-    probs = predict(datasets.to_float(ds.x_test[idx]))  # (n, classes)
+    result = classify(datasets.to_float(ds.x_test[idx]))
+    probs = result.probs  # (n, classes) in [0, 1], rows summing to 1
     st.caption(f"{len(idx)} of the {len(ds.y_test)} test images of {ds.source}, classified by "
-               f"{entry.label()}. Green: right, red: wrong.")
+               f"{entry.label()}. Green: right, red: wrong."
+               + (f" {SOFTMAX_NOTE}" if result.softmax_applied else ""))
     prediction_grid(ds.x_test[idx], ds.y_test[idx], probs, names, per_row=6, side=96, top_k=3,
                     on_pick=select_sample, key="classify_cifar")
     k = min(st.session_state["classify_cifar_selected"], len(idx) - 1)
@@ -181,14 +200,12 @@ def photo_tab():
     try:
         model, predict, weights = vgg16_predictor()
     except vgg16.WeightsUnavailableError as e:
-        st.error(str(e))
-        download_ui(VGG16_WEIGHTS)
+        missing_file_ui(e, VGG16_WEIGHTS, "VGG16 cannot look at the photo without them.")
         return
     try:
         index = vgg16_class_index()
     except vgg16.ClassIndexUnavailableError as e:
-        st.error(str(e))
-        download_ui(IMAGENET_CLASS_INDEX)
+        missing_file_ui(e, IMAGENET_CLASS_INDEX, "The classes are shown by number.")
         index = [(f"n?{i}", f"class {i}") for i in range(1000)]
     # The hash of the network's input: a mode that changes the pixels changes it, so the
     # caches below hold one entry per (photo, resize mode) without a mode of their own.
@@ -227,48 +244,20 @@ def photo_probabilities(digest: str, weights: str, _x: np.ndarray, _predict) -> 
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing Grad-CAM...")
-def photo_heatmap(key: tuple[str, str], _model, _x: np.ndarray, class_index: int) -> np.ndarray:
-    """Grad-CAM ``(224, 224)`` in [0, 1] of block5_conv3, cached by (digest, weights file)."""
-    return gradcam.gradcam(_model, _x, class_index, layer_name=vgg16.LAST_CONV_LAYER).heatmap
+def photo_heatmap(key: tuple[str, str], _model, _x: np.ndarray, class_index: int) -> gradcam.GradCam:
+    """Grad-CAM (heatmap ``(224, 224)`` in [0, 1]) of block5_conv3, cached by (digest, weights file)."""
+    return gradcam.gradcam(_model, _x, class_index, layer_name=vgg16.LAST_CONV_LAYER)
 
 
 @st.fragment
 def photo_gradcam(model, key, x, resized, top1):
-    st.subheader("Grad-CAM")
-    heat = photo_heatmap(key, model, x, top1.index)
+    cam = photo_heatmap(key, model, x, top1.index)
+    h, w = cam.map_size
+    st.subheader(f"Grad-CAM on layer {cam.layer} ({h}x{w})")
     opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="classify_photo_opacity")
-    st.image(gradcam.overlay(resized, heat, opacity), width=336,
-             caption=f"Regions that drove '{top1.name}' ({vgg16.LAST_CONV_LAYER}, 14x14, "
-                     "upsampled to 224x224)")
-
-
-def request_download(fname: str):
-    st.session_state["classify_download"] = fname
-
-
-def download_ui(item: dict):
-    """A button that downloads ``item`` into the Keras cache, with a progress bar.
-
-    The click only records the request (a callback); the download runs in the
-    page's next script run, where the bar can be drawn in place."""
-    if st.session_state.get("classify_download") == item["fname"]:
-        del st.session_state["classify_download"]
-        bar = st.progress(0.0, text=f"Downloading {item['fname']}...")
-
-        def progress(done, total):
-            if total:
-                bar.progress(min(done / total, 1.0),
-                             text=f"{item['fname']}: {done / 2**20:.0f} of {total / 2**20:.0f} MB")
-
-        try:
-            vgg16.download(item, progress)
-            st.rerun()  # the file is there now: load it
-        except (vgg16.WeightsUnavailableError, vgg16.ClassIndexUnavailableError) as e:
-            bar.empty()
-            st.error(str(e))
-    st.button(f"Download {item['fname']} now ({item['size_mb']} MB)", icon=":material/download:",
-              on_click=request_download, args=(item["fname"],),
-              key=f"classify_download_{item['fname']}")
+    st.image(gradcam.overlay(resized, cam.heatmap, opacity), width=336,
+             caption=f"Regions that drove '{top1.name}' (layer {cam.layer}, {h}x{w} upsampled "
+                     "to 224x224)")
 
 
 st.title("Classify")

@@ -1,4 +1,5 @@
-"""Pieces of the Classify page: cached models, charts, step images.
+"""Pieces of the Classify page: cached models, charts, step images, the note
+about a missing VGG16 file.
 
 Not a page itself (app.py does not route to it); pages/classify.py imports it.
 """
@@ -10,17 +11,26 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnlib import inference, vgg16
+from cnnlib.prefetch import VGG16_WEIGHTS
 from pages.common import enlarge, load_stored_model
 
 HIGHLIGHT, OTHERS = "#d62728", "#7f9fbf"  # the top class, the rest
+SOFTMAX_NOTE = ("This model's outputs are not probabilities (they are not all in [0, 1] "
+                "adding up to 1), so the page passes them through a softmax: the percentages "
+                "are that softmax's.")
 
 
 @st.cache_resource(show_spinner="Loading the model...")
-def stored_predictor(name: str, mtime: float):
-    """``(model, predict)`` for a stored model, shared by all sessions: ``predict``
-    is the fast direct-call path (:func:`cnnlib.inference.predictor`)."""
+def stored_classifier(name: str, mtime: float):
+    """``(model, classify)`` for a stored model, shared by all sessions: ``classify``
+    is the fast direct-call path giving probabilities (:func:`cnnlib.inference.classifier`).
+
+    Raises:
+        store.ModelLoadError, OSError: the file does not load.
+        ValueError: the model is not a one-image classifier (the message is a sentence).
+    """
     model = load_stored_model(name, mtime)
-    return model, inference.predictor(model)
+    return model, inference.classifier(model)
 
 
 @st.cache_resource(show_spinner="Loading VGG16 (138 million weights, a few seconds)...")
@@ -82,3 +92,59 @@ def show_steps(steps, width: int = 112) -> None:
     for col, (title, image) in zip(st.columns(len(steps)), steps):
         with col:
             st.image(enlarge(image, width), caption=title, width=width)
+
+
+def request_download(fname: str):
+    st.session_state["classify_download"] = fname
+
+
+def run_requested_download(item: dict) -> vgg16.FileUnavailableError | None:
+    """Download ``item`` into the Keras cache if its button was clicked, with a progress bar.
+
+    The click only records the request (a callback); the download runs in the page's
+    next script run, where the bar can be drawn in place. A finished download reruns
+    the page (the file is there now: it loads). Returns the failed download's error,
+    or None when nothing was asked for."""
+    if st.session_state.get("classify_download") != item["fname"]:
+        return None
+    del st.session_state["classify_download"]
+    bar = st.progress(0.0, text=f"Downloading {item['fname']}...")
+
+    def progress(done, total):
+        if total:
+            bar.progress(min(done / total, 1.0),
+                         text=f"{item['fname']}: {done / 2**20:.0f} of {total / 2**20:.0f} MB")
+
+    try:
+        vgg16.download(item, progress)
+    except vgg16.FileUnavailableError as e:
+        bar.empty()
+        return e
+    st.rerun()
+
+
+def missing_file_ui(error: vgg16.FileUnavailableError, item: dict, consequence: str) -> None:
+    """A short sentence on what is missing, the two ways to get it, the details folded.
+
+    Args:
+        error: why the file cannot be used (its ``summary`` is shown, its whole
+            message folded under "Details").
+        item: ``cnnlib.prefetch.VGG16_WEIGHTS`` or ``IMAGENET_CLASS_INDEX``.
+        consequence: a sentence on what the page does without it.
+    """
+    failed = run_requested_download(item)
+    st.error(f"{(failed or error).summary} {consequence}")
+    env = vgg16.ENV_WEIGHTS if item["fname"] == VGG16_WEIGHTS["fname"] else vgg16.ENV_CLASS_INDEX
+    st.markdown(
+        f"Two ways to get the file:\n"
+        f"1. **Download it here** with the button below ({item['size_mb']} MB; this server "
+        f"needs internet access).\n"
+        f"2. **Or** run `python -m cnnlib prefetch --vgg16` on this server while it has "
+        f"internet access (it fills the Keras cache), or download [the file]({item['origin']}) "
+        f"on any machine, copy it here and set `{env}` to its path; then restart the app.")
+    st.button(f"Download {item['fname']} now ({item['size_mb']} MB)", icon=":material/download:",
+              on_click=request_download, args=(item["fname"],),
+              key=f"classify_download_{item['fname']}")
+    with st.expander("Details"):
+        for e in (failed, error) if failed else (error,):
+            st.text(str(e))

@@ -35,6 +35,8 @@ def tiny_cnn(head="logits"):
     if head == "logits":
         x = layers.Dense(2, name="logits")(x)
         out = layers.Activation("softmax", name="softmax")(x)
+    elif head == "linear":  # outputs logits, no softmax (trained with from_logits=True)
+        out = layers.Dense(2, name="scores")(x)
     else:  # softmax built into the last Dense layer, as in VGG16's "predictions"
         out = layers.Dense(2, activation="softmax", name="predictions")(x)
     return keras.Model(inp, out, name=f"tiny_{head}")
@@ -64,12 +66,73 @@ def test_target_layer_is_the_rectified_output_of_the_last_conv_block():
         gradcam.find_target_layer(zoo.build("logistic"))
 
 
+@pytest.mark.parametrize("arch,shape,layer,size", [
+    ("lenet5", (28, 28, 1), "c3_conv", (10, 10)),  # not C5, whose map is 1x1
+    ("lenet5", (32, 32, 1), "c3_conv", (10, 10)),
+    ("mnist_cnn", (28, 28, 1), "relu2", (24, 24)),
+    ("studio_cnn", (28, 28, 1), "block3_relu2", (7, 7)),
+    ("cifar_wide", (32, 32, 3), "conv3", (4, 4)),
+    ("cifar_bn3", (32, 32, 3), "block3_conv2", (4, 4)),
+    ("cifar_small", (32, 32, 3), "conv1", (30, 30)),
+])
+def test_target_is_the_last_block_with_a_map_of_at_least_3x3(arch, shape, layer, size):
+    model = zoo.build(arch, shape, 10)
+    assert gradcam.find_target_layer(model) == layer
+    res = gradcam.gradcam(model, np.random.default_rng(0).random(shape, np.float32))
+    assert res.layer == layer and res.map_size == size
+    assert min(size) >= gradcam.MIN_MAP_SIDE
+
+
+def test_lenet5_map_is_not_one_uniform_square():
+    """C5 (1x1) upsampled would paint the whole digit one colour; C3 (10x10) varies."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = zoo.build("lenet5", (28, 28, 1), 10)
+    digit = np.zeros((28, 28, 1), np.float32)
+    digit[4:24, 12:16] = 1.0  # a "1"
+    heat = gradcam.gradcam(model, digit, class_index=3).heatmap
+    c5 = gradcam.gradcam(model, digit, class_index=3, layer_name="c5_conv")
+    assert c5.map_size == (1, 1) and np.ptp(c5.heatmap) == 0.0  # what the old choice gave
+    assert heat.max() == pytest.approx(1.0, abs=1e-5) and np.ptp(heat) > 0.5
+
+
+def test_no_map_of_at_least_3x3_is_refused_with_a_sentence():
+    """A network whose every conv map is smaller than 3x3: Grad-CAM does not apply."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((4, 4, 1), name="image")
+    x = layers.Conv2D(4, 3, activation="relu", name="conv1")(inp)  # (N, 2, 2, 4)
+    x = layers.Conv2D(4, 2, activation="relu", name="conv2")(x)  # (N, 1, 1, 4)
+    x = layers.Flatten(name="flatten")(x)
+    model = keras.Model(inp, layers.Dense(2, activation="softmax", name="predictions")(x))
+    with pytest.raises(ValueError, match=r"no convolutional layer with a feature map of at least "
+                                         r"3x3 \(conv1 2x2, conv2 1x1\).*uniform square"):
+        gradcam.find_target_layer(model)
+    assert gradcam.find_target_layer(model, min_side=2) == "conv1"
+
+
+def test_a_model_that_outputs_logits_is_explained_by_them(trained):
+    """No "logits" layer and no softmax: the output itself is the score (not its log)."""
+    logits = tiny_cnn(head="linear")
+    for layer in logits.layers:
+        layer.set_weights(trained.get_layer("logits" if layer.name == "scores" else layer.name)
+                          .get_weights())
+    x, _, _ = synthetic(2, seed=9)
+    a = gradcam.gradcam(trained, x[1], class_index=1)
+    b = gradcam.gradcam(logits, x[1], class_index=1)
+    assert b.score == "output scores" and np.isfinite(b.heatmap).all()
+    np.testing.assert_allclose(a.heatmap, b.heatmap, atol=1e-5)
+
+
 def test_shape_dtype_and_range(trained):
     x, _, _ = synthetic(2, seed=3)
     res = gradcam.gradcam(trained, x[1])
     assert res.heatmap.shape == (SIZE, SIZE) and res.heatmap.dtype == np.float32
     assert res.heatmap.min() >= 0.0 and res.heatmap.max() == pytest.approx(1.0, abs=1e-5)
     assert res.layer == "relu" and res.score == "logits" and res.class_index == 1
+    assert res.map_size == (SIZE // 2, SIZE // 2)  # after the 2x2 pooling
     assert gradcam.gradcam(trained, x[1:2]).heatmap.shape == (SIZE, SIZE)  # batch of one too
 
 

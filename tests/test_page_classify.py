@@ -1,8 +1,8 @@
 """AppTest of the Classify page, one section per tab.
 
 Models come from a temporary store of tiny untrained models (the bundled ones
-are not needed); a drawing is injected into the canvas through session_state
-(the canvas component is not drivable under AppTest, see NOTES.md).
+are not needed); a drawing is injected into the digit pad through session_state
+(a component is not drivable under AppTest, see NOTES.md and pages/digit_pad.py).
 """
 
 import base64
@@ -78,7 +78,7 @@ def drawn_canvas():
     buf = io.BytesIO()
     img.save(buf, "PNG")
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return np.asarray(img), {"drawing": {"raw": {"version": "6.0.0", "objects": []}, "data": url}}
+    return np.asarray(img), {"drawing": {"data": url}}
 
 
 # ---- Draw a digit ---------------------------------------------------------------------------
@@ -110,6 +110,9 @@ def test_drawing_is_preprocessed_shown_step_by_step_and_predicted(models_dir):
     assert captions[:2] == ["Canvas 280x280 RGBA", "Grayscale"]
     assert captions[2].startswith("Bounding box") and "20x20" in captions[3]
     assert "28x28" in captions[4] and "Regions that drove" in captions[5]
+    assert "Grad-CAM on layer block3_relu2 (7x7)" in [h.value for h in at.subheader]
+    assert "layer block3_relu2, 7x7 upsampled to 28x28" in captions[5]
+    assert not any("softmax" in c.value for c in at.caption)  # the model's own probabilities
     np.testing.assert_array_equal(at.session_state[LAST_DIGIT_KEY], expected[..., 0])
     at.slider(key="classify_digit_opacity").set_value(0.9).run()  # the Grad-CAM overlay
     assert not at.exception and at.metric[0].value == metric.value
@@ -131,10 +134,120 @@ def test_a_blank_drawing_is_an_empty_canvas():
     buf = io.BytesIO()
     Image.new("RGBA", (280, 280), (0, 0, 0, 255)).save(buf, "PNG")
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    at.session_state["classify_canvas_0"] = {"drawing": {"raw": {"objects": []}, "data": url}}
+    at.session_state["classify_canvas_0"] = {"drawing": {"data": url}}
     at.run()
     assert not at.exception and not at.metric
     assert any("Draw a digit" in i.value for i in at.info)
+
+
+# Stored models that a teacher may have in the store, with cards that say "mnist" and
+# 28x28x1 (written by hand, or copied beside another file): the page checks the model itself.
+def odd_models():
+    import keras
+    from keras import layers
+
+    a, b = keras.Input((28, 28, 1), name="a"), keras.Input((28, 28, 1), name="b")
+    x = layers.Flatten(name="flatten")(layers.Concatenate(name="both")([a, b]))
+    pair = keras.Model([a, b], layers.Dense(10, activation="softmax", name="predictions")(x))
+    inp = keras.Input((28, 28, 1), name="image")
+    x = layers.Conv2D(8, 3, activation="relu", name="conv")(inp)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    scores = keras.Model(inp, layers.Dense(10, name="scores")(x), name="from_logits")
+    dark = zoo.build("lenet5", (28, 28, 1), 10)  # C3 all zeros: Grad-CAM's map is empty
+    conv = dark.get_layer("c3_conv")
+    conv.set_weights([np.zeros_like(w) for w in conv.get_weights()])
+    return {"wide": zoo.build("cifar_small", (32, 32, 3), 10),
+            "imagenet_head": zoo.build("logistic", (28, 28, 1), 1000),
+            "pair": pair, "scores": scores, "lenet": zoo.build("lenet5", (28, 28, 1), 10),
+            "dark": dark}
+
+
+@pytest.fixture(scope="module")
+def odd_store(tmp_path_factory):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    folder = tmp_path_factory.mktemp("odd_store")
+    for name, model in odd_models().items():
+        store.save_model(model, name, models_dir=folder, card={"dataset": "mnist"})
+        card = folder / f"{name}.json"
+        card.write_text(json.dumps({**json.loads(card.read_text()), "input_shape": [28, 28, 1]}))
+    store.save_model(zoo.build("cifar_small", (32, 32, 3), 10), "honest_wide", models_dir=folder,
+                     card={"dataset": "mnist"})  # its card says 32x32x3: not listed
+    return folder
+
+
+@pytest.mark.parametrize("name,problem", [
+    ("wide", "The model takes 32x32x3 images, not 28x28x1."),
+    ("imagenet_head", "The model gives 1000 scores per image, not one for each of the 10 classes."),
+    ("pair", "The model takes 2 inputs; a classifier here takes one image."),
+])
+def test_a_stored_model_that_cannot_classify_digits_is_refused_with_a_sentence(
+        odd_store, monkeypatch, name, problem):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    at = open_tab()
+    at.selectbox(key="classify_digit_model").set_value(name).run()
+    assert not at.exception
+    expected = f"Model {name} cannot classify the drawn digits. {problem} Choose another model."
+    assert [e.value for e in at.error] == [expected]
+    at.session_state["classify_canvas_0"] = drawn_canvas()[1]
+    at.run()
+    assert not at.exception and [e.value for e in at.error] == [expected]
+    assert not at.metric and not at.get("plotly_chart")
+
+
+def test_a_model_card_for_other_images_is_not_listed_and_the_page_says_so(odd_store, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    at = open_tab()
+    box = at.selectbox(key="classify_digit_model")
+    assert "honest_wide" not in " ".join(box.options) and len(box.options) == 6
+    assert any(c.value.startswith("Not listed: honest_wide") and "28x28x1" in c.value
+               for c in at.caption)
+
+
+def test_a_model_that_outputs_logits_gets_a_softmax_and_the_page_says_so(odd_store, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    rgba, state = drawn_canvas()
+    at = open_tab()
+    at.selectbox(key="classify_digit_model").set_value("scores").run()
+    at.session_state["classify_canvas_0"] = state
+    at.run()
+    assert not at.exception and not at.error
+    logits = np.asarray(store.load_model("scores", odd_store)(
+        preprocess.canvas_to_mnist(rgba)[None], training=False))[0]
+    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    (metric,) = at.metric
+    assert metric.value == str(int(logits.argmax()))
+    assert metric.delta == f"{probs.max():.1%} confidence"  # not the raw score as a percentage
+    np.testing.assert_allclose(values(chart_spec(at)["data"][0]["y"]), probs, atol=1e-5)
+    assert any("not probabilities" in c.value and "softmax" in c.value for c in at.caption)
+    # Grad-CAM of a model without a "logits" layer: the output scores themselves
+    assert any("gradients of the output scores" in c for img in at.image for c in img.captions)
+
+
+def test_lenet5_grad_cam_names_its_10x10_layer(odd_store, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    at = open_tab()
+    at.selectbox(key="classify_digit_model").set_value("lenet").run()
+    at.session_state["classify_canvas_0"] = drawn_canvas()[1]
+    at.run()
+    assert not at.exception and not at.error and at.metric
+    assert "Grad-CAM on layer c3_conv (10x10)" in [h.value for h in at.subheader]
+    captions = [c for img in at.image for c in img.captions]
+    assert any(c.startswith("Regions that drove") and "c3_conv, 10x10" in c for c in captions)
+    assert not any("overlay is empty" in i.value for i in at.info)
+
+
+def test_an_empty_grad_cam_map_is_said_not_just_painted(odd_store, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
+    at = open_tab()
+    at.selectbox(key="classify_digit_model").set_value("dark").run()
+    at.session_state["classify_canvas_0"] = drawn_canvas()[1]
+    at.run()
+    assert not at.exception and at.metric
+    assert "Grad-CAM on layer c3_conv (10x10)" in [h.value for h in at.subheader]
+    assert any(i.value.startswith("No region of this drawing raises the score of")
+               and "overlay is empty" in i.value for i in at.info)
 
 
 # ---- CIFAR-10 samples -----------------------------------------------------------------------
@@ -170,6 +283,18 @@ def test_cifar_gallery_shows_truth_prediction_and_top3(models_dir):
     assert at.subheader[0].value.startswith(f"Image 5: a {shown[4][0]}, predicted {shown[4][1]}")
     bars = chart_spec(at)["data"][0]
     np.testing.assert_allclose(values(bars["y"]), probs[4], atol=1e-5)
+
+
+def test_cifar_tab_refuses_a_model_with_1000_outputs_with_a_sentence(monkeypatch, tmp_path):
+    store.save_model(zoo.build("logistic", (32, 32, 3), 1000), "imagenet_head",
+                     models_dir=tmp_path, card={"dataset": "cifar10"})
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path))
+    at = open_tab("CIFAR-10 samples")
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Model imagenet_head cannot classify the cifar10 test images. The model gives 1000 "
+        "scores per image, not one for each of the 10 classes. Choose another model."]
+    assert not gallery(at) and not at.get("plotly_chart")
 
 
 def test_new_samples_button_draws_other_images():
@@ -214,14 +339,32 @@ def bordered_png(size=(400, 200), border=40):
 PREPROCESS_STEP = "preprocess_input: BGR, ImageNet mean subtracted (rescaled to view)"
 
 
+MISSING_WEIGHTS = ("The VGG16 ImageNet weights are not on this machine. "
+                   "VGG16 cannot look at the photo without them.")
+
+
+def ways_to_get(at):
+    """The page's list of the two ways to get a missing file."""
+    (ways,) = [m.value for m in at.markdown if m.value.startswith("Two ways to get the file:")]
+    return ways
+
+
 def test_photo_without_weights_says_how_to_get_them_and_still_shows_the_steps():
     at = open_tab("Photo through VGG16")
     assert any("Upload a photo" in i.value for i in at.info)
     at.file_uploader(key="classify_upload").set_value(("cat.jpg", jpeg(), "image/jpeg")).run()
     assert not at.exception
-    (error,) = at.error
-    assert "python -m cnnlib prefetch --vgg16" in error.value
-    assert "CNN_STUDIO_VGG16_WEIGHTS" in error.value
+    assert [e.value for e in at.error] == [MISSING_WEIGHTS]  # one short sentence
+    ways = ways_to_get(at)
+    assert "1. **Download it here** with the button below (528 MB" in ways
+    assert "2. **Or**" in ways and "`python -m cnnlib prefetch --vgg16`" in ways
+    assert "`CNN_STUDIO_VGG16_WEIGHTS`" in ways
+    assert "(https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" in ways
+    (details,) = at.expander
+    assert details.label == "Details"
+    (full,) = details.text
+    assert full.value.startswith("The VGG16 ImageNet weights are not on this machine: neither")
+    assert "https://storage.googleapis.com" in full.value
     captions = [c for img in at.image for c in img.captions]
     assert captions == ["Photo 300x200", "Centre square 200x200", "Resized to 224x224",
                         "preprocess_input: BGR, ImageNet mean subtracted (rescaled to view)"]
@@ -285,16 +428,25 @@ def test_tiny_and_huge_photos_are_used_with_a_note(size, note):
 def test_download_button_offline_explains_instead_of_crashing(monkeypatch):
     import urllib.error
 
+    from cnnlib import prefetch
+
     def offline(url, timeout):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.setattr("urllib.request.urlopen", offline)
     at = open_tab("Photo through VGG16")
     at.file_uploader(key="classify_upload").set_value(("cat.jpg", jpeg(), "image/jpeg")).run()
-    next(b for b in at.button if b.label.startswith("Download vgg16")).click().run()
-    assert not at.exception
-    assert any("Downloading https://storage.googleapis.com" in e.value and "name resolution"
-               in e.value and "prefetch --vgg16" in e.value for e in at.error)
+    for _ in range(2):  # a second click fails the same way: still one short sentence
+        next(b for b in at.button if b.label.startswith("Download vgg16")).click().run()
+        assert not at.exception
+        fname = prefetch.VGG16_WEIGHTS["fname"]
+        assert [e.value for e in at.error] == [
+            f"Downloading {fname} failed (URLError: <urlopen error [Errno -3] Temporary failure "
+            "in name resolution>). VGG16 cannot look at the photo without them."]
+        assert "prefetch --vgg16" in ways_to_get(at)
+        texts = [t.value for t in at.expander[0].text]  # the download's story, then the file's
+        assert len(texts) == 2 and texts[0].startswith("Downloading https://storage.googleapis.com")
+        assert texts[1].startswith("The VGG16 ImageNet weights are not on this machine")
 
 
 def test_download_button_fills_the_keras_cache(monkeypatch, tmp_path):
@@ -323,7 +475,8 @@ def test_download_button_fills_the_keras_cache(monkeypatch, tmp_path):
     assert not at.exception
     cached = tmp_path / "empty_keras_home" / "models" / prefetch.VGG16_WEIGHTS["fname"]
     assert cached.read_bytes() == body
-    assert any("not an HDF5 file" in e.value and str(cached) in e.value for e in at.error)
+    assert [e.value for e in at.error] == [f"The VGG16 weights file {cached} is not an HDF5 file "
+                                           "(.h5). VGG16 cannot look at the photo without them."]
 
 
 @pytest.fixture(scope="module")
@@ -346,9 +499,10 @@ def test_photo_with_local_weights_gives_top5_and_gradcam(monkeypatch, vgg16_weig
     at = open_tab("Photo through VGG16")
     at.file_uploader(key="classify_upload").set_value(("p.png", jpeg(), "image/jpeg")).run()
     assert not at.exception
-    (error,) = at.error
-    assert "imagenet_class_index.json" in error.value
-    assert "CNN_STUDIO_IMAGENET_CLASS_INDEX" in error.value
+    assert [e.value for e in at.error] == [
+        "The ImageNet class names (imagenet_class_index.json) are not on this machine. "
+        "The classes are shown by number."]
+    assert "`CNN_STUDIO_IMAGENET_CLASS_INDEX`" in ways_to_get(at)
     assert all(name.startswith("class ") for name in chart_spec(at)["data"][0]["y"])
     monkeypatch.setenv("CNN_STUDIO_IMAGENET_CLASS_INDEX",
                        str(SHARED_DATA / "imagenet_class_index.json"))
@@ -359,7 +513,8 @@ def test_photo_with_local_weights_gives_top5_and_gradcam(monkeypatch, vgg16_weig
     assert all("_" not in name for name in bars["y"])  # readable names
     assert list(values(bars["x"])) == sorted(values(bars["x"]))  # most probable at the top
     captions = [c for img in at.image for c in img.captions]
-    assert any(c.startswith("Regions that drove") and "block5_conv3" in c for c in captions)
+    assert any(c.startswith("Regions that drove") and "block5_conv3, 14x14" in c for c in captions)
+    assert "Grad-CAM on layer block5_conv3 (14x14)" in [h.value for h in at.subheader]
     at.slider(key="classify_photo_opacity").set_value(0.2).run()
     assert not at.exception
 

@@ -59,9 +59,14 @@ def test_missing_weights_message_says_exactly_how_to_get_them(tmp_path, monkeypa
     assert "python -m cnnlib prefetch --vgg16" in msg
     assert prefetch.VGG16_WEIGHTS["origin"] in msg and vgg16.ENV_WEIGHTS in msg
     assert prefetch.VGG16_WEIGHTS["fname"] in msg
+    # the page shows one short sentence and folds the rest away
+    assert err.value.summary == "The VGG16 ImageNet weights are not on this machine."
+    assert msg.startswith("The VGG16 ImageNet weights are not on this machine:")
     monkeypatch.setenv(vgg16.ENV_WEIGHTS, str(tmp_path / "nowhere.h5"))
-    with pytest.raises(vgg16.WeightsUnavailableError, match="nowhere.h5.*no such file"):
+    with pytest.raises(vgg16.WeightsUnavailableError, match="nowhere.h5.*no such file") as err:
         vgg16.build()
+    assert err.value.summary.endswith("but there is no such file (or it is empty).")
+    assert "prefetch" not in err.value.summary and "prefetch" in str(err.value)
 
 
 def test_weights_found_in_the_keras_cache(tmp_path):
@@ -75,8 +80,9 @@ def test_a_file_that_is_not_weights_is_reported(tmp_path, monkeypatch):
     bad = tmp_path / "vgg16.h5"
     bad.write_bytes(b"this is not an HDF5 file")
     monkeypatch.setenv(vgg16.ENV_WEIGHTS, str(bad))
-    with pytest.raises(vgg16.WeightsUnavailableError, match="not an HDF5 file"):
+    with pytest.raises(vgg16.WeightsUnavailableError, match="not an HDF5 file") as err:
         vgg16.build()
+    assert err.value.summary == f"The VGG16 weights file {bad} is not an HDF5 file (.h5)."
 
 
 @requires_class_index
@@ -100,8 +106,9 @@ def test_class_index_from_env_and_cache(tmp_path, monkeypatch):
 def test_bad_class_index_is_reported(tmp_path, content):
     path = tmp_path / "index.json"
     path.write_text(content)
-    with pytest.raises(vgg16.ClassIndexUnavailableError, match="not an ImageNet class index"):
+    with pytest.raises(vgg16.ClassIndexUnavailableError, match="not an ImageNet class index") as err:
         vgg16.load_class_index(path)
+    assert err.value.summary == f"{path} is not an ImageNet class index."
 
 
 SIZES = [(300, 200), (200, 300), (224, 224), (1, 1), (5000, 3)]
@@ -313,3 +320,5 @@ def test_download_offline_says_how_to_get_the_file(monkeypatch):
     with pytest.raises(vgg16.WeightsUnavailableError, match="name resolution") as err:
         vgg16.download(prefetch.VGG16_WEIGHTS)
     assert "python -m cnnlib prefetch --vgg16" in str(err.value)
+    assert err.value.summary == (f"Downloading {prefetch.VGG16_WEIGHTS['fname']} failed (URLError: "
+                                 "<urlopen error [Errno -3] Temporary failure in name resolution>).")

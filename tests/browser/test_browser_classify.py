@@ -31,6 +31,21 @@ BARS_JS = """() => {
 }"""
 
 
+# The brightest red value on the digit pad (0: blank, nothing drawn).
+INK_JS = """() => {
+  for (const host of document.querySelectorAll('[data-testid="stMain"] *')) {
+    const pad = host.shadowRoot && host.shadowRoot.querySelector('canvas.digit-pad');
+    if (pad) {
+      const px = pad.getContext('2d').getImageData(0, 0, pad.width, pad.height).data;
+      let max = 0;
+      for (let i = 0; i < px.length; i += 4) max = Math.max(max, px[i]);
+      return max;
+    }
+  }
+  return null;
+}"""
+
+
 def main(page):
     return page.locator('[data-testid="stMain"]')
 
@@ -68,6 +83,56 @@ def test_a_drawn_digit_is_classified_with_its_probability_chart(page, server, di
     page.wait_for_timeout(500)
     wait_idle(page)
     assert metric.count() == 0
+    assert page.evaluate(INK_JS) == 0  # the pad is blank again
+    draw(page, STROKES[digit])  # and the fresh pad sends its drawing too
+    metric.wait_for(timeout=90_000)
+    wait_idle(page)
+    assert [line.strip() for line in metric.inner_text().splitlines() if line.strip()][1] == digit
+
+
+# A large 0 whose stroke starts in the canvas's top-right corner (a short lead-in, then
+# once round an ellipse): streamlit-drawable-canvas kept an invisible toolbar there, and
+# such a stroke drew nothing.
+ELLIPSE = [(145 + 105 * math.cos(math.radians(40 + 9 * t)),
+            150 - 115 * math.sin(math.radians(40 + 9 * t))) for t in range(41)]
+CORNER_ZERO = [[(272, 8), (248, 42)] + ELLIPSE]
+
+# What is under a point of the page, looking into shadow roots (components live in them).
+HIT_JS = """([x, y]) => {
+  let el = document.elementFromPoint(x, y);
+  while (el && el.shadowRoot) {
+    const inner = el.shadowRoot.elementFromPoint(x, y);
+    if (!inner || inner === el) break;
+    el = inner;
+  }
+  return el ? el.tagName.toLowerCase() + "." + el.className : null;
+}"""
+
+
+def test_a_stroke_that_starts_in_the_top_right_corner_is_classified(page, server):
+    open_page(page, server, "classify")
+    canvas = main(page).locator("canvas").last
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    assert (box["width"], box["height"]) == (280, 280)
+    page.mouse.move(box["x"] + 140, box["y"] + 140)  # hovering, as a mouse would
+    page.wait_for_timeout(400)
+    for x, y in [(279, 0), (272, 8), (140, 2), (279, 30)]:  # nothing floats over the pad
+        assert page.evaluate(HIT_JS, [box["x"] + x, box["y"] + y]) == "canvas.digit-pad", (x, y)
+    page.mouse.move(0, 0)  # then a stroke that comes from outside, straight into the corner
+    draw(page, CORNER_ZERO)
+    metric = page.locator('[data-testid="stMetric"]')
+    metric.wait_for(timeout=90_000)
+    wait_idle(page)
+    lines = [line.strip() for line in metric.inner_text().splitlines() if line.strip()]
+    assert lines[:2] == ["Prediction", "0"] and lines[2].endswith("% confidence"), lines
+    # the ink reached Python from the corner on: the bounding box spans the canvas's height
+    # and reaches its right edge (the ellipse alone would give about 236x248)
+    (bbox,) = [t for t in main(page).inner_text().splitlines() if t.startswith("Bounding box ")]
+    w, h = (int(v) for v in bbox.split()[-1].split("x"))
+    assert w >= 245 and h >= 270, bbox
+    assert_no_errors(page)
+    screenshot(page, "classify-corner-stroke")
 
 
 def open_photo_tab(page, server):
