@@ -5,8 +5,9 @@ so VGG16 (about 2 GB) is loaded only once the photo tab has a photo. The
 maths lives in cnnlib: ``preprocess`` (canvas -> MNIST digit), ``images``
 (safe photo decoding), ``vgg16``, ``gradcam``, ``inference`` (the fast
 direct-call classifier, and the check that a stored model fits the tab).
-The digit is drawn on the page's own pad (pages/digit_pad.py), which takes a
-stroke anywhere on it.
+The digit is drawn on a streamlit-drawable-canvas with its toolbar off (its
+hidden toolbar over the top-right corner swallowed strokes that started there),
+so a stroke may start anywhere; the page has its own Clear button.
 """
 
 import hashlib
@@ -50,7 +51,7 @@ def new_samples():
 
 
 def digit_tab():
-    from pages.digit_pad import digit_pad  # a component: needs a Streamlit runtime
+    from streamlit_drawable_canvas import st_canvas  # needs a Streamlit runtime: see NOTES
 
     mnist = [m for m in store.list_models() if m.ok and m.dataset == "mnist"]
     entries = [m for m in mnist if m.card.get("input_shape", list(DIGIT_SHAPE)) == list(DIGIT_SHAPE)]
@@ -65,8 +66,11 @@ def digit_tab():
             st.caption("Not listed: " + ", ".join(m.name for m in mnist if m not in entries)
                        + " (their model cards say they take other images than 28x28x1).")
         width = st.slider("Stroke width", 6, 40, 18, key="classify_stroke")
-        n = st.session_state["classify_canvas_n"]
-        png = digit_pad(key=f"classify_canvas_{n}", generation=n, size=CANVAS, stroke_width=width)
+        # no toolbar: its hidden buttons over the top-right corner swallowed strokes there
+        canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
+                           height=CANVAS, width=CANVAS, drawing_mode="freedraw",
+                           display_toolbar=False, return_image_data=True,
+                           key=f"classify_canvas_{st.session_state['classify_canvas_n']}")
         st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
                   key="classify_clear")
     names = list(entry.card.get("class_names") or datasets.MNIST_CLASSES)
@@ -80,7 +84,8 @@ def digit_tab():
         st.error(f"Model {entry.name} cannot classify the drawn digits. {e} Choose another model.")
         return
     try:
-        prep = preprocess.preprocess_canvas(preprocess.decode_canvas_png(png)) if png else None
+        rgba = canvas.image_data  # uint8 (H, W, 4), or None before the first stroke
+        prep = preprocess.preprocess_canvas(rgba) if rgba is not None else None
     except ValueError as e:
         st.error(f"The drawing could not be read: {e}")
         return

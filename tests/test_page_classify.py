@@ -1,8 +1,8 @@
 """AppTest of the Classify page, one section per tab.
 
 Models come from a temporary store of tiny untrained models (the bundled ones
-are not needed); a drawing is injected into the digit pad through session_state
-(a component is not drivable under AppTest, see NOTES.md and pages/digit_pad.py).
+are not needed); a drawing is injected into the digit canvas through session_state
+(a component is not drivable under AppTest, see NOTES.md).
 """
 
 import base64
