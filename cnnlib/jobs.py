@@ -28,6 +28,7 @@ import time
 import traceback
 from . import rundir
 from .config import TrainConfig
+from .keras_home import ENV_KERAS_HOME
 from .rundir import ErrorEvent, RunDir
 
 #: States a job goes through. "finished", "stopped" and "failed" are final.
@@ -48,7 +49,7 @@ class BusyError(RuntimeError):
 
 #: Environment variables a job's process takes from the server at the moment the job
 #: starts (a warm worker was spawned earlier, possibly under other values).
-JOB_ENV_PREFIXES = ("CNN_STUDIO_", "KERAS_HOME")
+JOB_ENV_PREFIXES = ("CNN_STUDIO_", ENV_KERAS_HOME)
 
 
 def job_environment() -> dict[str, str]:
