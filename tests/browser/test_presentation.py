@@ -297,7 +297,7 @@ def test_train_buttons_progress_and_live_curves_fit_one_screen(shots):
 
 
 # ------------------------------------------------------------------ toggle --
-def test_the_toggle_switches_the_mode_keeps_it_across_pages_and_redraws_the_charts(screen, server):
+def test_the_toggle_switches_the_mode_keeps_it_across_pages_and_enlarges_drawn_charts(screen, server):
     page = screen()
     open_page(page, server, "convolution")
     page.wait_for_function(TICKS_DRAWN_JS)
@@ -311,7 +311,7 @@ def test_the_toggle_switches_the_mode_keeps_it_across_pages_and_redraws_the_char
     page.wait_for_timeout(1000)  # the sidebar's closing transition
     info = chrome(page)
     assert_presenting(info)
-    assert_large_chart_labels(info)  # the charts already drawn were redrawn at the new size
+    assert_large_chart_labels(info)  # charts drawn before the switch get the large labels too
 
     # to another page through the navigation, in the top bar now: the mode stays, in the URL too
     page.locator('[data-testid="stTopNavLink"]').filter(has_text="Home").click()
@@ -320,6 +320,16 @@ def test_the_toggle_switches_the_mode_keeps_it_across_pages_and_redraws_the_char
     wait_idle(page)
     page.wait_for_timeout(1000)
     assert main(page).locator("h1").first.inner_text().strip() == "CNN Studio"
+    assert_presenting(chrome(page))
+
+    # Home's lecture path: its first link opens Convolution on the lesson's setting, still presenting
+    main(page).locator('[data-testid="stPageLink"]').filter(has_text="edges").click()
+    page.wait_for_function("() => location.pathname.endsWith('/convolution')"
+                           " && location.search.includes('present=1')"
+                           " && location.search.includes('conv_kernel=sobel')")
+    wait_idle(page)
+    page.wait_for_function(TICKS_DRAWN_JS)
+    assert main(page).locator("h1").first.inner_text().strip().startswith("Convolution")
     assert_presenting(chrome(page))
 
     # and off again
