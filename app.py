@@ -8,6 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages import common
+
 # cnnlib knows no repository layout: point it at the folders beside this file,
 # before any page runs, unless the environment already says where they are.
 # Spawned training processes inherit these variables.
@@ -23,6 +25,10 @@ pages = [
     st.Page("pages/convolution.py", title="Convolution", icon=":material/grid_on:"),
     st.Page("pages/classify.py", title="Classify", icon=":material/image_search:"),
 ]
-nav = st.navigation(pages)
+# Presentation mode (?present=1): large text, no toolbar, the sidebar collapsed and the
+# page links in the top bar, so that moving between pages never opens the sidebar.
+presenting = common.presentation_mode()
+nav = st.navigation(pages, position="top" if presenting else "sidebar")
+common.presentation_toggle()
 st.sidebar.caption("CNN Studio: see and touch convolutional neural networks.")
 nav.run()

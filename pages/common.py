@@ -15,6 +15,11 @@ from cnnlib import datasets, store
 #: The last digit drawn on Classify, float32 (28, 28) in [0, 1]; read by Convolution.
 LAST_DIGIT_KEY = "classify_last_digit"
 
+#: Presentation mode lives in the URL as ``?present=1``, so a link opens in it.
+PRESENT_PARAM = "present"
+#: The key of app.py's Presentation mode toggle (drawn on every page).
+PRESENT_KEY = "app_present"
+
 
 @st.cache_resource(show_spinner=False, ttl=3600, max_entries=8)
 def load_dataset(name: str) -> datasets.Dataset:
@@ -151,3 +156,86 @@ def prediction_grid(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray,
                                      for j in np.argsort(-probs[k])[:top_k]))
             if on_pick is not None:
                 st.button("Enlarge", key=f"{key}_pick_{k}", on_click=on_pick, args=(k,))
+
+
+# ------------------------------------------------------------ presentation --
+#: Presentation mode's root font size, px. Streamlit sizes text in rem (body text,
+#: captions and widget labels 0.875 rem), and its Plotly theme sizes chart text from
+#: the root too (tick labels 0.75 rem): 23 px gives 20.1 px text, 17.25 px chart labels.
+PRESENT_ROOT_PX = 23
+
+#: The toggle's container (its CSS class is ``st-key-<key>``).
+_PRESENT_BOX = f"{PRESENT_KEY}_box"
+#: A CSS selector prefix that matches while the toggle is checked: the style applies in
+#: the browser at the click, before the script reruns.
+_ON = f"body:has(.st-key-{_PRESENT_BOX} input:checked)"
+
+#: The style of presentation mode: larger text, no toolbar, less of Streamlit's
+#: chrome (header, paddings, gaps) so that a page's content gets the screen.
+#:
+#: Charts: Streamlit's Plotly theme sizes a chart's text when it draws the chart, so a
+#: chart drawn (or redrawn, as live curves are) in presentation mode is laid out for
+#: the larger root. A chart drawn before the switch keeps its layout until its figure
+#: changes; the ``.js-plotly-plot`` rules give its labels the same sizes meanwhile
+#: (Plotly placed them for the smaller text, so long labels may crowd a little).
+PRESENT_CSS = f"""<style>
+html:has(.st-key-{_PRESENT_BOX} input:checked) {{ font-size: {PRESENT_ROOT_PX}px; }}
+{_ON} .js-plotly-plot :is(.xtick text, .ytick text, .legendtext) {{ font-size: 0.75rem !important; }}
+{_ON} .js-plotly-plot :is(.xtitle, .ytitle) {{ font-size: 0.875rem !important; }}
+{_ON} [data-testid="stToolbarActions"], {_ON} [data-testid="stMainMenu"],
+{_ON} [data-testid="stAppDeployButton"], {_ON} [data-testid="stDecoration"] {{ display: none; }}
+{_ON} [data-testid="stHeader"] {{ height: 2.2rem; min-height: 0; }}
+{_ON} [data-testid="stMainBlockContainer"] {{ padding: 2.4rem 1.5rem 1.5rem; max-width: none; }}
+{_ON} [data-testid="stMain"] h1 {{ font-size: 1.9rem; padding: 0 0 0.35rem; }}
+{_ON} [data-testid="stMain"] h2 {{ font-size: 1.45rem; padding: 0.4rem 0 0.2rem; }}
+{_ON} [data-testid="stMain"] h3 {{ font-size: 1.2rem; padding: 0.3rem 0 0.15rem; }}
+{_ON} [data-testid="stVerticalBlock"] {{ gap: 0.55rem; }}
+.st-key-{_PRESENT_BOX} {{ position: fixed; top: 0.45rem; right: 4.5rem; z-index: 999990;
+  width: auto; }}
+{_ON} .st-key-{_PRESENT_BOX} {{ right: 1rem; }}
+</style>"""
+
+
+def presenting() -> bool:
+    """Whether this session shows the app in presentation mode (``?present=1``).
+
+    app.py settles the mode (:func:`presentation_mode`) before any page runs, so a
+    page that asks reads this run's mode. Pages may use it to lay out their main idea
+    for one 1280x720 screen.
+    """
+    return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def presentation_mode() -> bool:
+    """This run's presentation mode, with the URL made to say it; app.py calls it before
+    ``st.navigation`` (which puts the page links in the top bar when presenting).
+
+    The URL is the mode's home: a new session starts from ``?present=1``; after that
+    the toggle (:func:`presentation_toggle`, whose value a click sets before the run
+    starts) decides, and this writes the parameter back when a page switch has
+    cleared the query string.
+    """
+    if PRESENT_KEY not in st.session_state:  # a new session: the URL decides
+        st.session_state[PRESENT_KEY] = presenting()
+    on = bool(st.session_state[PRESENT_KEY])
+    if on and not presenting():
+        st.query_params[PRESENT_PARAM] = "1"
+    elif not on and PRESENT_PARAM in st.query_params:
+        del st.query_params[PRESENT_PARAM]
+    return on
+
+
+def presentation_toggle() -> None:
+    """Draw the Presentation mode toggle and apply the mode's look; app.py calls it on
+    every run, after ``st.navigation`` (a widget drawn before it would belong to each
+    page in turn and lose its value on a page switch).
+
+    In presentation mode the sidebar collapses, Streamlit's toolbar is hidden and text
+    is larger (:data:`PRESENT_CSS`).
+    """
+    with st.container(key=_PRESENT_BOX):  # placed in the header's corner by PRESENT_CSS
+        on = st.toggle("Presentation mode", key=PRESENT_KEY,
+                       help="Large text, no sidebar or toolbar: each page's main idea on one "
+                            "1280x720 screen. The address keeps it as present=1.")
+    st.set_page_config(initial_sidebar_state="collapsed" if on else "auto")
+    st.html(PRESENT_CSS)

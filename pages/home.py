@@ -1,55 +1,105 @@
-"""Home: what CNN Studio is and what is installed for offline use."""
+"""Home, the place to start: what each page teaches, a lecture path through them, and
+(folded) what is installed for offline use."""
 
 import streamlit as st
 
-from cnnlib import datasets, paths, store, vgg16
+from cnnlib import datasets, paths, store, tutorials, vgg16
 from pages import common
 
 common.require_app_navigation()
 
+#: The Convolution page's opening setting for the first lesson (its widgets are bound to
+#: the URL, so these query parameters choose the picture, the kernel and the stride).
+CONV_LESSON = {"conv_sample": "house", "conv_kernel": "sobel x", "conv_stride": "1"}
+#: The Train page lesson of the lecture path (chosen in that page's Lesson box).
+TRAIN_LESSON = tutorials.LESSONS["mnist_cnn"]
+
 st.title("CNN Studio")
-st.markdown(
-    "See and touch convolutional neural networks on real data, in the browser.\n\n"
-    "- **Train**: pick a dataset, an architecture and hyperparameters, and watch the "
-    "loss and accuracy curves grow live.\n"
-    "- **Convolution**: convolution, padding, stride, dilation and pooling on real images, "
-    "with the arithmetic written out.\n"
-    "- **Classify**: draw a digit, classify CIFAR-10 samples, or send a photo through "
-    "VGG16 with Grad-CAM."
-)
+st.markdown("Convolutional neural networks on real images, one idea per page. Start here.")
 
-st.subheader("Datasets available offline")
-rows = []
-for name, where in datasets.availability().items():
-    info = datasets.DATASETS[name]
-    rows.append({"dataset": name, "title": info.title, "classes": len(info.class_names),
-                 "available": "yes" if where else "no", "source": where or "-"})
-st.dataframe(rows, hide_index=True, width="stretch")
-if not all(r["available"] == "yes" for r in rows):
-    st.info(f"To use a missing dataset offline, put `<name>.npz` (keras.datasets layout) in a "
-            f"folder and set `{datasets.ENV_DATA_DIR}` to it, or run `python -m cnnlib prefetch` "
-            "once with internet access.")
+st.subheader("What each page teaches")
+conv, train, classify = st.columns(3, gap="medium")
+with conv:
+    st.page_link("pages/convolution.py", label="**Convolution**", icon=":material/grid_on:")
+    st.markdown("A kernel sliding over an image makes a feature map; padding, stride and "
+                "dilation set its size (the formula, with your numbers); ReLU, pooling, and "
+                "the kernels a trained network learned.")
+with train:
+    st.page_link("pages/train.py", label="**Train**", icon=":material/model_training:")
+    st.markdown("Dataset, architecture, epochs, batch size, learning rate; loss and accuracy "
+                "live, per batch and per epoch; overfitting as the gap between training and "
+                "validation; the confusion matrix.")
+with classify:
+    st.page_link("pages/classify.py", label="**Classify**", icon=":material/image_search:")
+    st.markdown("A trained model on new images: softmax probabilities for a digit you draw, "
+                "CIFAR-10 test images with their top-k, a photo through VGG16, and Grad-CAM: "
+                "where the network looked.")
 
-st.subheader("Models in the store")
+st.subheader("A lecture path")
+first, second, third = st.columns(3, gap="medium")
+with first:
+    st.page_link("pages/convolution.py", query_params=CONV_LESSON, icon=":material/counter_1:",
+                 label="**Convolution**: edges")
+    st.caption("Opens on the house picture and the Sobel x kernel. Follow one output value "
+               "back to its patch; raise the stride, switch padding to \"same\".")
+with second:
+    st.page_link("pages/train.py", icon=":material/counter_2:",
+                 label=f"**Train**: `{TRAIN_LESSON.name}`")
+    st.caption(f"Pick `{TRAIN_LESSON.name}` in the Lesson box (tutorial {TRAIN_LESSON.tutorial}), "
+               "press Train and read the curves as they grow, beside the text's figure.")
+with third:
+    st.page_link("pages/classify.py", icon=":material/counter_3:",
+                 label="**Classify**: the model at work")
+    st.caption("Draw digits, neat and sloppy, and read the probabilities; then a photo "
+               "through VGG16 and its Grad-CAM map.")
+
+# ------------------------------------------------------------- diagnostics --
+availability = datasets.availability()
 models = store.list_models()
-if not models:
-    st.info(f"No saved models in `{paths.models_dir()}`. Train one on the Train page.")
-else:
-    st.dataframe([
-        {"model": m.name, "dataset": m.card.get("dataset", "?"), "arch": m.card.get("arch", "?"),
-         "params": m.card.get("params"),
-         "test accuracy": (f"{m.card['test_accuracy']:.2%}" if isinstance(m.card.get("test_accuracy"), float) else "-"),
-         "status": "ok" if m.ok else f"unusable: {m.error}"}
-        for m in models], hide_index=True, width="stretch")
-
-st.subheader("VGG16 for photos")
+vgg16_files = []
 for what, find, error, env in (
         ("ImageNet weights (528 MB)", vgg16.find_weights, vgg16.WeightsUnavailableError,
          vgg16.ENV_WEIGHTS),
         ("ImageNet class index", vgg16.find_class_index, vgg16.ClassIndexUnavailableError,
          vgg16.ENV_CLASS_INDEX)):
     try:
-        st.markdown(f"- {what}: `{find()}`")
+        vgg16_files.append((what, find(), env))
     except error:
-        st.markdown(f"- {what}: **not available offline**: run `python -m cnnlib prefetch --vgg16` "
-                    f"once with internet, or set `{env}` to the file.")
+        vgg16_files.append((what, None, env))
+
+n_data = sum(bool(where) for where in availability.values())
+n_vgg = sum(path is not None for _, path, _ in vgg16_files)
+summary = (f"{n_data} of {len(availability)} datasets offline, {len(models)} stored "
+           f"model{'s' if len(models) != 1 else ''}, {n_vgg} of {len(vgg16_files)} VGG16 files")
+with st.expander(f"Installation diagnostics: {summary}", icon=":material/build:"):
+    st.markdown("**Datasets available offline**")
+    rows = []
+    for name, where in availability.items():
+        info = datasets.DATASETS[name]
+        rows.append({"dataset": name, "title": info.title, "classes": len(info.class_names),
+                     "available": "yes" if where else "no", "source": where or "-"})
+    st.dataframe(rows, hide_index=True, width="stretch")
+    if n_data < len(rows):
+        st.info(f"To use a missing dataset offline, put `<name>.npz` (keras.datasets layout) "
+                f"in a folder and set `{datasets.ENV_DATA_DIR}` to it, or run "
+                "`python -m cnnlib prefetch` once with internet access.")
+
+    st.markdown("**Models in the store**")
+    if not models:
+        st.info(f"No saved models in `{paths.models_dir()}`. Train one on the Train page.")
+    else:
+        st.dataframe([
+            {"model": m.name, "dataset": m.card.get("dataset", "?"),
+             "arch": m.card.get("arch", "?"), "params": m.card.get("params"),
+             "test accuracy": (f"{m.card['test_accuracy']:.2%}"
+                               if isinstance(m.card.get("test_accuracy"), float) else "-"),
+             "status": "ok" if m.ok else f"unusable: {m.error}"}
+            for m in models], hide_index=True, width="stretch")
+
+    st.markdown("**VGG16 for photos**")
+    for what, path, env in vgg16_files:
+        if path is not None:
+            st.markdown(f"- {what}: `{path}`")
+        else:
+            st.markdown(f"- {what}: **not available offline**: run `python -m cnnlib prefetch "
+                        f"--vgg16` once with internet, or set `{env}` to the file.")

@@ -85,3 +85,61 @@ def test_both_pages_pick_models_with_the_one_widget():
         assert "pick_model(" in text and 'st.selectbox("Model"' not in text, page
     assert not hasattr(importlib.import_module("pages.classify_parts"), "pick_model")
     assert Path(common.__file__).name == "common.py"
+
+
+# ------------------------------------------------------------ presentation --
+def presentation_app():
+    """app.py's call, and what a page then reads (run by AppTest from its source)."""
+    import streamlit as st
+
+    from pages import common
+
+    common.presentation_mode()
+    common.presentation_toggle()
+    st.markdown(f"presenting: {common.presenting()}")
+
+
+def shown(at) -> str:
+    return at.markdown[0].value
+
+
+def test_presentation_mode_starts_from_the_url_and_the_toggle_writes_it():
+    at = AppTest.from_function(presentation_app, default_timeout=30)
+    at.query_params[common.PRESENT_PARAM] = "1"  # a shared link ...?present=1
+    at.run()
+    assert not at.exception
+    toggle = at.toggle(key=common.PRESENT_KEY)
+    assert toggle.label == "Presentation mode" and toggle.value is True
+    assert shown(at) == "presenting: True"
+    toggle.set_value(False).run()
+    assert common.PRESENT_PARAM not in at.query_params and shown(at) == "presenting: False"
+    at.toggle(key=common.PRESENT_KEY).set_value(True).run()
+    assert at.query_params[common.PRESENT_PARAM] == "1" and shown(at) == "presenting: True"
+
+
+def test_a_new_session_without_the_parameter_is_not_presenting():
+    at = AppTest.from_function(presentation_app, default_timeout=30).run()
+    assert at.toggle(key=common.PRESENT_KEY).value is False
+    assert common.PRESENT_PARAM not in at.query_params and shown(at) == "presenting: False"
+
+
+def test_a_page_switch_keeps_present_1_in_the_url():
+    """A click in the sidebar's navigation clears the query string; the next run of app.py
+    writes ?present=1 back before the page runs, so the page still reads presenting()."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params[common.PRESENT_PARAM] = "1"
+    at.run()
+    for page in ("pages/convolution.py", "pages/home.py"):
+        at.query_params.clear()  # what Streamlit's navigation does on a page switch
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert at.query_params.get(common.PRESENT_PARAM) == "1", page
+        assert at.toggle(key=common.PRESENT_KEY).value is True, page
+
+
+def test_presentation_text_sizes_meet_the_issue():
+    """Body text, captions and widget labels are 0.875 rem and Plotly tick labels 0.75 rem
+    in Streamlit 1.67 (measured in tests/browser/test_presentation.py): the root size must
+    make them at least 20 px and 16 px."""
+    assert common.PRESENT_ROOT_PX * 0.875 >= 20 and common.PRESENT_ROOT_PX * 0.75 >= 16
+    assert f"font-size: {common.PRESENT_ROOT_PX}px" in common.PRESENT_CSS

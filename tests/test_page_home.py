@@ -1,19 +1,63 @@
 """AppTest of the app's entry and home page."""
 
+from urllib.parse import parse_qs
+
 from streamlit.testing.v1 import AppTest
 
-from testutil import REPO
+from cnnlib import kernels, samples, tutorials
+from testutil import REPO, requires_shared_data
+
+PAGES = ["convolution", "train", "classify"]  # also the lecture path's order
 
 
-def test_home_lists_datasets_and_models():
+def home():
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert not at.exception
+    return at
+
+
+@requires_shared_data
+def test_home_lists_datasets_and_models_in_the_folded_diagnostics():
+    at = home()
     assert at.title[0].value == "CNN Studio"
-    frames = [df.value for df in at.dataframe]
+    diagnostics = at.expander[0]
+    assert diagnostics.label.startswith("Installation diagnostics: 4 of 4 datasets offline, ")
+    assert not diagnostics.proto.expanded  # folded below the lessons
+    frames = [df.value for df in diagnostics.dataframe]
     datasets_df = frames[0]
     assert set(datasets_df["dataset"]) == {"mnist", "fashion_mnist", "cifar10", "cifar10_3class"}
     assert (datasets_df.set_index("dataset").loc["mnist", "available"]) == "yes"
     assert "mnist" in set(frames[1]["model"])
+
+
+def test_home_says_what_each_page_teaches_then_a_lecture_path_with_links():
+    at = home()
+    assert [h.value for h in at.subheader] == ["What each page teaches", "A lecture path"]
+    links = at.page_link
+    assert [link.proto.page for link in links] == PAGES + PAGES
+    teaches = " ".join(m.value for m in at.markdown)
+    for term in ("kernel", "feature map", "padding", "stride", "pooling", "epochs",
+                 "learning rate", "confusion matrix", "softmax", "Grad-CAM"):
+        assert term in teaches, term
+    # the Convolution lesson opens on a real picture and kernel of that page
+    setting = {k: v[0] for k, v in parse_qs(links[3].proto.query_string).items()}
+    assert setting["conv_kernel"] in kernels.names() and setting["conv_sample"] in samples.names()
+    # the Train lesson is one of the lessons that the Train page's Lesson box offers
+    name = links[4].value.split("`")[1]
+    assert name in tutorials.LESSONS
+    assert f"Pick `{name}` in the Lesson box" in " ".join(c.value for c in at.caption)
+
+
+def test_the_convolution_lesson_link_opens_the_page_on_its_setting():
+    at = home()
+    setting = {k: v[0] for k, v in parse_qs(at.page_link[3].proto.query_string).items()}
+    at.query_params.clear()
+    at.query_params.update(setting)  # what the link does
+    at.switch_page("pages/convolution.py").run()
+    assert not at.exception
+    assert at.selectbox(key="conv_kernel").value == setting["conv_kernel"]
+    assert at.selectbox(key="conv_sample").value == setting["conv_sample"]
+    assert at.number_input(key="conv_stride").value == int(setting["conv_stride"])
 
 
 def test_every_page_renders():
