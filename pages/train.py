@@ -7,7 +7,7 @@ a fragment, so a refresh, a second tab or a widget change never disturbs it.
 import numpy as np
 import streamlit as st
 
-from cnnlib import config, datasets, figures_conv, jobs, rundir, train_plots, tutorials, zoo
+from cnnlib import config, datasets, jobs, mosaic, rundir, train_plots, tutorials, zoo
 from pages import common
 from pages.train_lessons import comparison_section, data_note, lesson_box, lesson_selector
 from pages.train_results import Alert, past_runs_section, show_results
@@ -16,6 +16,8 @@ common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
 
 st.title("Train")
+# In presentation mode a running job's controls and curves go here, above the form.
+top = st.container()
 
 # What a new session's widgets start from (TrainConfig's own defaults, shorter runs).
 PAGE_DEFAULTS = config.TrainConfig(epochs=3, n_train=5000)
@@ -186,14 +188,15 @@ if lesson is not None:
     if data is not None:
         st.caption(data_note(lesson, len(data.x_train), data.source))
 
-st.button("Train", type="primary", key="train_start", disabled=data is None,
-          on_click=start_job)
-if st.session_state.get("train_message"):
-    st.session_state["train_message"].show()
-
 # ---------------------------------------------------------------------- live --
 # A refresh or a second tab has no job id in its session: it attaches to the latest job.
 job = manager.get(st.session_state["train_job_id"]) or manager.latest()
+present_live = common.presenting() and job is not None and not job.poll().done
+live_area = top if present_live else st.container()
+live_area.button("Train", type="primary", key="train_start", disabled=data is None,
+                 on_click=start_job)
+if st.session_state.get("train_message"):
+    st.session_state["train_message"].show(live_area)
 
 
 def show_progress(job: jobs.Job) -> None:
@@ -231,19 +234,30 @@ def show_snapshot(job: jobs.Job) -> None:
     st.markdown(f"**The network learning**: layer `{snap['layer']}` at epoch {snap['epoch']}, "
                 f"batch {snap['batch']} (redrawn every {job.config.snapshot_every_s:g} s)")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(figures_conv.kernel_grid(np.asarray(snap["kernels"], np.float32)),
-                    key=f"train_snap_kernels_{job.id}")
-    c2.plotly_chart(figures_conv.maps_grid(np.asarray(snap["maps"], np.float32),
-                                           "feature maps of the first test image"),
-                    key=f"train_snap_maps_{job.id}")
+    kern = np.asarray(snap["kernels"], np.float32)  # (K_h, K_w, C, F)
+    c1.image(mosaic.kernels(kern, scale=max(1, 24 // kern.shape[0]), cols=8),
+             caption=f"{min(kern.shape[-1], 32)} of its {kern.shape[-1]} kernels "
+                     f"({kern.shape[0]}x{kern.shape[1]}), each scaled to its own range",
+             width="stretch", clamp=True)
+    maps = np.asarray(snap["maps"], np.float32)  # (H, W, F')
+    c2.image(mosaic.feature_maps(maps, cols=8, scale=max(1, 64 // maps.shape[0])),
+             caption=f"feature maps of the first test image ({maps.shape[0]}x{maps.shape[1]}, "
+                     f"first {maps.shape[-1]} channels)", width="stretch", clamp=True)
 
 
 def live_panel(job_id: str) -> None:
     job = manager.get(job_id).poll()
-    st.subheader(f"Job {job.id}: {job.config.arch} on {job.config.dataset}")
+    if not common.presenting():
+        st.subheader(f"Job {job.id}: {job.config.arch} on {job.config.dataset}")
     status = {"starting": "starting", "running": "running", "finished": "finished",
               "stopped": "stopped (the best epoch so far was kept)", "failed": "failed"}[job.state]
-    st.markdown(f"Status: **{status}**")
+    left, right = st.columns([1, 6], vertical_alignment="center")
+    if not job.done:  # Stop first, beside the status: always on screen with the curves
+        left.button("Stop", key="train_stop", help="Stops after the current batch.",
+                    on_click=job.stop)
+    right.markdown(f"Status: **{status}** ({job.config.arch} on {job.config.dataset})"
+                   + (" - stopping after the current batch..." if job.stop_requested and not job.done
+                      else ""))
     end = job.last("end")
     if end is not None:
         st.markdown(rundir.status_sentence(end, job.config.to_dict()))
@@ -254,11 +268,7 @@ def live_panel(job_id: str) -> None:
     show_snapshot(job)
     if job.state == "failed":
         st.error(f"The training job failed: {job.error}")
-    if not job.done:
-        st.button("Stop", key="train_stop", help="Stops after the current batch.", on_click=job.stop)
-        if job.stop_requested:
-            st.caption("Stopping after the current batch...")
-    elif st.session_state.get("train_live_job") == job.id:
+    if job.done and st.session_state.get("train_live_job") == job.id:
         # the job ended while this fragment was polling: redraw the whole page with the results
         st.session_state["train_live_job"] = None
         st.rerun()
@@ -268,7 +278,8 @@ if job is not None:
     job.poll()
     if not job.done:
         st.session_state["train_live_job"] = job.id
-    st.fragment(live_panel, run_every=None if job.done else 0.5)(job.id)
+    with live_area:
+        st.fragment(live_panel, run_every=None if job.done else 0.5)(job.id)
 
 # ------------------------------------------------------------------- results --
 if job is not None and job.done and job.run_dir is not None and job.last("end"):

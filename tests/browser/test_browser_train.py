@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 BATCH_POINTS_JS = """() => {
   for (const gd of document.querySelectorAll('.js-plotly-plot')) {
     const notes = (gd.layout && gd.layout.annotations) || [];
-    if (notes.some(a => a.text === 'Loss (per batch)')) {
+    if (notes.some(a => a.text === 'Loss (each batch)')) {
       const d = gd._fullData && gd._fullData[0];  // x may arrive as a typed-array blob
       return d ? (d._length ?? d.x.length ?? 0) : 0;
     }

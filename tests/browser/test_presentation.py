@@ -64,8 +64,15 @@ def assert_large_chart_labels(info: dict) -> None:
     assert min(info["ticks"]) >= MIN_LABEL_PX, f"tick labels {sorted(set(info['ticks']))} px"
 
 
-def box(locator) -> dict | None:
-    return locator.bounding_box() if locator.count() else None
+def box(locator, tries: int = 10) -> dict | None:
+    """The element's bounding box, or None when it is not on the page. A live chart is
+    replaced on every poll of the page (twice a second), so a miss is retried briefly."""
+    for _ in range(tries):
+        b = locator.bounding_box() if locator.count() else None
+        if b is not None:
+            return b
+        locator.page.wait_for_timeout(100)
+    return None
 
 
 def outside(boxes: dict) -> dict:
@@ -287,11 +294,6 @@ def test_classify_canvas_beside_the_prediction_fits_one_screen(shots):
     assert side_by_side(boxes, ["canvas", "probabilities"])
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "pages/train.py must change: while a job runs in presentation mode, the live panel "
-    "(Train and Stop buttons on one row, the progress bar, the batch and epoch curves side "
-    "by side) goes right under the title, and the Lesson, dataset and hyperparameter form "
-    "folds into a collapsed expander below it"))
 def test_train_buttons_progress_and_live_curves_fit_one_screen(shots):
     assert outside(shots("train").boxes) == {}
 
