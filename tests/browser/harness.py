@@ -77,3 +77,24 @@ def assert_no_errors(page) -> None:
     errors = main.locator('[data-testid="stAlertContentError"]')
     assert exceptions.count() == 0, exceptions.first.inner_text()
     assert errors.count() == 0, errors.first.inner_text()
+
+
+def main(page):
+    """The page's own content (Streamlit's header has buttons of its own, e.g. Stop)."""
+    return page.locator('[data-testid="stMain"]')
+
+
+def draw(page, strokes) -> dict:
+    """Draw ``strokes`` (lists of (x, y) canvas pixels) with the mouse over the page's
+    last canvas; the drawing reaches Python when each stroke ends. Returns the canvas's
+    bounding box."""
+    canvas = main(page).locator("canvas").last
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+        page.mouse.up()
+    return box

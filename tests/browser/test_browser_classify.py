@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness import REPO, assert_no_errors, open_page, screenshot, wait_idle
+from harness import REPO, assert_no_errors, draw, main, open_page, screenshot, wait_idle
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not (REPO / "models" / "mnist.keras").exists(),
@@ -45,22 +45,6 @@ INK_JS = """() => {
   }
   return null;
 }"""
-
-
-def main(page):
-    return page.locator('[data-testid="stMain"]')
-
-
-def draw(page, strokes):
-    canvas = main(page).locator("canvas").last
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
-        page.mouse.up()  # the drawing reaches Python when the stroke ends
 
 
 @pytest.mark.parametrize("digit", ["1", "7", "0"])

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from harness import assert_no_errors, open_page, screenshot, wait_idle
+from harness import assert_no_errors, main, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +18,6 @@ BATCH_POINTS_JS = """() => {
   }
   return -1;
 }"""
-
-
-def main(page):
-    return page.locator('[data-testid="stMain"]')
 
 
 def choose(page, label, option):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import ARTIFACTS, REPO, assert_no_errors, open_page, wait_idle
+from harness import ARTIFACTS, REPO, assert_no_errors, draw, main, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -99,10 +99,6 @@ def save(page, name: str) -> None:
     page.screenshot(path=str(path))
 
 
-def main(page):
-    return page.locator('[data-testid="stMain"]')
-
-
 class Shot:
     """One page opened in presentation mode and measured once."""
 
@@ -152,23 +148,6 @@ def measure_convolution(page, server) -> Shot:
 
 DIGIT_7 = [[(70 + 130 * t / 20, 60) for t in range(21)]
            + [(200 - 80 * t / 20, 60 + 170 * t / 20) for t in range(21)]]
-
-
-def draw(page, strokes) -> dict:
-    """Draw with the mouse over the digit canvas; returns the canvas's box."""
-    target = main(page).locator("canvas")
-    if not target.count():  # a component drawn in an iframe
-        target = main(page).locator("iframe")
-    target = target.last
-    target.wait_for()
-    b = target.bounding_box()
-    for stroke in strokes:
-        page.mouse.move(b["x"] + stroke[0][0], b["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke:
-            page.mouse.move(b["x"] + x, b["y"] + y, steps=2)
-        page.mouse.up()
-    return b
 
 
 def measure_classify(page, server) -> Shot:
