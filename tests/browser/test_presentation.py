@@ -198,7 +198,13 @@ def measure_train(page, server) -> Shot:
                  "batch curves": box(page.locator('[class*="st-key-train_batch_"]').first),
                  "epoch curves": box(page.locator('[class*="st-key-train_epoch_"]').first)}
         info = chrome(page)
-        running = "Status: running" in main(page).inner_text()
+        try:  # the live panel is replaced twice a second: wait for a complete one
+            page.wait_for_function(
+                "() => /Status: running/.test(document.querySelector('[data-testid=\"stMain\"]')"
+                ".innerText)", timeout=10_000)
+            running = True
+        except Exception:
+            running = False
     finally:
         stop = main(page).get_by_role("button", name="Stop", exact=True)
         if stop.count():
