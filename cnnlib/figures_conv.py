@@ -145,53 +145,63 @@ def frame_budget(image: np.ndarray, fmap: np.ndarray) -> int:
     return int(np.clip(FRAME_BYTES // each, MIN_FRAMES, MAX_FRAMES))
 
 
+def _picture(source: str, axis: str, x: float, y: float, width: int, height: int) -> dict:
+    """A layout image covering ``width`` x ``height`` data units from the top-left ``(x, y)``."""
+    return {"source": source, "xref": f"x{axis}", "yref": f"y{axis}", "x": x, "y": y,
+            "sizex": width, "sizey": height, "sizing": "stretch", "xanchor": "left",
+            "yanchor": "top", "layer": "below"}
+
+
 def sliding_figure(image: np.ndarray, fmap: np.ndarray, fields: list, positions: list,
                    pads=(0, 0, 0, 0), duration_ms: int = 300, white: float = 1.0):
     """An animation of the window sliding over the input (left) while the
     feature map fills in (right), position after position.
 
-    Every frame carries all four traces, so whichever frame is shown (playing,
-    paused or picked on the slider) draws the whole picture: 0, the padded
-    input (a PNG); 1, the feature map so far (a PNG, the positions not yet
-    reached in reading order left transparent); 2, the window; 3, the output
-    cell being filled.
+    Every frame carries both pictures, so whichever frame is shown (playing,
+    paused or picked on the slider) draws the whole scene: its
+    ``layout.images`` hold 0, the padded input (a PNG) and 1, the feature map
+    so far (a PNG, the positions not yet reached in reading order left
+    transparent); its traces are 0, the window and 1, the output cell being
+    filled. Pictures are layout images, not image traces: Plotly sets a
+    layout image from a data URI at once, while it reloads an image trace
+    after each redraw and shows nothing for a moment (measured: about one
+    animation frame in six blank).
 
     Args:
         image: ``(H, W)`` or ``(H, W, 3)`` in [0, 1].
-        fmap: ``(O_h, O_w)`` feature map, coloured as :func:`feature_map_figure`.
+        fmap: ``(O_h, O_w)`` feature map, coloured by :func:`cnnlib.picture.value_scale`.
         fields: one :class:`ReceptiveField` per frame.
         positions: the output ``(row, col)`` of each frame, same length.
         pads: ``(top, bottom, left, right)``: the padding is drawn as zeros.
         duration_ms: time per frame when playing.
+        white: as :func:`cnnlib.picture.value_scale`.
     """
     h, w = image.shape[:2]
     top, bottom, left, right = pads
     padded = np.zeros((h + top + bottom, w + left + right, 3), np.uint8)
     padded[top:top + h, left:left + w] = to_rgb8(image)
-    source = png_uri(padded)
+    source = _picture(png_uri(padded), "", -left - 0.5, -top - 0.5, padded.shape[1], padded.shape[0])
     oh, ow = fmap.shape
     colours = colourise(fmap, value_scale(fmap, white))  # (O_h, O_w, 3)
     order = np.arange(oh * ow).reshape(oh, ow)  # reading order of the outputs
     frames, steps = [], []
     for k, (field, (r, c)) in enumerate(zip(fields, positions)):
         done = (order <= r * ow + c).astype(np.uint8)[..., None] * 255
+        so_far = _picture(png_uri(np.concatenate([colours, done], axis=2)), "2", -0.5, -0.5, ow, oh)
         (xa, ya), (xb, yb) = _box(*field.box), _box(r, c, r, c)
-        frames.append({"name": str(k), "traces": [0, 1, 2, 3], "data": [
-            {"type": "image", "source": source, "x0": -left, "y0": -top},
-            {"type": "image", "source": png_uri(np.concatenate([colours, done], axis=2))},
-            {"type": "scatter", "x": xa, "y": ya}, {"type": "scatter", "x": xb, "y": yb}]})
+        frames.append({"name": str(k), "traces": [0, 1], "layout": {"images": [source, so_far]},
+                       "data": [{"type": "scatter", "x": xa, "y": ya},
+                                {"type": "scatter", "x": xb, "y": yb}]})
         steps.append({"method": "animate", "label": f"({r},{c})",
                       "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                           "transition": {"duration": 0}}]})
-    first = frames[0]["data"]
-    traces = [go.Image(source=first[0]["source"], x0=-left, y0=-top, name="input", hoverinfo="x+y"),
-              go.Image(source=first[1]["source"], name="feature map so far", hoverinfo="x+y"),
-              _outline(*fields[0].box, name="window"),
+    traces = [_outline(*fields[0].box, name="window"),
               _outline(*positions[0], *positions[0], name="output position", width=3)]
-    fig = _panels(traces, [0, 1, 0, 1], 1, 2, ["Input and window", "Feature map filling in"],
+    fig = _panels(traces, [0, 1], 1, 2, ["Input and window", "Feature map filling in"],
                   height=460, margin={"l": 4, "r": 4, "t": 30, "b": 90})
     spec = fig.to_plotly_json()
     lay = spec["layout"]
+    lay["images"] = frames[0]["layout"]["images"]
     lay["xaxis"]["range"], lay["yaxis"]["range"] = _extent(image.shape, pads)
     lay["xaxis2"]["range"], lay["yaxis2"]["range"] = _extent(fmap.shape, (0, 0, 0, 0))
     lay["yaxis"].pop("autorange", None)

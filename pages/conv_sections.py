@@ -142,6 +142,7 @@ def sliding_section(image: np.ndarray, result: conv_explain.LayerResult, row: in
     with section:
         st.caption(f"Press Play: {note}. Each step moves the window {stride} pixel(s) and writes "
                    "one more value of the feature map; the slider picks a step.")
+        st.html("<style>.st-key-conv_fig_anim image { image-rendering: pixelated; }</style>")  # crisp cells
         st.plotly_chart(figs.sliding_figure(image, result.activated, fields, positions, result.pads,
                                             white=white), key="conv_fig_anim")
 

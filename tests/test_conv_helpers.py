@@ -246,9 +246,12 @@ def test_figures_show_the_data_they_are_given():
     assert len(anim.frames) == len(positions) == len(anim.layout.sliders[0].steps)
     top, bottom, left, right = res.pads
     for k, frame in enumerate(anim.frames):  # every frame carries both pictures, whichever is shown
-        image, so_far, window, cell = frame.data
-        assert image.type == "image" and so_far.type == "image"
-        assert (image.x0, image.y0) == (-left, -top)
+        image, so_far = frame.layout.images
+        window, cell = frame.data
+        assert frame.traces == (0, 1) and window.type == cell.type == "scatter"
+        assert (image.xref, image.yref, so_far.xref, so_far.yref) == ("x", "y", "x2", "y2")
+        assert (image.x, image.y, image.sizex) == (-left - 0.5, -top - 0.5, 128 + left + right)
+        assert (so_far.sizex, so_far.sizey) == res.feature_map.shape[::-1]
         if k in (0, len(positions) - 1):
             padded = png(image.source)
             assert padded.shape == (128 + top + bottom, 128 + left + right, 3)
@@ -256,6 +259,7 @@ def test_figures_show_the_data_they_are_given():
             alpha = png(so_far.source)[..., 3]
             assert (alpha > 0).sum() == k + 1 and alpha[0, k] == 255  # filled up to this position
         assert max(window.x) == fields[k].box[3] + 0.5 and (min(cell.x), min(cell.y)) == (k - 0.5, -0.5)
+    assert anim.layout.images == anim.frames[0].layout.images  # the first frame, before any play
     steps = anim.layout.sliders[0].steps
     assert all(step.args[1]["frame"]["redraw"] for step in steps)  # pictures redrawn on every step
     play, pause = anim.layout.updatemenus[0].buttons

@@ -355,14 +355,15 @@ def test_the_animation_slides_with_the_stride_and_every_frame_carries_the_pictur
     spec = chart(at, "conv_fig_anim")
     out = (N - 3) // 2 + 1
     assert len(spec["frames"]) == out  # one output row: out * out > 200 frames
-    xs = [arr(f["data"][2]["x"]).min() for f in spec["frames"][:3]]
+    xs = [arr(f["data"][0]["x"]).min() for f in spec["frames"][:3]]
     assert np.diff(xs).tolist() == [2.0, 2.0]  # the window moves by the stride
     fmap = feature_map(at)
     for k, frame in enumerate(spec["frames"]):
-        assert frame["traces"] == [0, 1, 2, 3]
-        image, so_far, window, cell = frame["data"]
-        assert image["type"] == "image" and png(image["source"]).shape[:2] == (N, N)
-        assert so_far["type"] == "image" and window["type"] == cell["type"] == "scatter"
+        assert frame["traces"] == [0, 1]
+        image, so_far = frame["layout"]["images"]  # the pictures, in every frame
+        window, cell = frame["data"]
+        assert png(image["source"]).shape[:2] == (N, N) and so_far["xref"] == "x2"
+        assert window["type"] == cell["type"] == "scatter"
         if k in (0, out - 1):
             alpha = png(so_far["source"])[..., 3]
             assert alpha.shape == fmap.shape and (alpha > 0).sum() == k + 1  # row 0 fills in
@@ -370,7 +371,7 @@ def test_the_animation_slides_with_the_stride_and_every_frame_carries_the_pictur
                       state={"conv_anim": True, LAST_DIGIT_KEY: np.zeros((28, 28), np.float32)})
     frames = chart(small, "conv_fig_anim")["frames"]
     assert len(frames) == ((28 - 3) // 3 + 1) ** 2
-    assert (png(frames[-1]["data"][1]["source"])[..., 3] > 0).all()  # the last frame: all of it
+    assert (png(frames[-1]["layout"]["images"][1]["source"])[..., 3] > 0).all()  # the last: all of it
 
 
 def test_colours_follow_the_sign_of_the_values():
