@@ -136,7 +136,8 @@ def test_clicking_a_feature_map_cell_explains_it(page, server):
     assert abs(row - 0.3 * 126) < 3 and abs(col - 0.7 * 126) < 3
     page.mouse.click(x, y)
     page.wait_for_url(re.compile(rf"conv_row={row}.*conv_col={col}|conv_col={col}.*conv_row={row}"))
-    page.wait_for_function("t => document.body.innerText.includes(t)", arg=f"Output ({row}, {col}) written out")
+    page.wait_for_function("t => document.body.innerText.includes(t)",
+                           arg=f"Output ({row}, {col}) written out")
     wait_idle(page)
     caption = main(page).locator('[data-testid="stCaptionContainer"]').filter(has_text="Orange: the window")
     assert f"window of output ({row}, {col})" in caption.inner_text()
