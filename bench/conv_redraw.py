@@ -29,8 +29,8 @@ before and after the page drew its pictures as pictures, runs interleaved:
   per cell to make cells clickable: 300 to 520 ms (the markers alone cost
   about 100 ms);
 - after (input an ``st.image``, feature map a picture in a small component,
-  matrices HTML, no chart on the first screen): 186 to 210 ms over 5 runs,
-  against 329 to 531 ms for the same old page in the runs between them.
+  matrices HTML, no chart on the first screen): 186 to 274 ms over 6 runs,
+  against 329 to 531 ms for the old page in the runs between them.
 """
 
 from __future__ import annotations
