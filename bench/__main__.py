@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 from . import REPO_ROOT
 
-MODULES = ("training", "convolution", "classify", "app")
+MODULES = ("training", "convolution", "conv_redraw", "classify", "app")
 
 
 def machine() -> dict:

@@ -1,6 +1,7 @@
 """One convolutional layer written out: the receptive field of an output
 position, the products and sum behind it, the output-size formula with the
-numbers plugged in, and :func:`compute_layer`, the single call the
+numbers plugged in, the sizes before computing (:func:`layer_sizes`), the
+positions an animation visits, and :func:`compute_layer`, the single call the
 Convolution page makes per interaction (convolution, ReLU, pooling, one
 position explained). numpy only.
 """
@@ -152,6 +153,38 @@ def formula_latex(n: int, kernel: int, stride: int = 1, padding: str | int = "va
     out = output_size(n, kernel, stride, padding, dilation)
     return (rf"{name} = \left\lfloor \frac{{{n} + {before} + {after} - {dilation} \cdot ({kernel} - 1)"
             rf" - 1}}{{{stride}}} \right\rfloor + 1 = {out}")
+
+
+def layer_sizes(input_hw: tuple[int, int], kernel_hw: tuple[int, int], stride: int = 1,
+                padding: str | int = "valid",
+                dilation: int = 1) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+    """The zeros added and the output size of one layer, before computing it.
+
+    Returns:
+        ``((top, bottom, left, right), (O_h, O_w))``.
+
+    Raises:
+        ValueError: as :func:`cnnlib.convolution.output_size` (a sentence for the user).
+    """
+    (h, w), (kh, kw) = input_hw, kernel_hw
+    oh, ow = output_size(h, kh, stride, padding, dilation), output_size(w, kw, stride, padding, dilation)
+    top, bottom = padding_amounts(h, kh, stride, padding, dilation)
+    left, right = padding_amounts(w, kw, stride, padding, dilation)
+    return (top, bottom, left, right), (oh, ow)
+
+
+def animation_positions(out_hw: tuple[int, int], row: int, max_frames: int) -> list[tuple[int, int]]:
+    """The output positions an animation visits, in reading order.
+
+    Every position when there are at most ``max_frames``; otherwise output
+    row ``row`` alone, its columns evenly spread when they are more than
+    ``max_frames`` (the first and the last always included).
+    """
+    oh, ow = out_hw
+    if oh * ow <= max_frames:
+        return [(r, c) for r in range(oh) for c in range(ow)]
+    cols = np.unique(np.linspace(0, ow - 1, min(ow, max_frames)).round().astype(int))
+    return [(row, int(c)) for c in cols]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,8 +1,13 @@
-"""Plotly figures for the Convolution page (plotly and numpy only).
+"""Plotly figures for the Convolution page (plotly, numpy and PIL only): the
+sliding-window animation, pooling, and a trained model's kernels and maps.
 
 Pixel ``(r, c)`` of an image is drawn centred on ``x = c``, ``y = r`` with
-the y axis pointing down, as images are read. Feature maps use a diverging
-colour scale centred on zero (blue negative, red positive).
+the y axis pointing down, as images are read. Value maps follow the colour
+rule of :func:`cnnlib.picture.value_scale`: gray from 0 for non-negative
+values, a diverging scale centred on 0 (and 0 marked on the colour bar) for
+signed ones. The input and the feature map themselves are pictures
+(:mod:`cnnlib.picture`), and small matrices HTML (:mod:`cnnlib.matrix_html`):
+a chart each would cost the browser far more on every change.
 """
 
 from __future__ import annotations
@@ -13,34 +18,56 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 
-DIVERGING = "RdBu_r"  # blue < 0 < red, white at zero with zmid=0
-WINDOW = "#ff7f0e"  # receptive-field outline
+from .picture import Scale, colourise, plotly_colorscale, to_rgb8, value_scale
+
+WINDOW = "#ff7f0e"  # receptive-field outline, as picture.WINDOW_RGB
 MAX_FRAMES = 200  # animation frames, at most
+MIN_FRAMES = 24  # ... and at least, whatever the byte budget says
+FRAME_BYTES = 4_000_000  # what all frames of an animation may weigh together, about
 MAX_MARKERS = 256  # max-pooling windows whose winner gets a cross, at most
 
 
-def _png_uri(rgb: np.ndarray) -> str:
-    """A float RGB image in [0, 1] as a PNG data URI (a fraction of the size
-    of the same pixels as JSON numbers)."""
+def png_uri(rgb: np.ndarray) -> str:
+    """A uint8 RGB ``(H, W, 3)`` or RGBA ``(H, W, 4)`` image as a PNG data URI (a
+    fraction of the size of the same pixels as JSON numbers)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8), "RGB").save(buf, "PNG")
+    Image.fromarray(rgb, "RGBA" if rgb.shape[2] == 4 else "RGB").save(buf, "PNG", compress_level=3)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _image_trace(image: np.ndarray, **kw):
     if image.ndim == 3:
-        return go.Image(source=_png_uri(image), **kw)
+        return go.Image(source=png_uri(to_rgb8(image)), **kw)
     return go.Heatmap(z=image, colorscale="gray", zmin=0, zmax=1, showscale=False,
                       hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>", **kw)
 
 
-def _map_trace(z: np.ndarray, showscale: bool = True, text: bool = False, **kw):
-    lim = float(np.max(np.abs(z))) or 1.0
-    extra = {"texttemplate": "%{z:.3g}"} if text else {}
-    return go.Heatmap(z=z, colorscale=DIVERGING, zmid=0, zmin=-lim, zmax=lim, showscale=showscale,
-                      hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>", **extra, **kw)
+def _colorbar(scale: Scale) -> dict:
+    """A horizontal colour bar under the figure; 0 is marked on a signed scale."""
+    if scale.signed:
+        ticks = [scale.zmin, 0.0, scale.zmax]
+        text = [f"{scale.zmin:.3g}", "0", f"{scale.zmax:.3g}"]
+    else:
+        ticks = [0.0, scale.zmax / 2, scale.zmax]
+        text = ["0", f"{scale.zmax / 2:.3g}", f"{scale.zmax:.3g}"]
+    return {"orientation": "h", "y": -0.02, "yanchor": "top", "thickness": 12, "len": 1.0,
+            "tickvals": ticks, "ticktext": text, "outlinewidth": 0}
+
+
+def _map_trace(z: np.ndarray, showscale: bool = True, white: float = 1.0, **kw):
+    """A heatmap of values ``(H, W)`` on the colour rule's scale."""
+    z = np.asarray(z)
+    scale = value_scale(z, white)
+    extra = {}
+    if scale.signed:
+        extra["zmid"] = 0.0
+    if showscale:
+        extra["colorbar"] = _colorbar(scale)
+    return go.Heatmap(z=z, colorscale=plotly_colorscale(scale), zmin=scale.zmin, zmax=scale.zmax,
+                      showscale=showscale, hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>",
+                      **extra, **kw)
 
 
 def _box(top: float, left: float, bottom: float, right: float) -> tuple[list, list]:
@@ -49,24 +76,27 @@ def _box(top: float, left: float, bottom: float, right: float) -> tuple[list, li
     return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
 
 
-def _outline(top, left, bottom, right, color=WINDOW, dash=None, name="", **kw):
+def _outline(top, left, bottom, right, color=WINDOW, dash=None, name="", width=4, **kw):
     xs, ys = _box(top, left, bottom, right)
-    return go.Scatter(x=xs, y=ys, mode="lines", line={"color": color, "width": 3, "dash": dash},
+    return go.Scatter(x=xs, y=ys, mode="lines", line={"color": color, "width": width, "dash": dash},
                       hoverinfo="skip", showlegend=False, name=name, **kw)
 
 
 def _axes(count: int = 1, ranges: dict | None = None, ticks: bool = True, **layout) -> dict:
-    """Layout for ``count`` image axes (y pointing down, square pixels), in one
-    dict: Plotly is slow to update a layout key by key (about 15 ms a call).
+    """Layout for ``count`` image axes (y pointing down, square pixels, no
+    zoom or pan), in one dict: Plotly is slow to update a layout key by key.
 
     ``ranges`` maps an axis number (1-based) to ``(x_range, y_range)``.
     """
-    out = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
+    out = {"margin": {"l": 4, "r": 4, "t": 4, "b": 4}}
     for i in range(1, count + 1):
         suffix = "" if i == 1 else str(i)
-        x = {"constrain": "domain", "showticklabels": ticks}
+        x = {"constrain": "domain", "showticklabels": ticks, "fixedrange": True, "showgrid": False,
+             "zeroline": False}
         y = {"autorange": "reversed", "scaleanchor": f"x{suffix}", "constrain": "domain",
-             "showticklabels": ticks}
+             "showticklabels": ticks, "fixedrange": True, "showgrid": False, "zeroline": False}
+        if not ticks:
+            x["ticks"] = y["ticks"] = ""
         if ranges and i in ranges:
             x["range"], y["range"] = ranges[i]
             y.pop("autorange")
@@ -81,6 +111,7 @@ def _panels(traces: list, cells: list[int], rows: int, cols: int, titles: list[s
     ms): trace ``i`` goes to panel ``cells[i]`` (0-based, row-major)."""
     hgap, vgap = gap if cols > 1 or rows > 1 else (0, 0)
     width, height = (1 - hgap * (cols - 1)) / cols, (1 - vgap * (rows - 1)) / rows
+    layout.setdefault("margin", {"l": 4, "r": 4, "t": 30, "b": 4})
     out = _axes(rows * cols, **layout)
     notes = []
     for n in range(rows * cols):
@@ -99,92 +130,93 @@ def _panels(traces: list, cells: list[int], rows: int, cols: int, titles: list[s
     return go.Figure(traces, out)
 
 
-def _extent(image: np.ndarray, pads) -> tuple[list, list]:
-    """x and y ranges that show the image and its padding (y reversed)."""
-    h, w = image.shape[:2]
+def _extent(shape, pads) -> tuple[list, list]:
+    """x and y ranges that show an image of ``shape`` and its padding (y reversed)."""
+    h, w = shape[:2]
     top, bottom, left, right = pads
     return [-left - 0.5, w - 0.5 + right], [h - 0.5 + bottom, -top - 0.5]
 
 
-def input_figure(image: np.ndarray, pads=(0, 0, 0, 0), field=None, title: str = "Input"):
-    """The input image, its padding (dashed outline) and a receptive field.
-
-    Args:
-        image: float ``(H, W)`` or ``(H, W, 3)`` in [0, 1].
-        pads: ``(top, bottom, left, right)`` zeros added around it.
-        field: a :class:`cnnlib.conv_explain.ReceptiveField` or None; its box
-            is outlined and its taps marked (hollow where they read padding).
-        title: figure title.
-    """
-    h, w = image.shape[:2]
-    top, bottom, left, right = pads
-    data = [_image_trace(image)]
-    if any(pads):
-        data.append(_outline(-top, -left, h - 1 + bottom, w - 1 + right, color="#888", dash="dash",
-                             name="padding"))
-    if field is not None:
-        data.append(_outline(*field.box, name="receptive field"))
-        rr, cc = np.meshgrid(field.rows, field.cols, indexing="ij")
-        data.append(go.Scatter(
-            x=cc.ravel(), y=rr.ravel(), mode="markers", showlegend=False, hoverinfo="skip",
-            marker={"size": 6, "color": np.where(field.inside.ravel(), WINDOW, "rgba(0,0,0,0)"),
-                    "line": {"color": WINDOW, "width": 1}}))
-    return go.Figure(data, _axes(1, {1: _extent(image, pads)}, title=title))
+def frame_budget(image: np.ndarray, fmap: np.ndarray) -> int:
+    """How many animation frames fit in :data:`FRAME_BYTES`, each carrying
+    the input and the feature map as pictures; between :data:`MIN_FRAMES`
+    and :data:`MAX_FRAMES`."""
+    each = len(png_uri(to_rgb8(image))) + len(png_uri(colourise(fmap, value_scale(fmap)))) + 400
+    return int(np.clip(FRAME_BYTES // each, MIN_FRAMES, MAX_FRAMES))
 
 
-def feature_map_figure(fmap: np.ndarray, title: str = "Feature map", cell=None):
-    """A feature map ``(O_h, O_w)`` with the diverging scale; ``cell = (row,
-    col)`` outlined if given."""
-    data = [_map_trace(fmap)]
-    if cell is not None:
-        data.append(_outline(cell[0], cell[1], cell[0], cell[1], name="output position"))
-    return go.Figure(data, _axes(1, title=title))
-
-
-def matrix_figure(values: np.ndarray, title: str, height: int = 260):
-    """A small ``(K_h, K_w)`` matrix with its numbers written in the cells."""
-    trace = _map_trace(np.asarray(values, dtype=np.float64), showscale=False, text=True)
-    return go.Figure([trace], _axes(1, ticks=False, title=title, height=height))
+def _picture(source: str, axis: str, x: float, y: float, width: int, height: int) -> dict:
+    """A layout image covering ``width`` x ``height`` data units from the top-left ``(x, y)``."""
+    return {"source": source, "xref": f"x{axis}", "yref": f"y{axis}", "x": x, "y": y,
+            "sizex": width, "sizey": height, "sizing": "stretch", "xanchor": "left",
+            "yanchor": "top", "layer": "below"}
 
 
 def sliding_figure(image: np.ndarray, fmap: np.ndarray, fields: list, positions: list,
-                   pads=(0, 0, 0, 0), duration_ms: int = 250):
+                   pads=(0, 0, 0, 0), duration_ms: int = 300, white: float = 1.0):
     """An animation of the window sliding over the input (left) while the
-    output cell it fills moves over the feature map (right).
+    feature map fills in (right), position after position.
+
+    Every frame carries both pictures, so whichever frame is shown (playing,
+    paused or picked on the slider) draws the whole scene: its
+    ``layout.images`` hold 0, the padded input (a PNG) and 1, the feature map
+    so far (a PNG, the positions not yet reached in reading order left
+    transparent); its traces are 0, the window and 1, the output cell being
+    filled. Pictures are layout images, not image traces: Plotly sets a
+    layout image from a data URI at once, while it reloads an image trace
+    after each redraw and shows nothing for a moment (measured: about one
+    animation frame in six blank).
 
     Args:
         image: ``(H, W)`` or ``(H, W, 3)`` in [0, 1].
-        fmap: ``(O_h, O_w)`` feature map.
+        fmap: ``(O_h, O_w)`` feature map, coloured by :func:`cnnlib.picture.value_scale`.
         fields: one :class:`ReceptiveField` per frame.
         positions: the output ``(row, col)`` of each frame, same length.
-        pads: ``(top, bottom, left, right)``, to draw the padded extent.
-        duration_ms: time per frame.
+        pads: ``(top, bottom, left, right)``: the padding is drawn as zeros.
+        duration_ms: time per frame when playing.
+        white: as :func:`cnnlib.picture.value_scale`.
     """
-    r0, c0 = positions[0]
-    traces = [_image_trace(image), _map_trace(fmap, showscale=False), _outline(*fields[0].box),
-              _outline(r0, c0, r0, c0)]
+    h, w = image.shape[:2]
+    top, bottom, left, right = pads
+    padded = np.zeros((h + top + bottom, w + left + right, 3), np.uint8)
+    padded[top:top + h, left:left + w] = to_rgb8(image)
+    source = _picture(png_uri(padded), "", -left - 0.5, -top - 0.5, padded.shape[1], padded.shape[0])
+    oh, ow = fmap.shape
+    colours = colourise(fmap, value_scale(fmap, white))  # (O_h, O_w, 3)
+    order = np.arange(oh * ow).reshape(oh, ow)  # reading order of the outputs
     frames, steps = [], []
     for k, (field, (r, c)) in enumerate(zip(fields, positions)):
+        done = (order <= r * ow + c).astype(np.uint8)[..., None] * 255
+        so_far = _picture(png_uri(np.concatenate([colours, done], axis=2)), "2", -0.5, -0.5, ow, oh)
         (xa, ya), (xb, yb) = _box(*field.box), _box(r, c, r, c)
-        frames.append({"name": str(k), "traces": [2, 3],
+        frames.append({"name": str(k), "traces": [0, 1], "layout": {"images": [source, so_far]},
                        "data": [{"type": "scatter", "x": xa, "y": ya},
                                 {"type": "scatter", "x": xb, "y": yb}]})
         steps.append({"method": "animate", "label": f"({r},{c})",
-                      "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+                      "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                           "transition": {"duration": 0}}]})
-    play = {"frame": {"duration": duration_ms, "redraw": False}, "fromcurrent": True,
-            "transition": {"duration": 0}}
-    fig = _panels(traces, [0, 1, 0, 1], 1, 2, ["Input and window", "Feature map"])
+    traces = [_outline(*fields[0].box, name="window"),
+              _outline(*positions[0], *positions[0], name="output position", width=3)]
+    fig = _panels(traces, [0, 1], 1, 2, ["Input and window", "Feature map filling in"],
+                  height=460, margin={"l": 4, "r": 4, "t": 30, "b": 90})
     spec = fig.to_plotly_json()
-    spec["layout"]["xaxis"]["range"], spec["layout"]["yaxis"]["range"] = _extent(image, pads)
-    spec["layout"]["yaxis"].pop("autorange", None)
-    spec["layout"]["updatemenus"] = [{
-        "type": "buttons", "showactive": False, "x": 0, "y": -0.08, "xanchor": "left",
+    lay = spec["layout"]
+    lay["images"] = frames[0]["layout"]["images"]
+    lay["xaxis"]["range"], lay["yaxis"]["range"] = _extent(image.shape, pads)
+    lay["xaxis2"]["range"], lay["yaxis2"]["range"] = _extent(fmap.shape, (0, 0, 0, 0))
+    lay["yaxis"].pop("autorange", None)
+    lay["yaxis2"].pop("autorange", None)
+    play = {"frame": {"duration": duration_ms, "redraw": True}, "fromcurrent": True,
+            "transition": {"duration": 0}}
+    lay["updatemenus"] = [{
+        "type": "buttons", "direction": "left", "showactive": False, "x": 0, "y": -0.04,
+        "xanchor": "left", "yanchor": "top",
         "buttons": [{"label": "Play", "method": "animate", "args": [None, play]},
                     {"label": "Pause", "method": "animate",
-                     "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}]}]}]
-    spec["layout"]["sliders"] = [{"steps": steps, "x": 0.15, "len": 0.85, "y": -0.02,
-                                  "currentvalue": {"prefix": "output position "}}]
+                     "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
+                                       "transition": {"duration": 0}}]}]}]
+    lay["sliders"] = [{"steps": steps, "x": 0.22, "len": 0.78, "y": -0.02, "yanchor": "top",
+                       "currentvalue": {"prefix": "output position "}}]
     spec["frames"] = frames
     # Built from well-formed parts above; Plotly's validation of 200 frames and
     # slider steps would cost about 0.3 s per rerun (the tests validate it).
@@ -209,11 +241,11 @@ def pooling_figure(before: np.ndarray, after: np.ndarray, winners: np.ndarray | 
         if winners[..., 0].size <= MAX_MARKERS:
             data.append(go.Scatter(x=winners[..., 1].ravel(), y=winners[..., 0].ravel(),
                                    mode="markers", marker={"symbol": "x-thin-open", "size": 8,
-                                                           "color": "black", "line": {"width": 1}},
+                                                           "color": WINDOW, "line": {"width": 2}},
                                    name="window winner", showlegend=False,
                                    hovertemplate="winner at row %{y}, col %{x}<extra></extra>"))
             cells.append(0)
-    return _panels(data, cells, 1, 2, titles)
+    return _panels(data, cells, 1, 2, titles, margin={"l": 4, "r": 4, "t": 30, "b": 50})
 
 
 def _grid_shape(n: int, cols: int) -> tuple[int, int]:
@@ -238,14 +270,16 @@ def kernel_grid(kernels: np.ndarray, max_filters: int = 32, cols: int = 8):
             lo, hi = float(k.min()), float(k.max())
             traces.append(_image_trace((k - lo) / ((hi - lo) or 1.0)))
         else:
-            traces.append(_map_trace(k.mean(axis=-1), showscale=False))
+            traces.append(_map_trace(k.mean(axis=-1), showscale=False, white=0.0))
     rows = _grid_shape(len(traces), cols)[0]
     return _grid(traces, [f"filter {i}" for i in range(len(traces))], cols, height=130 * rows + 40)
 
 
 def maps_grid(maps: np.ndarray, title: str, max_maps: int = 16, cols: int = 8):
-    """The first ``max_maps`` channels of a layer output ``(H, W, F)``."""
-    traces = [_map_trace(maps[..., i], showscale=False) for i in range(min(maps.shape[-1], max_maps))]
+    """The first ``max_maps`` channels of a layer output ``(H, W, F)``, each
+    on its own scale (gray when it is non-negative, as after a ReLU)."""
+    traces = [_map_trace(maps[..., i], showscale=False, white=0.0)
+              for i in range(min(maps.shape[-1], max_maps))]
     rows = _grid_shape(len(traces), cols)[0]
     return _grid(traces, [f"map {i}" for i in range(len(traces))], cols, title=title,
                  height=130 * rows + 80, margin={"l": 10, "r": 10, "t": 80, "b": 10})

@@ -1,17 +1,101 @@
 """Parts of the Convolution page that are long enough to read on their own:
-one output position written out, the sliding-window animation, and what a
-trained network sees (the only part that imports TensorFlow)."""
+the clickable feature map, one output position written out, the
+sliding-window animation, and what a trained network sees (the only part
+that imports TensorFlow)."""
 
 from __future__ import annotations
+
+import base64
 
 import numpy as np
 import streamlit as st
 
-from cnnlib import conv_explain, store
+from cnnlib import conv_explain, picture, store
 from cnnlib import figures_conv as figs
+from cnnlib.matrix_html import matrix_html, number
 from pages.common import import_keras, load_stored_model, pick_model
 
 CHANNEL_NAMES = ("R", "G", "B")
+
+# The feature map as one picture (not a chart: a picture costs the browser next
+# to nothing) that reports the cell clicked and reads out the cell under the mouse.
+_MAP_JS = """
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let root = parentElement.querySelector(".conv-map");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "conv-map";
+    root.innerHTML = '<img class="conv-map-img" draggable="false"><div class="conv-map-bar"></div>'
+      + '<div class="conv-map-ticks"></div><div class="conv-map-readout"></div>';
+    parentElement.appendChild(root);
+  }
+  const img = root.querySelector("img");
+  const readout = root.querySelector(".conv-map-readout");
+  if (img.getAttribute("src") !== data.src) img.setAttribute("src", data.src);
+  img.alt = data.alt;
+  root.querySelector(".conv-map-bar").style.background = data.bar;
+  root.querySelector(".conv-map-ticks").innerHTML =
+    data.ticks.map(([at, text]) => `<span style="left:${at}%">${text}</span>`).join("");
+  readout.textContent = data.hint;
+  let values = null;  // float32 (rows * cols), decoded on the first hover
+  const valueAt = (r, c) => {
+    if (values === null) {
+      const raw = atob(data.values);
+      values = new Float32Array(Uint8Array.from(raw, (ch) => ch.charCodeAt(0)).buffer);
+    }
+    return parseFloat(values[r * data.cols + c].toPrecision(4));
+  };
+  const cellAt = (event) => {  // the picture: margin, then scale pixels per cell
+    const box = img.getBoundingClientRect();
+    const x = (event.clientX - box.left) / box.width * data.width - data.margin;
+    const y = (event.clientY - box.top) / box.height * data.height - data.margin;
+    const r = Math.floor(y / data.scale), c = Math.floor(x / data.scale);
+    return r >= 0 && r < data.rows && c >= 0 && c < data.cols ? [r, c] : null;
+  };
+  img.onclick = (event) => { const rc = cellAt(event); if (rc) setTriggerValue("cell", rc); };
+  img.onmousemove = (event) => {
+    const rc = cellAt(event);
+    readout.textContent = rc ? `row ${rc[0]}, column ${rc[1]}: ${valueAt(rc[0], rc[1])}` : data.hint;
+  };
+  img.onmouseleave = () => { readout.textContent = data.hint; };
+}
+"""
+_MAP_CSS = """
+.conv-map-img { display: block; width: 100%; height: auto; image-rendering: pixelated; cursor: crosshair; }
+.conv-map-bar { height: 0.8em; margin-top: 0.3em; border-radius: 2px; }
+.conv-map-ticks { position: relative; height: 1.4em; font-size: 0.8em; }
+.conv-map-ticks span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
+.conv-map-ticks span:first-child { transform: none; }
+.conv-map-ticks span:last-child { transform: translateX(-100%); }
+.conv-map-readout { font-size: 0.875em; opacity: 0.7; min-height: 1.5em; }
+"""
+_map_component = st.components.v2.component("conv_feature_map", js=_MAP_JS, css=_MAP_CSS,
+                                             isolate_styles=False)
+
+
+def map_view_data(fmap: np.ndarray, cell, white: float = 1.0) -> dict:
+    """What the feature map component draws: the picture (a PNG data URI), its
+    geometry, the values (base64 float32, for the hover read-out) and the
+    colour bar (a CSS gradient and its ticks, 0 among them on a signed scale)."""
+    drawn, layout = picture.map_picture(fmap, cell, white)
+    scale = picture.value_scale(fmap, white)
+    stops = picture.plotly_colorscale(scale)
+    ticks = ([[0, number(scale.zmin)], [50, "0"], [100, number(scale.zmax)]] if scale.signed else
+             [[0, "0"], [50, number(scale.zmax / 2)], [100, number(scale.zmax)]])
+    oh, ow = fmap.shape
+    return {"src": figs.png_uri(drawn), "rows": oh, "cols": ow, "scale": layout.scale,
+            "margin": layout.margin, "width": drawn.shape[1], "height": drawn.shape[0],
+            "values": base64.b64encode(np.ascontiguousarray(fmap, dtype="<f4").tobytes()).decode("ascii"),
+            "bar": "linear-gradient(to right, " + ", ".join(f"{c} {100 * t:g}%" for t, c in stops) + ")",
+            "ticks": ticks, "hint": "Click a cell to explain it.",
+            "alt": f"Feature map {oh} x {ow}, output ({cell[0]}, {cell[1]}) framed"}
+
+
+def feature_map_view(fmap: np.ndarray, cell: tuple[int, int], white: float, key: str, on_pick) -> None:
+    """The clickable feature map; ``on_pick`` runs when a cell is clicked, with
+    ``st.session_state[key]["cell"] == [row, col]``."""
+    _map_component(key=key, data=map_view_data(fmap, cell, white), on_cell_change=on_pick)
 
 
 def explanation_section(e: conv_explain.Explanation, row: int, col: int, use_relu: bool) -> None:
@@ -19,44 +103,48 @@ def explanation_section(e: conv_explain.Explanation, row: int, col: int, use_rel
     top, left, bottom, right = e.field.box
     st.subheader(f"Output ({row}, {col}) written out")
     st.markdown(f"Output ({row}, {col}) reads input rows {top}..{bottom} and columns {left}..{right}"
-                + ("" if e.field.inside.all() else "; the hollow taps fall on the zero padding") + ".")
+                + ("" if e.field.inside.all() else "; the taps on the zero padding read 0") + ".")
     views = [(e.patch, e.kernel, e.products)]
     tabs = [st.container()]
     if e.patch.ndim == 3:
         views = [(e.patch[..., c], e.kernel[..., c], e.products[..., c]) for c in range(e.patch.shape[2])]
         tabs = st.tabs([f"channel {CHANNEL_NAMES[c] if c < 3 else c}" for c in range(e.patch.shape[2])])
-    for c, (tab, (patch, kernel, products)) in enumerate(zip(tabs, views)):
-        a, b, p = tab.columns(3)
-        a.plotly_chart(figs.matrix_figure(patch, "Patch of the input"), key=f"conv_fig_patch_{c}")
-        b.plotly_chart(figs.matrix_figure(kernel, "× kernel"), key=f"conv_fig_k_{c}")
-        p.plotly_chart(figs.matrix_figure(products, "= products"), key=f"conv_fig_prod_{c}")
+    for tab, (patch, kernel, products) in zip(tabs, views):
+        titles = ("Patch of the input", "× kernel", "= products")
+        for column, title, values, white in zip(tab.columns(3), titles, (patch, kernel, products),
+                                                (1.0, 0.0, 0.0)):
+            column.markdown(f"**{title}**")
+            column.html(matrix_html(values, white=white, label=title))
     st.markdown(f"**Sum of the products:** {conv_explain.sum_text(e)}")
     if use_relu:
         st.markdown(f"**After ReLU:** max({e.total:.4g}, 0) = {max(e.total, 0.0):.4g}")
 
 
 def sliding_section(image: np.ndarray, result: conv_explain.LayerResult, row: int, stride: int,
-                    padding, dilation: int) -> None:
-    """An expander with the animation of the window sliding at the current stride."""
+                    padding, dilation: int, white: float = 1.0) -> None:
+    """An expander with the animation of the window sliding at the current stride
+    while the feature map fills in."""
     section = st.expander(f"Animation: the window sliding with stride {stride}", key="conv_anim",
                           on_change="rerun")
     if not section.open:
         return
-    oh, ow = result.feature_map.shape[:2]
-    kernel_hw = result.explanation.kernel.shape[:2]
-    if oh * ow <= figs.MAX_FRAMES:
-        positions = [(r, c) for r in range(oh) for c in range(ow)]
+    oh, ow = result.activated.shape
+    budget = figs.frame_budget(image, result.activated)
+    positions = conv_explain.animation_positions((oh, ow), row, budget)
+    if len(positions) == oh * ow:
         note = "every output position, row by row"
     else:
-        cols = np.unique(np.linspace(0, ow - 1, min(ow, figs.MAX_FRAMES)).round().astype(int))
-        positions = [(row, int(c)) for c in cols]
-        note = f"output row {row}" + ("" if len(cols) == ow else f", {len(cols)} of its {ow} positions")
+        note = f"output row {row}" + ("" if len(positions) == ow
+                                      else f", {len(positions)} of its {ow} positions")
+    kernel_hw = result.explanation.kernel.shape[:2]
     fields = [conv_explain.receptive_field(image.shape[:2], kernel_hw, r, c, stride, padding, dilation)
               for r, c in positions]
     with section:
-        st.caption(f"Press Play: {note}. Each step moves the window {stride} pixel(s).")
-        st.plotly_chart(figs.sliding_figure(image, result.activated, fields, positions, result.pads),
-                        key="conv_fig_anim")
+        st.caption(f"Press Play: {note}. Each step moves the window {stride} pixel(s) and writes "
+                   "one more value of the feature map; the slider picks a step.")
+        st.html("<style>.st-key-conv_fig_anim image { image-rendering: pixelated; }</style>")  # crisp cells
+        st.plotly_chart(figs.sliding_figure(image, result.activated, fields, positions, result.pads,
+                                            white=white), key="conv_fig_anim")
 
 
 @st.cache_resource(show_spinner=False)

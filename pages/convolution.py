@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnlib import conv_explain, datasets, images, kernels, samples
+from cnnlib import conv_explain, datasets, images, kernels, picture, samples
 from cnnlib import figures_conv as figs
-from cnnlib.convolution import output_size
+from cnnlib.matrix_html import matrix_html
 from pages import common
-from pages.conv_sections import explanation_section, sliding_section, trained_network_section
+from pages.conv_sections import (explanation_section, feature_map_view, sliding_section,
+                                 trained_network_section)
 
 common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
 
@@ -67,14 +68,20 @@ def choose_image():
 
 
 def choose_kernel():
-    """Kernel widgets in the sidebar; returns a float32 (K, K) kernel. Stops
-    the page with a message when a custom kernel cannot be read."""
+    """Kernel widgets in the sidebar.
+
+    Returns:
+        ``(kernel, size, error)``: a float32 ``(K, K)`` kernel, its size
+        ``K``, and None; or, when a custom kernel cannot be read, ``(None, K,
+        the reason as a sentence)`` (the page shows it where the kernel goes).
+    """
     name = st.selectbox("Kernel", kernels.names() + [CUSTOM], key="conv_kernel", **Q)
     if name != CUSTOM:
         st.caption(kernels.PRESETS[name].description)
         if "conv_custom" in st.query_params:
             del st.query_params["conv_custom"]
-        return kernels.preset(name)
+        k = kernels.preset(name)
+        return k, k.shape[0], None
     tables = st.session_state["conv_custom_tables"]
     if not tables:  # first time: start from the shared link's kernel, if any
         try:
@@ -94,28 +101,46 @@ def choose_kernel():
     try:
         kernel = kernels.parse_kernel(edited)
     except ValueError as e:
-        st.error(f"This custom kernel cannot be used. {e}")
-        st.stop()
+        return None, size, str(e)
     st.query_params["conv_custom"] = kernels.to_param(kernel)
-    return kernel
+    return kernel, size, None
+
+
+def choose_position(oh: int, ow: int) -> tuple[int, int]:
+    """The explained output position: sidebar inputs, also set by a click on the feature map."""
+    for key, limit in (("conv_row", oh), ("conv_col", ow)):  # keep a position from the URL inside
+        if st.session_state.get(key, 0) >= limit:
+            st.session_state[key] = limit - 1
+    st.sidebar.subheader("Explained position")
+    help_ = ("The output position whose window is outlined and written out; or click a cell of "
+             "the feature map.")
+    return (st.sidebar.number_input("Output row", 0, oh - 1, key="conv_row", **Q, help=help_),
+            st.sidebar.number_input("Output column", 0, ow - 1, key="conv_col", **Q, help=help_))
+
+
+def pick_cell() -> None:
+    """A click on the feature map: the clicked cell becomes the explained position."""
+    cell = (st.session_state.get("conv_fig_map") or {}).get("cell")
+    if cell:
+        st.session_state["conv_row"], st.session_state["conv_col"] = int(cell[0]), int(cell[1])
 
 
 st.title("Convolution")
 st.caption("Choose an image and a kernel in the sidebar; every output value is the sum of the "
-           "kernel times the patch of input under it. The address bar keeps the settings: "
-           "copy it to share this exact view.")
+           "kernel times the patch of input under it. Click a cell of the feature map to see its "
+           "window and its sum. The address bar keeps the settings: copy it to share this exact view.")
 
 with st.sidebar:
     st.subheader("Input")
-    picture, image_caption = choose_image()
-    image = picture
+    chosen, image_caption = choose_image()
+    image = chosen
     channels = "gray"
     if image.ndim == 3:
         channels = st.radio("Colour", ["gray", "RGB"], horizontal=True, key="conv_channels", **Q,
                             help="gray: convert to grayscale first. RGB: apply the kernel to R, G and B "
                                  "and sum the three, as one Conv2D filter does.")
     st.subheader("Kernel")
-    kernel2d = choose_kernel()
+    kernel2d, ksize, kernel_error = choose_kernel()
     st.subheader("Layer")
     pad_mode = st.selectbox("Padding", ["valid", "same", "number"], key="conv_padding", **Q,
                             help="valid: none. same: enough zeros to keep ceil(N / stride) outputs "
@@ -132,60 +157,63 @@ with st.sidebar:
                                   disabled=pool == "none")
 
 image = images.to_gray(image) if image.ndim == 3 and channels == "gray" else image
-kernel = np.repeat(kernel2d[..., None], 3, axis=2) if image.ndim == 3 else kernel2d  # (K, K[, 3])
 padding = pad_n if pad_mode == "number" else pad_mode
-(h, w), (kh, kw) = image.shape[:2], kernel.shape[:2]
+(h, w), depth = image.shape[:2], (image.shape[2] if image.ndim == 3 else 1)
 shape = " x ".join(str(v) for v in image.shape)
-
-st.subheader("Sizes")
-sizes = st.container()  # filled in once the layer is computed
 try:
-    oh, ow = output_size(h, kh, stride, padding, dilation), output_size(w, kw, stride, padding, dilation)
+    pads, (oh, ow) = conv_explain.layer_sizes((h, w), (ksize, ksize), stride, padding, dilation)
 except ValueError as e:
     st.error(f"This setting has no output. {e}")
     st.stop()
+row, col = choose_position(oh, ow)
+top, bottom, left_pad, right_pad = pads
+st.markdown(f"**Input** {shape} → **padded input** {h + top + bottom} x {w + left_pad + right_pad}"
+            f"{' x 3' if depth == 3 else ''} → **output** {oh} x {ow} (kernel {ksize} x {ksize}"
+            f"{' x 3' if depth == 3 else ''}, stride {stride}, dilation {dilation}, padding {padding})")
+
+left, mid, right = st.columns(3)  # equal thirds: each >= 300 px on a 1280 px screen without the sidebar
+left.markdown(f"**Input image** {shape}")
+mid.markdown(f"**Kernel** {ksize} x {ksize}")
+right.markdown(f"**Feature map** {oh} x {ow}" + (" after ReLU" if use_relu else ""))
+padded_note = " Dashed blue: the image inside its zero padding." if any(pads) else ""
+if kernel_error:  # shown where the kernel and the feature map would be
+    left.image(picture.input_picture(image, pads)[0], width="stretch", output_format="PNG")
+    left.caption(f"{image_caption.rstrip('.')}.{padded_note}")
+    mid.error(f"This custom kernel cannot be used. {kernel_error}")
+    right.info("The feature map appears once every cell of the kernel holds a number.")
+    st.stop()
+
+kernel = np.repeat(kernel2d[..., None], 3, axis=2) if depth == 3 else kernel2d  # (K, K[, 3])
+result = conv_explain.compute_layer(
+    image, kernel, stride=stride, padding=padding, dilation=dilation, use_relu=use_relu,
+    pool_mode=POOLING[pool], pool_size=pool_size, pool_stride=pool_stride,
+    row=row, col=col)
+e = result.explanation
+drawn, layout = picture.input_picture(image, pads, e.field, e.patch)
+left.image(drawn, width="stretch", output_format="PNG")
+left.caption(f"{image_caption.rstrip('.')}. Orange: the window of output ({row}, {col})"
+             + ("; in the corner, its patch enlarged." if layout.inset else ".") + padded_note)
+mid.html(matrix_html(kernel2d, label=f"kernel {ksize} x {ksize}"))
+if depth == 3:
+    mid.caption("The same kernel on R, G and B; the three results are summed.")
+with right:
+    feature_map_view(result.activated, (row, col), float(depth), "conv_fig_map", pick_cell)
+explanation_section(e, row, col, use_relu)
+
+st.subheader("Sizes")
 st.latex(conv_explain.FORMULA_LATEX)
 st.caption("N: input size, P: zeros added before and after, D: dilation, K: kernel size, S: stride. "
            "With the current numbers, for the height and the width:")
 lost = []
-for name, n, k, what in (("O_h", h, kh, "row"), ("O_w", w, kw, "column")):
-    st.latex(conv_explain.formula_latex(n, k, stride, padding, dilation, name))
-    if left_out := conv_explain.uncovered(n, k, stride, padding, dilation):
+for name, n, what in (("O_h", h, "row"), ("O_w", w, "column")):
+    st.latex(conv_explain.formula_latex(n, ksize, stride, padding, dilation, name))
+    if left_out := conv_explain.uncovered(n, ksize, stride, padding, dilation):
         lost.append(f"the last {left_out} {what}{'s' if left_out > 1 else ''}")
 if lost:
     st.info(f"With stride {stride}, {' and '.join(lost)} of the padded input never fall under the "
             "window: the floor in the formula drops them, as Keras does.")
 
-st.subheader("Input, kernel and feature map")
-for key, limit in (("conv_row", oh), ("conv_col", ow)):  # keep a position from the URL inside the output
-    if st.session_state.get(key, 0) >= limit:
-        st.session_state[key] = limit - 1
-c_row, c_col, _ = st.columns([1, 1, 3])
-row = c_row.number_input("Output row", 0, oh - 1, key="conv_row", **Q,
-                         help="The output position whose receptive field is outlined and written out.")
-col = c_col.number_input("Output column", 0, ow - 1, key="conv_col", **Q)
-
-result = conv_explain.compute_layer(
-    image, kernel, stride=stride, padding=padding, dilation=dilation, use_relu=use_relu,
-    pool_mode=POOLING[pool], pool_size=pool_size, pool_stride=pool_stride,
-    row=row, col=col)
-sizes.markdown(f"**Input** {shape} → **padded input** {' x '.join(map(str, result.padded_shape))} → "
-               f"**output** {oh} x {ow} (kernel {kh} x {kw}{' x 3' if kernel.ndim == 3 else ''}, "
-               f"stride {stride}, dilation {dilation}, padding {padding})")
-
-left, mid, right = st.columns([4, 3, 4])
-left.plotly_chart(figs.input_figure(image, result.pads, result.explanation.field,
-                                    f"Input {shape}"), key="conv_fig_input")
-left.caption(image_caption + (" Dashed: the padded input." if any(result.pads) else ""))
-mid.plotly_chart(figs.matrix_figure(kernel2d, f"Kernel {kh} x {kw}"), key="conv_fig_kernel")
-if kernel.ndim == 3:
-    mid.caption("The same kernel on R, G and B; the three results are summed.")
-right.plotly_chart(figs.feature_map_figure(
-    result.activated, f"Feature map {oh} x {ow}" + (" after ReLU" if use_relu else ""), (row, col)),
-    key="conv_fig_map")
-explanation_section(result.explanation, row, col, use_relu)
-
-sliding_section(image, result, row, stride, padding, dilation)
+sliding_section(image, result, row, stride, padding, dilation, white=float(depth))
 
 if pool != "none":
     st.subheader("Pooling")
@@ -195,12 +223,12 @@ if pool != "none":
         st.markdown(f"{pool_size} x {pool_size} windows, stride {pool_stride}: "
                     f"{result.activated.shape[0]} x {result.activated.shape[1]} → "
                     f"{result.pooled.shape[0]} x {result.pooled.shape[1]}."
-                    + (" Each window's winner keeps its colour; the others are faded." if pool == "max"
-                       else ""))
+                    + (" Each window's winner keeps its colour and gets a cross; the others are faded."
+                       if pool == "max" else ""))
         st.plotly_chart(figs.pooling_figure(result.activated, result.pooled, result.winners, pool),
                         key="conv_fig_pool")
 
 section = st.expander("What a trained network sees", key="conv_trained", on_change="rerun")
 if section.open:  # TensorFlow is imported only here, when the section is opened
     with section:
-        trained_network_section(picture)
+        trained_network_section(chosen)

@@ -1,15 +1,20 @@
 """The Convolution page's helpers: preset and custom kernels, sample pictures,
-figures, the trained-network feature maps, and the benchmark's table rows."""
+pictures and figures (the colour rule, the window, the inset, the animation
+frames), the trained-network feature maps, and the benchmark's table rows."""
 
+import base64
+import io
 import json
+import re
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from cnnlib import conv_explain, feature_maps, kernels, samples
+from cnnlib import conv_explain, feature_maps, kernels, picture, samples
 from cnnlib import figures_conv as figs
 from cnnlib.convolution import conv2d
+from cnnlib.matrix_html import matrix_html
 
 
 def test_presets_are_square_finite_and_blurs_keep_brightness():
@@ -134,26 +139,134 @@ def test_sum_text_writes_out_the_products():
     assert sum(partial) == pytest.approx(big.total, abs=0.02)  # 4 significant digits each
 
 
+def test_the_colour_rule_gray_for_non_negative_diverging_for_signed():
+    assert picture.value_scale(np.array([[0.0, 0.5]])) == picture.Scale(False, 0.0, 1.0)  # the input's white
+    assert picture.value_scale(np.array([[0.0, 3.0]])) == picture.Scale(False, 0.0, 3.0)
+    assert picture.value_scale(np.array([[0.0, 0.25]]), white=0) == picture.Scale(False, 0.0, 0.25)
+    assert picture.value_scale(np.array([[-2.0, 0.5]])) == picture.Scale(True, -2.0, 2.0)
+    assert picture.value_scale(np.zeros((2, 2)), white=0).zmax > 0  # never a zero-width range
+    img = samples.sample("circles")  # identity: the map is drawn exactly as the input
+    np.testing.assert_array_equal(picture.colourise(img, picture.value_scale(img)), picture.to_rgb8(img))
+    signed = picture.colourise(np.array([[-1.0, 0.0, 1.0]]), picture.Scale(True, -1.0, 1.0))[0]
+    assert signed[1].tolist() == [247, 247, 247]  # 0 is the near-white middle
+    assert signed[0][2] > signed[0][0] and signed[2][0] > signed[2][2]  # blue below, red above
+    stops = picture.plotly_colorscale(picture.Scale(True, -1.0, 1.0))
+    assert stops[len(stops) // 2] == [0.5, "rgb(247,247,247)"]
+
+
+def orange(pixels) -> np.ndarray:
+    return np.all(pixels == picture.WINDOW_RGB, axis=-1)
+
+
+def test_input_picture_frames_the_window_thick_and_insets_the_patch():
+    img = samples.sample("circles")  # (128, 128)
+    res = conv_explain.compute_layer(img, kernels.preset("sobel x"), row=60, col=10)
+    drawn, lay = picture.input_picture(img, res.pads, res.explanation.field, res.explanation.patch)
+    assert drawn.dtype == np.uint8 and drawn.shape == (128 * lay.scale + 2 * lay.margin,) * 2 + (3,)
+    assert lay.scale * 128 >= 512 and lay.line >= 4 and lay.inset
+    top, left, bottom, right = res.explanation.field.box
+    y0, y1, x0, x1 = lay.y(top), lay.y(bottom + 1), lay.x(left), lay.x(right + 1)
+    assert orange(drawn[y0 - 2, x0:x1]).all() and orange(drawn[y1 + 1, x0:x1]).all()  # just outside the box
+    assert orange(drawn[y0:y1, x0 - 2]).all() and orange(drawn[y0:y1, x1 + 1]).all()
+    under = picture.to_rgb8(img[top:bottom + 1, left:right + 1])  # the window's pixels stay visible
+    np.testing.assert_array_equal(drawn[y0:y1, x0:x1],
+                                  np.repeat(np.repeat(under, lay.scale, 0), lay.scale, 1))
+    assert orange(drawn).sum() > 4 * lay.line * (x1 - x0)  # ... and the inset has its own frame
+    right_half = orange(drawn[:, drawn.shape[1] // 2:]).sum()
+    assert right_half > orange(drawn[:, :drawn.shape[1] // 2]).sum()  # far from a window on the left
+    plain, lay0 = picture.input_picture(img)
+    assert not orange(plain).any() and not lay0.inset
+    big = picture.input_picture(img, field=conv_explain.receptive_field((128, 128), (40, 40), 0, 0),
+                                patch=np.zeros((40, 40)))[1]
+    assert not big.inset  # a large window needs no enlargement
+
+
+def test_input_picture_draws_the_padding_as_zeros_and_dilated_taps():
+    img = np.ones((10, 12), np.float32)
+    res = conv_explain.compute_layer(img, np.ones((3, 3), np.float32), padding=2, dilation=2, row=0, col=0)
+    drawn, lay = picture.input_picture(img, res.pads, res.explanation.field, res.explanation.patch)
+    s = lay.scale
+    assert drawn[lay.y(-2) + s // 2, lay.x(5) + s // 2].tolist() == [0, 0, 0]  # a padding zero is black
+    assert drawn[lay.y(5) + s // 2, lay.x(5) + s // 2].tolist() == [255, 255, 255]  # the image
+    assert np.all(drawn[lay.y(0) - 1, lay.x(3):lay.x(9)] == picture.PADDING_RGB, axis=-1).any()  # dashed edge
+    centre = lambda r, c: drawn[lay.y(r) + s // 2, lay.x(c) + s // 2]  # noqa: E731
+    assert orange(centre(0, 0)) and not orange(centre(-1, 0))  # a tap inside, a skipped pixel
+    assert not orange(centre(-2, -2))  # a tap on the padding is hollow
+
+
+def test_map_picture_frames_the_output_cell():
+    fmap = np.random.default_rng(0).standard_normal((20, 30)).astype(np.float32)
+    drawn, lay = picture.map_picture(fmap, (4, 7))
+    assert drawn.shape == (20 * lay.scale + 2 * lay.margin, 30 * lay.scale + 2 * lay.margin, 3)
+    assert orange(drawn[lay.y(4) - 2, lay.x(7):lay.x(8)]).all()
+    cell = drawn[lay.y(10) + lay.scale // 2, lay.x(20) + lay.scale // 2]
+    want = picture.colourise(fmap, picture.value_scale(fmap))[10, 20]
+    np.testing.assert_array_equal(cell, want)
+
+
+def test_matrix_html_writes_each_number_on_its_colour():
+    k = kernels.preset("sobel x")
+    body = matrix_html(k, label="kernel")
+    cells = re.findall(r'title="row (\d), column (\d): ([^"]+)" style="[^"]*'
+                       r'background:rgb\((\d+),(\d+),(\d+)\)[^"]*color:(#\w+)">([^<]+)<', body)
+    assert len(cells) == 9 and 'aria-label="kernel"' in body
+    assert [float(c[7]) for c in cells] == k.ravel().tolist()  # reading order, numbers as text
+    zero = cells[1]  # 0 in a signed kernel: near-white, dark text
+    assert zero[3:6] == ("247", "247", "247") and zero[6] == "#111"
+    assert cells[3][6] == "#fff"  # -2: dark blue, light text
+    blur = matrix_html(kernels.preset("box blur 3x3"))
+    assert blur.count(">0.111<") == 9  # all equal and >= 0: white (their max)
+    assert blur.count("rgb(255,255,255)") == 9
+    assert "font-size:0.85em" in matrix_html(np.zeros((5, 5)))
+
+
+def test_layer_sizes_and_animation_positions():
+    assert conv_explain.layer_sizes((28, 30), (3, 3), 2, "same") == ((0, 1, 0, 1), (14, 15))
+    with pytest.raises(ValueError, match="at least 1"):
+        conv_explain.layer_sizes((28, 28), (3, 3), 0)
+    assert conv_explain.animation_positions((2, 3), 1, 10) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    row = conv_explain.animation_positions((50, 60), 7, 24)
+    assert len(row) == 24 and row[0] == (7, 0) and row[-1] == (7, 59) and {r for r, _ in row} == {7}
+
+
+def png(uri: str) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+
+
 def test_figures_show_the_data_they_are_given():
     img = samples.sample("house")
     res = conv_explain.compute_layer(img, np.repeat(kernels.preset("sharpen")[..., None], 3, 2),
                                      padding="same", stride=2, pool_mode="max", row=5, col=7)
-    fig = figs.input_figure(img, res.pads, res.explanation.field)
-    top, left, bottom, right = res.explanation.field.box
-    (outline,) = [t for t in fig.data if t.name == "receptive field"]
-    assert (min(outline.x), max(outline.x), min(outline.y), max(outline.y)) == (
-        left - 0.5, right + 0.5, top - 0.5, bottom + 0.5)
-    assert [t.name for t in fig.data].count("padding") == (1 if any(res.pads) else 0)
-    fmap = figs.feature_map_figure(res.feature_map, cell=(5, 7))
-    assert fmap.data[0].zmid == 0 and fmap.data[0].zmin == -fmap.data[0].zmax
-    np.testing.assert_array_equal(np.asarray(fmap.data[0].z), res.feature_map)
     positions = [(0, c) for c in range(res.feature_map.shape[1])]
     fields = [conv_explain.receptive_field(img.shape[:2], (3, 3), r, c, 2, "same") for r, c in positions]
     anim = figs.sliding_figure(img, res.feature_map, fields, positions, res.pads)
     anim = go.Figure(anim.to_dict())  # built unvalidated: it must pass Plotly's validation
     assert len(anim.frames) == len(positions) == len(anim.layout.sliders[0].steps)
-    last = anim.frames[-1].data[0]  # the window of the last position
-    assert max(last.x) == fields[-1].box[3] + 0.5
+    top, bottom, left, right = res.pads
+    for k, frame in enumerate(anim.frames):  # every frame carries both pictures, whichever is shown
+        image, so_far = frame.layout.images
+        window, cell = frame.data
+        assert frame.traces == (0, 1) and window.type == cell.type == "scatter"
+        assert (image.xref, image.yref, so_far.xref, so_far.yref) == ("x", "y", "x2", "y2")
+        assert (image.x, image.y, image.sizex) == (-left - 0.5, -top - 0.5, 128 + left + right)
+        assert (so_far.sizex, so_far.sizey) == res.feature_map.shape[::-1]
+        if k in (0, len(positions) - 1):
+            padded = png(image.source)
+            assert padded.shape == (128 + top + bottom, 128 + left + right, 3)
+            np.testing.assert_array_equal(padded[top:top + 128, left:left + 128], picture.to_rgb8(img))
+            alpha = png(so_far.source)[..., 3]
+            assert (alpha > 0).sum() == k + 1 and alpha[0, k] == 255  # filled up to this position
+        assert max(window.x) == fields[k].box[3] + 0.5 and (min(cell.x), min(cell.y)) == (k - 0.5, -0.5)
+    assert anim.layout.images == anim.frames[0].layout.images  # the first frame, before any play
+    steps = anim.layout.sliders[0].steps
+    assert all(step.args[1]["frame"]["redraw"] for step in steps)  # pictures redrawn on every step
+    play, pause = anim.layout.updatemenus[0].buttons
+    assert play.args[1]["frame"]["redraw"] and pause.args[1]["frame"]["redraw"]
+    assert figs.MIN_FRAMES <= figs.frame_budget(img, res.feature_map) <= figs.MAX_FRAMES
+    noisy = np.random.default_rng(0).random((256, 256, 3)).astype(np.float32)
+    assert figs.frame_budget(noisy, noisy[..., 0]) < figs.MAX_FRAMES  # a photo: fewer, heavier frames
     pool = figs.pooling_figure(res.feature_map, res.pooled, res.winners, "max")
     veil = np.asarray(pool.data[2].z)  # clear (NaN) exactly on the winners
     clear = np.zeros(res.feature_map.shape, bool)
@@ -161,6 +274,8 @@ def test_figures_show_the_data_they_are_given():
     np.testing.assert_array_equal(np.isnan(veil), clear)
     assert len(pool.data) == 3  # 32 x 32 windows: too many for crosses
     json.loads(pool.to_json())  # serialisable for st.plotly_chart
+    relu = figs.pooling_figure(np.abs(res.feature_map), res.pooled, None, "avg")
+    assert relu.data[0].colorscale[0][1] == "rgb(0,0,0)"  # non-negative: gray from black
 
 
 def test_kernel_and_map_grids():

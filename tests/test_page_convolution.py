@@ -1,12 +1,14 @@
 """AppTest of the Convolution page: shapes and formula follow the widgets,
-invalid settings and bad custom kernels are explained, the URL carries the
-settings, and TensorFlow stays unloaded until the trained-network section opens."""
+invalid settings and bad custom kernels are explained where the figures go,
+the colours follow the value signs, the URL carries the settings, and
+TensorFlow stays unloaded until the trained-network section opens."""
 
 import base64
 import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,9 +50,9 @@ def charts(at) -> dict:
     return out
 
 
-def chart(at, prefix: str) -> dict:
-    """The one figure whose title starts with ``prefix``."""
-    (spec,) = [spec for title, spec in charts(at).items() if title.startswith(prefix)]
+def chart(at, key: str) -> dict:
+    """The Plotly figure of the chart with widget key ``key``."""
+    (spec,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == key]
     return spec
 
 
@@ -60,6 +62,40 @@ def arr(value) -> np.ndarray:
         out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
         return out.reshape([int(v) for v in value["shape"].split(",")]) if "shape" in value else out
     return np.asarray(value)
+
+
+def map_data(at) -> dict:
+    """What the clickable feature map was given (its picture, geometry, values, colour bar)."""
+    (el,) = [e for e in at.get("bidi_component") if e.proto.id.endswith("-conv_fig_map")]
+    return json.loads(el.proto.json)
+
+
+def feature_map(at) -> np.ndarray:
+    """The feature map's values, float32 (O_h, O_w), as the page sent them."""
+    d = map_data(at)
+    return np.frombuffer(base64.b64decode(d["values"]), "<f4").reshape(d["rows"], d["cols"])
+
+
+def png(uri: str) -> np.ndarray:
+    """The pixels of a PNG data URI."""
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+
+
+def matrix(at, label: str) -> np.ndarray:
+    """A matrix drawn as HTML (kernel, patch, products), from its cells' titles."""
+    (body,) = [h.proto.body for h in at.get("html") if f'aria-label="{label}' in h.proto.body]
+    cells = [(int(i), int(j), float(v)) for i, j, v in
+             re.findall(r'title="row (\d+), column (\d+): ([^"]+)"', body)]
+    out = np.zeros((max(c[0] for c in cells), max(c[1] for c in cells)))
+    for i, j, v in cells:
+        out[i - 1, j - 1] = v
+    return out
+
+
+def nothing_computed(at) -> bool:
+    return not at.get("plotly_chart") and not at.get("bidi_component") and not at.get("html")
 
 
 def plugged(at) -> list[str]:
@@ -91,9 +127,10 @@ def test_defaults_show_shapes_formula_and_maps():
     assert all(line.endswith(f"= {out}") for line in plugged(at))
     assert f"**padded input** {padded} x {padded}" in sizes_line(at)
     assert f"**output** {out} x {out}" in sizes_line(at)
-    fmap = chart(at, "Feature map")
-    assert arr(fmap["data"][0]["z"]).shape == (out, out)
-    assert fmap["data"][0]["zmid"] == 0
+    assert feature_map(at).shape == (out, out)
+    assert at.selectbox(key="conv_kernel").value == "identity"
+    assert "**Input image** 128 x 128" in [m.value for m in at.markdown]
+    assert matrix(at, "kernel").tolist() == [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
 
 
 @pytest.mark.parametrize("stride,padding_mode,pad", [
@@ -114,7 +151,7 @@ def test_stride_and_padding_change_shapes_and_formula(stride, padding_mode, pad)
     for line in plugged(at):
         assert rf"\frac{{{N} + {before} + {padded - N - before} - 1 \cdot (5 - 1) - 1}}{{{stride}}}" in line
         assert line.endswith(f"= {out}")
-    assert arr(chart(at, "Feature map")["data"][0]["z"]).shape == (out, out)
+    assert feature_map(at).shape == (out, out)
     lost = (padded - 5) % stride
     notes = [i.value for i in at.info if "never fall under the" in i.value]
     assert len(notes) == (1 if lost else 0)
@@ -128,7 +165,7 @@ def test_invalid_stride_is_explained_instead_of_computed():
     assert not at.exception
     (error,) = at.error
     assert "stride" in error.value and "at least 1" in error.value and "moves" in error.value
-    assert not at.latex and not at.get("plotly_chart")  # explained, not computed
+    assert not at.latex and nothing_computed(at)  # explained, not computed
     at.number_input(key="conv_stride").set_value(1).run()  # and it recovers
     assert not at.error and at.latex
 
@@ -146,7 +183,7 @@ def test_mnist_digit_and_a_dilation_too_large_for_it():
     assert any(c.value.startswith("MNIST test image 3: a ") for c in at.caption)
     at.number_input(key="conv_dilation").set_value(14).run()  # 14 * (3 - 1) + 1 = 29 > 28
     assert "does not fit" in at.error[0].value and "dilation=14" in at.error[0].value
-    assert not at.get("plotly_chart")
+    assert nothing_computed(at)
 
 
 def _edit_custom(at, size, edits):
@@ -166,9 +203,14 @@ def test_custom_kernel_with_a_bad_cell_is_refused(cell, message):
     assert not at.error and at.data_editor  # the identity to start with
     _edit_custom(at, 3, {1: {"3": cell}})
     assert not at.exception
-    (error,) = at.error
+    (error,) = at.main.error  # where the kernel goes, not only in the sidebar
+    assert not at.sidebar.error
     assert "custom kernel cannot be used" in error.value and message in error.value
-    assert not at.get("plotly_chart")  # nothing computed from a half-typed kernel
+    assert any("appears once every cell" in i.value for i in at.main.info)
+    assert at.get("image")  # the input is still shown
+    assert not at.get("plotly_chart") and not at.get("bidi_component")  # nothing computed from it
+    _edit_custom(at, 3, {1: {"3": "2"}})  # and it recovers
+    assert not at.error and feature_map(at).shape == (N - 2, N - 2)
 
 
 def test_custom_kernel_is_used_and_shared_in_the_url():
@@ -177,7 +219,7 @@ def test_custom_kernel_is_used_and_shared_in_the_url():
     at.radio(key="conv_ksize").set_value(5).run()
     _edit_custom(at, 5, {0: {"1": "1/4", "5": "-2"}, 4: {"3": "0.5"}})
     assert not at.error
-    kernel = arr(chart(at, "Kernel")["data"][0]["z"])
+    kernel = matrix(at, "kernel")
     want = np.zeros((5, 5))
     want[0, 0], want[0, 4], want[4, 2], want[2, 2] = 0.25, -2, 0.5, 1
     np.testing.assert_allclose(kernel, want)
@@ -224,25 +266,28 @@ def test_one_position_is_written_out():
     total_line = [m.value for m in at.markdown if m.value.startswith("**Sum of the products:**")][0]
     terms = total_line.split(":** ")[1]
     assert terms.count("×") == 9
-    fmap = arr(chart(at, "Feature map")["data"][0]["z"])
+    fmap = feature_map(at)
     assert float(terms.rsplit("= ", 1)[1]) == pytest.approx(fmap[0, 10], rel=1e-3, abs=1e-3)
-    products = arr(chart(at, "= products")["data"][0]["z"])
+    products = matrix(at, "= products")
     assert np.all(products[0] == 0)  # the top row of taps reads the zero padding
+    assert "output (0, 10) framed" in map_data(at)["alt"]
+    assert any("window of output (0, 10)" in c.value for c in at.caption)
 
 
 def test_relu_and_pooling_side_by_side():
     at = open_page(query={"conv_kernel": "laplacian", "conv_sample": "circles"})
-    assert arr(chart(at, "Feature map")["data"][0]["z"]).min() < 0
+    assert feature_map(at).min() < 0
     at.toggle(key="conv_relu").set_value(True)
     at.selectbox(key="conv_pool").set_value("max").run()
     at.number_input(key="conv_pool_size").set_value(3)
     at.number_input(key="conv_pool_stride").set_value(2)
     at.run()
-    fmap = arr(chart(at, "Feature map")["data"][0]["z"])
-    assert chart(at, "Feature map")["layout"]["title"]["text"].endswith("after ReLU") and fmap.min() >= 0
+    fmap = feature_map(at)
+    assert f"**Feature map** {N - 2} x {N - 2} after ReLU" in [m.value for m in at.markdown]
+    assert fmap.min() >= 0
     out = N - 2
     pooled = (out - 3) // 2 + 1
-    pool = chart(at, "Before")
+    pool = chart(at, "conv_fig_pool")
     titles = [a["text"] for a in pool["layout"]["annotations"]]
     assert titles == [f"Before: {out} x {out}", f"After max pooling: {pooled} x {pooled}"]
     before, after = arr(pool["data"][0]["z"]), arr(pool["data"][1]["z"])
@@ -253,14 +298,14 @@ def test_relu_and_pooling_side_by_side():
     assert 0 < winners.sum() <= pooled * pooled
     assert set(np.unique(after)) <= set(np.unique(before[winners]))
     at.selectbox(key="conv_pool").set_value("average").run()
-    assert len(chart(at, "Before")["data"]) == 2  # no winners for an average
+    assert len(chart(at, "conv_fig_pool")["data"]) == 2  # no winners for an average
 
 
 def test_small_max_pooling_marks_each_winner():
     digit = np.random.default_rng(0).random((28, 28)).astype(np.float32)
     at = open_page(query={"conv_source": "drawn digit", "conv_pool": "max"},
                    state={LAST_DIGIT_KEY: digit})
-    pool = chart(at, "Before")
+    pool = chart(at, "conv_fig_pool")
     crosses = pool["data"][3]
     xs, ys = arr(crosses["x"]), arr(crosses["y"])
     assert len(xs) == (26 // 2) ** 2
@@ -282,7 +327,8 @@ def test_the_digit_drawn_on_classify_is_offered():
     digit[5:23, 12:16] = 1.0
     at = open_page(query={"conv_source": "drawn digit"}, state={LAST_DIGIT_KEY: digit})
     assert "**Input** 28 x 28 →" in sizes_line(at)
-    assert arr(chart(at, "Input 28 x 28")["data"][0]["z"]).max() == 1
+    assert "**Input image** 28 x 28" in [m.value for m in at.markdown]
+    np.testing.assert_array_equal(feature_map(at), digit[1:-1, 1:-1])  # the identity kernel copies it
     none = open_page(query={"conv_source": "drawn digit"})
     assert any("No digit drawn yet" in i.value for i in none.info)
     assert f"**Input** {N} x {N}" in sizes_line(none)
@@ -304,16 +350,63 @@ def test_an_uploaded_picture_is_shrunk_and_a_bad_one_refused():
     assert "not an image" in at.error[0].value
 
 
-def test_the_animation_slides_with_the_stride():
-    at = open_page(query={"conv_stride": "2"}, state={"conv_anim": True})
-    spec = chart(at, "Input and window")
+def test_the_animation_slides_with_the_stride_and_every_frame_carries_the_pictures():
+    at = open_page(query={"conv_stride": "2", "conv_kernel": "sobel x"}, state={"conv_anim": True})
+    spec = chart(at, "conv_fig_anim")
     out = (N - 3) // 2 + 1
     assert len(spec["frames"]) == out  # one output row: out * out > 200 frames
     xs = [arr(f["data"][0]["x"]).min() for f in spec["frames"][:3]]
     assert np.diff(xs).tolist() == [2.0, 2.0]  # the window moves by the stride
+    fmap = feature_map(at)
+    for k, frame in enumerate(spec["frames"]):
+        assert frame["traces"] == [0, 1]
+        image, so_far = frame["layout"]["images"]  # the pictures, in every frame
+        window, cell = frame["data"]
+        assert png(image["source"]).shape[:2] == (N, N) and so_far["xref"] == "x2"
+        assert window["type"] == cell["type"] == "scatter"
+        if k in (0, out - 1):
+            alpha = png(so_far["source"])[..., 3]
+            assert alpha.shape == fmap.shape and (alpha > 0).sum() == k + 1  # row 0 fills in
     small = open_page(query={"conv_source": "drawn digit", "conv_stride": "3"},
                       state={"conv_anim": True, LAST_DIGIT_KEY: np.zeros((28, 28), np.float32)})
-    assert len(chart(small, "Input and window")["frames"]) == ((28 - 3) // 3 + 1) ** 2
+    frames = chart(small, "conv_fig_anim")["frames"]
+    assert len(frames) == ((28 - 3) // 3 + 1) ** 2
+    assert (png(frames[-1]["layout"]["images"][1]["source"])[..., 3] > 0).all()  # the last: all of it
+
+
+def test_colours_follow_the_sign_of_the_values():
+    gray = map_data(open_page(query={"conv_sample": "circles", "conv_kernel": "box blur 3x3"}))
+    assert gray["bar"].startswith("linear-gradient(to right, rgb(0,0,0) 0%")
+    assert gray["bar"].endswith("rgb(255,255,255) 100%)")
+    assert gray["ticks"][0] == [0, "0"] and gray["ticks"][-1] == [100, "1"]  # the input's white
+    signed = map_data(open_page(query={"conv_sample": "circles", "conv_kernel": "sobel x"}))
+    assert [50, "0"] in signed["ticks"] and "rgb(247,247,247) 50%" in signed["bar"]  # 0 marked, near-white
+    assert signed["ticks"][0][1] == "-" + signed["ticks"][-1][1]  # symmetric around 0
+
+
+def test_the_identity_kernel_shows_a_copy_of_the_input():
+    at = open_page(query={"conv_sample": "circles", "conv_kernel": "identity", "conv_padding": "same"})
+    from cnnlib import samples
+
+    np.testing.assert_array_equal(feature_map(at), samples.sample("circles"))
+    d = map_data(at)  # and its picture has the input's gray levels, cell by cell
+    m, s = d["margin"], d["scale"]
+    centres = png(d["src"])[m + s // 2::s, m + s // 2::s][:N, :N]  # (N, N, 3)
+    away = np.ones((N, N), bool)
+    away[:4, :4] = False  # the frame around output (0, 0)
+    want = np.rint(samples.sample("circles") * 255)
+    for channel in range(3):
+        np.testing.assert_array_equal(centres[..., channel][away], want[away])
+
+
+def test_the_explained_position_drives_the_window_and_the_map_frame():
+    at = open_page(query={"conv_sample": "circles", "conv_kernel": "sobel x", "conv_row": "30",
+                          "conv_col": "70"})
+    assert "output (30, 70) framed" in map_data(at)["alt"]
+    reads = "Output (30, 70) reads input rows 30..32 and columns 70..72"
+    assert any(m.value.startswith(reads) for m in at.markdown)
+    at.number_input(key="conv_stride").set_value(3).run()  # 42 x 42: the row stays inside
+    assert "output (30, 41) framed" in map_data(at)["alt"]
 
 
 def test_trained_network_section_shows_kernels_and_maps(tmp_path, monkeypatch):
@@ -349,7 +442,7 @@ at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
 at.query_params.update({"conv_pool": "max", "conv_sample": "house"})
 at.session_state["conv_anim"] = True
 at.switch_page("pages/convolution.py").run()
-assert not at.exception and len(at.get("plotly_chart")) >= 5, at.exception
+assert not at.exception and len(at.get("plotly_chart")) >= 2 and at.get("bidi_component"), at.exception
 before = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
 at.session_state["conv_trained"] = True
 at.run()
