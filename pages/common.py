@@ -190,6 +190,7 @@ html:has(.st-key-{_PRESENT_BOX} input:checked) {{ font-size: {PRESENT_ROOT_PX}px
 {_ON} [data-testid="stMain"] h2 {{ font-size: 1.45rem; padding: 0.4rem 0 0.2rem; }}
 {_ON} [data-testid="stMain"] h3 {{ font-size: 1.2rem; padding: 0.3rem 0 0.15rem; }}
 {_ON} [data-testid="stVerticalBlock"] {{ gap: 0.55rem; }}
+{_ON} [data-testid="stMain"] .katex-display {{ margin: 0.15em 0; }}
 .st-key-{_PRESENT_BOX} {{ position: fixed; top: 0.45rem; right: 4.5rem; z-index: 999990;
   width: auto; }}
 {_ON} .st-key-{_PRESENT_BOX} {{ right: 1rem; }}

@@ -125,10 +125,13 @@ def pick_cell() -> None:
         st.session_state["conv_row"], st.session_state["conv_col"] = int(cell[0]), int(cell[1])
 
 
+presenting = common.presenting()  # one screen: the pictures under one formula line
 st.title("Convolution")
-st.caption("Choose an image and a kernel in the sidebar; every output value is the sum of the "
-           "kernel times the patch of input under it. Click a cell of the feature map to see its "
-           "window and its sum. The address bar keeps the settings: copy it to share this exact view.")
+if not presenting:
+    st.caption("Choose an image and a kernel in the sidebar; every output value is the sum of the "
+               "kernel times the patch of input under it. Click a cell of the feature map to see its "
+               "window and its sum. The address bar keeps the settings: copy it to share this exact "
+               "view.")
 
 with st.sidebar:
     st.subheader("Input")
@@ -167,9 +170,14 @@ except ValueError as e:
     st.stop()
 row, col = choose_position(oh, ow)
 top, bottom, left_pad, right_pad = pads
-st.markdown(f"**Input** {shape} → **padded input** {h + top + bottom} x {w + left_pad + right_pad}"
-            f"{' x 3' if depth == 3 else ''} → **output** {oh} x {ow} (kernel {ksize} x {ksize}"
-            f"{' x 3' if depth == 3 else ''}, stride {stride}, dilation {dilation}, padding {padding})")
+if presenting:  # the output size with the current numbers, the line the class reads
+    st.latex(conv_explain.formula_latex(h, ksize, stride, padding, dilation, "O_h")
+             + rf"\qquad O_w = {ow}")  # the width's own numbers are under Sizes
+else:
+    st.markdown(f"**Input** {shape} → **padded input** {h + top + bottom} x {w + left_pad + right_pad}"
+                f"{' x 3' if depth == 3 else ''} → **output** {oh} x {ow} (kernel {ksize} x {ksize}"
+                f"{' x 3' if depth == 3 else ''}, stride {stride}, dilation {dilation}, "
+                f"padding {padding})")
 
 left, mid, right = st.columns(3)  # equal thirds: each >= 300 px on a 1280 px screen without the sidebar
 left.markdown(f"**Input image** {shape}")
