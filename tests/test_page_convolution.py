@@ -95,7 +95,9 @@ def matrix(at, label: str) -> np.ndarray:
 
 
 def nothing_computed(at) -> bool:
-    return not at.get("plotly_chart") and not at.get("bidi_component") and not at.get("html")
+    """No chart, feature map or kernel drawn (the app's own style sheet does not count)."""
+    drawn_html = [h for h in at.get("html") if not h.proto.body.lstrip().startswith("<style>")]
+    return not at.get("plotly_chart") and not at.get("bidi_component") and not drawn_html
 
 
 def plugged(at) -> list[str]:
