@@ -65,13 +65,16 @@ def make_optimizer(name: str, learning_rate, total_steps: int | None = None,
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}. Received: optimizer={name!r}")
 
 
-def compile_model(model, config: TrainConfig, steps_per_epoch: int | None = None) -> None:
+def compile_model(model, config: TrainConfig, steps_per_epoch: int | None = None,
+                  run_eagerly: bool = False) -> None:
     """Compile ``model`` for integer labels: sparse categorical cross-entropy and
-    accuracy, with ``config``'s optimizer; ``steps_per_epoch`` sizes a cosine schedule."""
+    accuracy, with ``config``'s optimizer; ``steps_per_epoch`` sizes a cosine schedule;
+    ``run_eagerly`` as Keras's (:class:`~cnnlib.callbacks.QuickStart` needs it)."""
     total = steps_per_epoch * config.epochs if steps_per_epoch else None
     model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, total,
                                            config.lr_schedule, config.momentum),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  run_eagerly=run_eagerly)
 
 
 def split_validation(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +134,8 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
 
         import keras
 
-        from .callbacks import EventReporter, KeepBest, LiveSnapshots, StopOnRequest
+        from .callbacks import (EAGER_BATCHES, EventReporter, KeepBest, LiveSnapshots,
+                                QuickStart, StopOnRequest)
 
         data = datasets.load(config.dataset, config.data_dir, n_train=config.n_train,
                              seed=config.seed)
@@ -153,19 +157,20 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
         model = zoo.build(config.arch, data.image_shape, data.num_classes, standardize)
         batch_size = min(config.batch_size, len(x_train))
         batches = int(np.ceil(len(x_train) / batch_size))
-        compile_model(model, config, batches)
+        # the first batches run eagerly: the first curve point before the graph is traced
+        compile_model(model, config, batches, run_eagerly=True)
         has_val = len(x_val) > 0
         monitor = config.effective_monitor(has_val)
         emit(StartEvent(type="start", elapsed=time.perf_counter() - t0, config=config.to_dict(),
                         n_train=len(x_train), n_val=len(x_val), n_test=len(x_test),
                         batches=batches, params=int(model.count_params()), run_dir=str(run.path),
                         dataset_source=data.source, class_names=list(data.class_names),
-                        monitor=monitor, standardize=standardize))
+                        monitor=monitor, standardize=standardize, eager_batches=EAGER_BATCHES))
 
         stopper = StopOnRequest(should_stop or (lambda: False))
         keeper = KeepBest(monitor, run.model_path, mode=monitor_mode(monitor),
                           is_partial=lambda: stopper.stopped)
-        callbacks = [stopper] + ([keeper] if config.keep_best else []) + [EventReporter(
+        callbacks = [QuickStart(EAGER_BATCHES), stopper] + ([keeper] if config.keep_best else []) + [EventReporter(
             emit, batches=batches, batch_size=batch_size, n_samples=len(x_train), t0=t0,
             is_partial=lambda: stopper.stopped, best_epoch=lambda: keeper.best_epoch)]
         if config.snapshot_every_s > 0 and on_event is not None and len(x_test):

@@ -155,3 +155,17 @@ def test_time_left_ignores_tracing_and_waits_for_a_few_batches():
     true_left = 50 * 0.1  # 50 batches of 0.1 s
     assert p.seconds_left == pytest.approx(true_left, rel=0.3)
     assert p.samples_per_s == pytest.approx(640, rel=0.01)
+
+
+def test_time_left_skips_the_eager_batches_and_the_tracing_one():
+    """Quick start: 3 eager batches of 0.3 s, a 2 s batch (tracing), then 0.1 s each.
+    The estimate uses only the fast batches, so it is right at once."""
+    events = [dict(start(batches=100, n_train=6400, epochs=1), eager_batches=3)]
+    t = 0.0
+    for b in range(1, 31):
+        t += 0.3 if b <= 3 else 2.0 if b == 4 else 0.1
+        events.append(dict(batch(1, b, batches=100), elapsed=t))
+        p = rundir.progress(events)
+        if b <= 4 + rundir.events.MIN_BATCHES_FOR_ESTIMATE:
+            assert p.seconds_left is None, b
+    assert p.seconds_left == pytest.approx(70 * 0.1, rel=0.01)

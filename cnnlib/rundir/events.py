@@ -27,6 +27,7 @@ class StartEvent(TypedDict):
     class_names: list[str]
     monitor: str  # the metric keep-best and early stopping watch (config.effective_monitor)
     standardize: list[float] | None  # (mean, std) the model's first layer applies, or None
+    eager_batches: int  # first batches run eagerly, before the training step was traced
 
 
 class BatchEvent(TypedDict):
@@ -178,20 +179,24 @@ def progress(events: list[dict]) -> Progress | None:
     Returns:
         A :class:`Progress`. The planned batches are the start event's ``batches``
         times the config's ``epochs``. The speed is measured over the last
-        :data:`RATE_WINDOW` batches, never counting the run's first batch (it pays
-        for graph tracing): images in the window (mean ``n_train / batches`` a
-        batch) over the time between the window's first and last batch.
+        :data:`RATE_WINDOW` batches, never counting the run's first
+        ``eager_batches + 1`` batches (eager steps, then the one that pays for graph
+        tracing; runs of older versions: the first batch): images in the window
+        (mean ``n_train / batches`` a batch) over the time between the window's
+        first and last batch.
         ``seconds_left`` is the images left over that speed, or None until
-        :data:`MIN_BATCHES_FOR_ESTIMATE` batches after the first have been seen.
+        :data:`MIN_BATCHES_FOR_ESTIMATE` batches after those have been seen.
     """
     start, batches = last(events, "start"), of_type(events, "batch")
     if start is None or not batches:
         return None
+    batches = sorted(batches, key=lambda e: (e["epoch"], e["batch"]))
     batch = batches[-1]
     total = start["batches"] * start["config"]["epochs"]
     done = (batch["epoch"] - 1) * batch["batches"] + batch["batch"]
     per_batch = start["n_train"] / start["batches"]  # mean images per batch
-    window = batches[1:][-(RATE_WINDOW + 1):]  # never the first batch of the run
+    slow = start.get("eager_batches", 0) + 1  # eager batches and the tracing one
+    window = [e for e in batches if e["epoch"] > 1 or e["batch"] > slow][-(RATE_WINDOW + 1):]
     rate, left = batch["samples_per_s"], (0.0 if done >= total else None)
     if len(window) > MIN_BATCHES_FOR_ESTIMATE:
         seconds = window[-1]["elapsed"] - window[0]["elapsed"]
