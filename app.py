@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import common
+from pages import common, identity
 
 # cnnlib knows no repository layout: point it at the folders beside this file,
 # before any page runs, unless the environment already says where they are.
@@ -31,4 +31,6 @@ presenting = common.presentation_mode()
 nav = st.navigation(pages, position="top" if presenting else "sidebar")
 common.presentation_toggle()
 st.sidebar.caption("CNN Studio: see and touch convolutional neural networks.")
+with st.sidebar:
+    identity.remember()  # this browser's owner token, in a cookie (jobs and models are theirs)
 nav.run()
