@@ -105,6 +105,10 @@ def main(quick: bool = False, only: list[str] | None = None, out_path=None,
          readme: bool = False) -> int:
     """Run the benchmarks ``only`` names (default: all of :data:`MODULES`).
 
+    With ``only``, the rows of the other modules are kept from the previous
+    ``results.json`` (each row names its ``module``), so one module can be measured
+    again on a quiet machine without re-running the rest.
+
     Returns:
         The exit status: 0 when no row missed its target, else 1. A benchmark
         that raises (an import included) becomes a ``FAILED`` row.
@@ -113,11 +117,17 @@ def main(quick: bool = False, only: list[str] | None = None, out_path=None,
     for name in only or MODULES:
         print(f"[bench] {name}...", flush=True)
         try:
-            rows += importlib.import_module(f"bench.{name}").run(quick=quick)
+            rows += [dict(r, module=name)
+                     for r in importlib.import_module(f"bench.{name}").run(quick=quick)]
         except Exception as e:  # one broken benchmark must not hide the others
             traceback.print_exc()
-            rows.append({"figure": f"{name}: FAILED", "value": None, "unit": "",
+            rows.append({"figure": f"{name}: FAILED", "value": None, "unit": "", "module": name,
                          "target": "", "ok": False, "error": f"{type(e).__name__}: {e}"})
+    out_path = out_path or REPO_ROOT / "bench" / "results.json"
+    if only and out_path.exists():  # keep the other modules' rows, in MODULES order
+        kept = [r for r in json.loads(out_path.read_text()).get("rows", [])
+                if r.get("module") in MODULES and r["module"] not in only]
+        rows = sorted(kept + rows, key=lambda r: MODULES.index(r["module"]))
     header = ("figure", "value", "min", "max", "reference", "ref. value", "ratio", "target", "ok")
     table = [header] + [(r["figure"], f"{_fmt(r.get('value'))} {r.get('unit', '')}".strip(),
                          _fmt(r.get("min")), _fmt(r.get("max")), r.get("reference") or "-",
@@ -128,7 +138,6 @@ def main(quick: bool = False, only: list[str] | None = None, out_path=None,
         print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)))
     result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": quick,
               "seconds": round(time.perf_counter() - t0, 1), "machine": machine(), "rows": rows}
-    out_path = out_path or REPO_ROOT / "bench" / "results.json"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, indent=2, default=str))
     print(f"wrote {out_path} ({result['seconds']} s)")
