@@ -28,10 +28,15 @@ def _target(name: str, models_dir, overwrite_bundled: bool) -> tuple[Path, bool]
     bundled = paths.models_dir()
     if model_path(bundled, name).is_file():
         if not overwrite_bundled:
-            raise BundledModelError(f"{name!r} is one of CNN Studio's bundled models, which "
-                                    "cannot be replaced. Choose another name.")
+            raise _bundled_error(name, "replaced")
         return bundled, True
     return paths.user_models_dir(), False
+
+
+def _bundled_error(name: str, done: str) -> BundledModelError:
+    """The refusal to touch bundled model ``name``; ``done``: "replaced" or "deleted"."""
+    return BundledModelError(f"{name!r} is one of CNN Studio's bundled models, which cannot be "
+                             f"{done}." + (" Choose another name." if done == "replaced" else ""))
 
 
 def _refuse_other_owner(folder: Path, name: str, owner: str | None, verb: str) -> None:
@@ -156,11 +161,11 @@ def delete_model(name: str, *, owner: str | None = None, models_dir=None,
         raise missing
     folder, bundled = found
     if bundled and not overwrite_bundled:
-        raise BundledModelError(f"{name!r} is one of CNN Studio's bundled models, which cannot "
-                                "be deleted.")
+        raise _bundled_error(name, "deleted")
+    check = (lambda: None) if bundled else (
+        lambda: _refuse_other_owner(folder, name, owner, "delete"))
     try:
-        return files.remove_pair(folder, name, check=lambda: None if bundled else
-                                       _refuse_other_owner(folder, name, owner, "delete"))
+        return files.remove_pair(folder, name, check)
     except REFUSALS:
         raise
     except FileNotFoundError:  # another call deleted it first
