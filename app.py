@@ -10,12 +10,12 @@ import streamlit as st
 
 from pages import common, identity
 
-# cnnlib knows no repository layout: point it at the folders beside this file,
-# before any page runs, unless the environment already says where they are.
-# Spawned training processes inherit these variables.
+# cnnlib knows no repository layout: point it at the bundled (read-only) models beside
+# this file, before any page runs, unless the environment already says where they are.
+# What people save and train goes to $CNN_STUDIO_HOME (default ~/.cnn-studio), outside
+# the repository. Spawned training processes inherit these variables.
 HERE = Path(__file__).resolve().parent
 os.environ.setdefault("CNN_STUDIO_MODELS_DIR", str(HERE / "models"))
-os.environ.setdefault("CNN_STUDIO_RUNS_DIR", str(HERE / "runs"))
 
 st.set_page_config(page_title="CNN Studio", page_icon=":material/neurology:", layout="wide")
 

@@ -1,4 +1,7 @@
-"""Command line: ``python -m cnnlib {train,prefetch,models}``.
+"""Command line: ``python -m cnnlib {train,models,delete,prefetch}``.
+
+Models saved here belong to the owner ``cli`` (``--owner`` names another); the
+bundled models change only with ``--overwrite-bundled``.
 
 The benchmarks are not part of the library: ``python -m bench`` (``make bench``).
 """
@@ -8,6 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+#: The owner of the models the command line saves, unless ``--owner`` says otherwise.
+CLI_OWNER = "cli"
 
 
 def _quiet_tensorflow() -> None:
@@ -23,10 +29,10 @@ def cmd_train(args) -> int:
     try:
         config = config_mod.from_args(args)
         config.validate()
-        if args.save:
-            store.validate_name(args.save)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+        if args.save:  # refused now rather than after the training
+            store.check_can_save(args.save, **_save_options(args))
+    except store.ERRORS as e:
+        _print_error(e)
         return 2
     lesson = tutorials.lesson(config.tutorial) if config.tutorial else None
     if lesson is not None:
@@ -78,13 +84,27 @@ def cmd_train(args) -> int:
           f"(loss {result.end['train_loss']:.4f}); run directory {result.run_dir.path}")
     if args.save:
         try:
-            path = store.import_run(result.run_dir, args.save, overwrite=args.overwrite,
-                                    notes=args.notes)
-        except (FileExistsError, store.ModelLoadError) as e:
-            print(f"error: {e}", file=sys.stderr)
+            path = store.import_run(result.run_dir, args.save, notes=args.notes,
+                                    **_save_options(args))
+        except store.ERRORS as e:
+            _print_error(e)
             return 1
         print(f"saved {path}")
     return 0
+
+
+def _save_options(args) -> dict:
+    """The store's keyword arguments of a save, from the ``train`` flags."""
+    return {"owner": args.owner, "overwrite": args.overwrite,
+            "overwrite_bundled": args.overwrite_bundled}
+
+
+def _print_error(e: Exception) -> None:
+    from . import store
+
+    print(f"error: {e}", file=sys.stderr)
+    if isinstance(e, store.BundledModelError):
+        print("(--overwrite-bundled changes a bundled model.)", file=sys.stderr)
 
 
 def cmd_models(args) -> int:
@@ -92,9 +112,22 @@ def cmd_models(args) -> int:
 
     models = store.list_models()
     if not models:
-        print(f"no models in {paths.models_dir()}")
+        print(f"no models in {paths.models_dir()} (bundled) or {paths.user_models_dir()}")
     for m in models:
-        print(m.label())
+        print(f"{m.label()} [{'bundled' if m.bundled else f'owner {m.owner}'}]")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    from . import store
+
+    try:
+        path = store.delete_model(args.name, owner=args.owner,
+                                  overwrite_bundled=args.overwrite_bundled)
+    except store.ERRORS as e:
+        _print_error(e)
+        return 1
+    print(f"deleted {path}")
     return 0
 
 
@@ -102,6 +135,13 @@ def cmd_prefetch(args) -> int:
     from . import prefetch
 
     return prefetch.main(datasets=args.datasets, vgg16=args.vgg16)
+
+
+def _owner_arguments(parser, verb: str) -> None:
+    parser.add_argument("--owner", default=CLI_OWNER,
+                        help=f"the owner to {verb} (default: {CLI_OWNER!r})")
+    parser.add_argument("--overwrite-bundled", action="store_true",
+                        help="allow replacing or deleting a model bundled with the app")
 
 
 def main(argv=None) -> int:
@@ -114,12 +154,19 @@ def main(argv=None) -> int:
                        description="Train a model; one flag per TrainConfig field.")
     config.add_arguments(t)
     t.add_argument("--save", default=None, metavar="NAME", help="save to the model store as NAME")
-    t.add_argument("--overwrite", action="store_true", help="replace a stored model of that name")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace a stored model of that name (one of the same owner)")
+    _owner_arguments(t, "save as")
     t.add_argument("--notes", default="", help="free text for the model card")
     t.set_defaults(func=cmd_train)
 
-    m = sub.add_parser("models", help="list the model store")
+    m = sub.add_parser("models", help="list the model store (bundled models first)")
     m.set_defaults(func=cmd_models)
+
+    d = sub.add_parser("delete", help="delete a stored model (one of the same owner)")
+    d.add_argument("name", help="the model's name")
+    _owner_arguments(d, "delete as")
+    d.set_defaults(func=cmd_delete)
 
     f = sub.add_parser("prefetch", help="download datasets (and VGG16) into the Keras cache")
     f.add_argument("--datasets", nargs="*", default=["mnist", "fashion_mnist", "cifar10"])

@@ -4,7 +4,7 @@
 import streamlit as st
 
 from cnnlib import datasets, paths, store, tutorials, vgg16
-from pages import common
+from pages import common, identity
 
 common.require_app_navigation()
 
@@ -85,11 +85,16 @@ with st.expander(f"Installation diagnostics: {summary}", icon=":material/build:"
                 "`python -m cnnlib prefetch` once with internet access.")
 
     st.markdown("**Models in the store**")
+    st.caption(f"Bundled with CNN Studio (read-only): `{paths.models_dir()}`. Saved from the "
+               f"Train page: `{paths.user_models_dir()}`.")
     if not models:
-        st.info(f"No saved models in `{paths.models_dir()}`. Train one on the Train page.")
+        st.info("No models in the store. Train one on the Train page.")
     else:
+        me = identity.owner()
         st.dataframe([
-            {"model": m.name, "dataset": m.card.get("dataset", "?"),
+            {"model": m.name,
+             "whose": "bundled" if m.bundled else "yours" if m.owned_by(me) else "someone else's",
+             "dataset": m.card.get("dataset", "?"),
              "arch": m.card.get("arch", "?"), "params": m.card.get("params"),
              "test accuracy": (f"{m.card['test_accuracy']:.2%}"
                                if isinstance(m.card.get("test_accuracy"), float) else "-"),

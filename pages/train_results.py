@@ -15,7 +15,7 @@ import streamlit as st
 
 from cnnlib import datasets, evaluation, rundir, store, train_plots
 from cnnlib.rundir import RunDir
-from pages import common
+from pages import common, identity
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,13 +36,15 @@ class Alert:
 
 
 def _save_run(run: RunDir, key: str) -> None:
-    """Form callback: copy the run's model into the store under the typed name."""
+    """Form callback: copy the run's model into the store under the typed name, as this
+    browser's model (only its owner may replace it; bundled models never)."""
     name = st.session_state[f"train_save_name_{key}"].strip()
     try:
-        store.import_run(run, name, overwrite=st.session_state[f"train_overwrite_{key}"])
+        store.import_run(run, name, overwrite=st.session_state[f"train_overwrite_{key}"],
+                         owner=identity.owner())
         alert = Alert("success", f"Saved as '{name}': it is now available on the Convolution "
                                  "and Classify pages.")
-    except (ValueError, FileExistsError, store.ModelLoadError) as e:
+    except store.ERRORS as e:  # each is a sentence: bad name, taken, not yours, disk full...
         alert = Alert("error", str(e))
     st.session_state[f"train_saved_{key}"] = alert
 
@@ -114,7 +116,9 @@ def show_results(run: RunDir, events: list[dict], key: str) -> None:
     with c1.form(f"train_save_{key}", border=False):
         st.text_input("Save to the model store as", f"{config.dataset}-{config.arch}-{run.name[:15]}",
                       key=f"train_save_name_{key}")
-        st.checkbox("Replace a model of that name", key=f"train_overwrite_{key}")
+        st.checkbox("Replace a model of that name", key=f"train_overwrite_{key}",
+                    help="Only a model saved from this browser can be replaced; the models "
+                         "bundled with CNN Studio never.")
         st.form_submit_button("Save model", on_click=_save_run, args=(run, key),
                               key=f"train_save_submit_{key}")
     saved = st.session_state.get(f"train_saved_{key}")

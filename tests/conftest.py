@@ -1,7 +1,10 @@
 """Shared test set-up: real data from ../shared/datasets, the repository's bundled
-models, runs in a temp folder."""
+models (read-only), saved models and runs in temp folders."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -15,9 +18,15 @@ if (SHARED_DATA / "mnist.npz").exists():
     os.environ.setdefault("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))
 # cnnlib.paths defaults to ./models of the working folder; the tests mean the repository's
 os.environ.setdefault("CNN_STUDIO_MODELS_DIR", str(REPO / "models"))
+# The user data folder (saved models, default runs) of the whole session, subprocesses
+# and servers included: a temporary one, never ~/.cnn-studio nor the developer's own.
+os.environ["CNN_STUDIO_HOME"] = tempfile.mkdtemp(prefix="cnn-studio-home-")
+atexit.register(shutil.rmtree, os.environ["CNN_STUDIO_HOME"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
 def _isolated_runs(tmp_path_factory, monkeypatch):
-    """Training runs of the tests go to a temporary folder, never to <repo>/runs."""
+    """Training runs and saved models of each test go to temporary folders of its own,
+    never to <repo>/runs or ~/.cnn-studio."""
     monkeypatch.setenv("CNN_STUDIO_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+    monkeypatch.setenv("CNN_STUDIO_HOME", str(tmp_path_factory.mktemp("home")))

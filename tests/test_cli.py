@@ -8,22 +8,72 @@ import sys
 import pytest
 
 from cnnlib import __main__ as cli
-from cnnlib import config, store
+from cnnlib import config, paths, store, zoo
 from testutil import REPO, requires_shared_data
 
 
 @requires_shared_data
 def test_train_and_save(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path))
+    """A save goes to the user folder as the command line's model; a bundled model changes
+    only with --overwrite-bundled."""
+    bundled = tmp_path / "bundled"
+    store.save_model(zoo.build("logistic", (28, 28, 1), 10), "shipped", models_dir=bundled)
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(bundled))
     rc = cli.main(["train", "--dataset", "mnist", "--arch", "logistic", "--epochs", "1",
                    "--n-train", "500", "--n-test", "300", "--no-keep-best", "--save", "clitest"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "test accuracy" in out and "saved" in out
-    (entry,) = store.list_models(tmp_path)
+    entry = {m.name: m for m in store.list_models()}["clitest"]
+    assert not entry.bundled and entry.owner == cli.CLI_OWNER == "cli"
+    assert entry.path == paths.user_models_dir() / "clitest.keras"
     # 500 images, 10% held out for validation: 450 trained on (the Train page's card says the same)
     assert entry.card["arch"] == "logistic" and entry.card["n_train"] == 450
     assert entry.card["n_test"] == 300 and entry.card["config"]["keep_best"] is False
+    rc = cli.main(["train", "--dataset", "mnist", "--arch", "logistic", "--epochs", "1",
+                   "--n-train", "100", "--n-test", "50", "--save", "shipped",
+                   "--overwrite-bundled"])
+    assert rc == 0 and f"saved {bundled / 'shipped.keras'}" in capsys.readouterr().out
+    shipped = {m.name: m for m in store.list_models()}["shipped"]
+    assert shipped.bundled and shipped.card["n_test"] == 50
+
+
+def test_train_refuses_a_bundled_name_before_training(monkeypatch, capsys):
+    """Without --overwrite-bundled, before any training: exit 2 and a sentence; the
+    repository's models/ is untouched."""
+    folder = REPO / "models"
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(folder))
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    for extra in ([], ["--overwrite"]):
+        assert cli.main(["train", "--epochs", "1", "--save", "mnist", *extra]) == 2
+        captured = capsys.readouterr()
+        assert "epoch" not in captured.out  # no training began
+        assert "error: 'mnist' is one of CNN Studio's bundled models" in captured.err
+        assert "--overwrite-bundled" in captured.err
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+def test_models_and_delete(tmp_path, monkeypatch, capsys):
+    bundled = tmp_path / "bundled"
+    model = zoo.build("logistic", (8, 8, 1), 3)
+    store.save_model(model, "shipped", models_dir=bundled)
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(bundled))
+    store.save_model(model, "theirs", owner="a-browser")
+    store.save_model(model, "mine", owner="cli")
+    assert cli.main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" ")[0] for line in lines] == ["shipped", "mine", "theirs"]
+    assert lines[0].endswith("[bundled]") and lines[2].endswith("[owner a-browser]")
+    assert cli.main(["delete", "theirs"]) == 1
+    assert "saved by someone else" in capsys.readouterr().err
+    assert cli.main(["delete", "shipped"]) == 1
+    assert "--overwrite-bundled" in capsys.readouterr().err
+    assert cli.main(["delete", "mine"]) == 0
+    assert cli.main(["delete", "theirs", "--owner", "a-browser"]) == 0
+    assert cli.main(["delete", "shipped", "--overwrite-bundled"]) == 0
+    assert store.list_models() == []
+    assert cli.main(["delete", "shipped"]) == 1
+    assert "There is no model named 'shipped'" in capsys.readouterr().err
 
 
 def test_train_help_lists_a_flag_for_every_config_field():

@@ -6,7 +6,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnlib import config, rundir, tutorials
+from cnnlib import config, paths, rundir, tutorials
 from testutil import REPO, requires_shared_data
 
 pytestmark = requires_shared_data
@@ -71,7 +71,7 @@ def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
     name_box.set_value("from-page")
     at.button[[b.label for b in at.button].index("Save model")].click().run()
     assert any("Saved as 'from-page'" in s.value for s in at.success)
-    assert (tmp_path / "models" / "from-page.keras").exists()
+    assert (paths.user_models_dir() / "from-page.keras").exists()  # saved models: $CNN_STUDIO_HOME
 
 
 def test_every_setting_has_its_widget(tmp_path, monkeypatch):

@@ -1,0 +1,241 @@
+"""Reading the store: its folders, the listing, cards and loading (see :mod:`cnnlib.store`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+
+from .. import paths
+from . import files
+from .errors import ModelLoadError, ModelNotFoundError
+from .files import card_path, model_path
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclasses.dataclass
+class StoredModel:
+    """One entry of :func:`list_models`."""
+
+    name: str
+    path: Path
+    card: dict  # the JSON card, {} when missing or unreadable
+    error: str | None = None  # why the model cannot be used, or None
+    bundled: bool = False  # shipped with the app: nobody may replace or delete it
+    owner: str | None = None  # who saved it (the card's owner); None for bundled models
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def dataset(self) -> str | None:
+        return self.card.get("dataset")
+
+    def owned_by(self, owner: str | None) -> bool:
+        """Whether ``owner`` may replace or delete this model."""
+        return not self.bundled and self.owner == owner
+
+    def label(self) -> str:
+        """A one-line description for a select box."""
+        if not self.ok:
+            return f"{self.name} (unusable: {self.error})"
+        acc = self.card.get("test_accuracy")
+        acc_s = f", test accuracy {acc:.1%}" if isinstance(acc, (int, float)) else ""
+        return f"{self.name} ({self.card.get('arch', '?')} on {self.card.get('dataset', '?')}{acc_s})"
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a valid store name, else raise ValueError.
+
+    Valid names: 1 to 64 characters, letters, digits, ``_``, ``.`` and ``-``,
+    starting with a letter or digit.
+    """
+    if not isinstance(name, str) or not NAME_RE.match(name) or name.endswith(".keras"):
+        raise ValueError("A model name uses 1-64 letters, digits, '_', '.' or '-' and starts "
+                         f"with a letter or digit. Received: name={name!r}")
+    return name
+
+
+def _is_name(name: str) -> bool:
+    try:
+        validate_name(name)
+        return True
+    except ValueError:
+        return False
+
+
+# ------------------------------------------------------------------ folders --
+
+def _folders(models_dir) -> list[tuple[Path, bool]]:
+    """The store's folders in listing order, each with whether it holds bundled models."""
+    if models_dir is not None:
+        return [(Path(models_dir), False)]
+    bundled, user = paths.models_dir(), paths.user_models_dir()
+    if os.path.realpath(bundled) == os.path.realpath(user):  # set up so: all of it is bundled
+        return [(bundled, True)]
+    return [(bundled, True), (user, False)]
+
+
+def where(models_dir) -> str:
+    return " or ".join(str(folder) for folder, _ in _folders(models_dir))
+
+
+def _names(folder: Path) -> list[str]:
+    """The models of one folder, sorted; hidden and temporary files are no models."""
+    try:
+        files = sorted(folder.glob("*.keras"))
+    except OSError:
+        return []
+    return [p.stem for p in files if _is_name(p.stem)]
+
+
+def locate(name: str, models_dir) -> tuple[Path, bool] | None:
+    """The folder that holds model ``name`` (bundled first) and whether it is the
+    bundled one; None if no folder does."""
+    for folder, bundled in _folders(models_dir):
+        if model_path(folder, name).is_file():
+            return folder, bundled
+    return None
+
+
+# -------------------------------------------------------------------- reading --
+
+def _inspect(path: Path) -> tuple[str | None, str | None]:
+    """Structural check of a .keras file (a zip with config.json whose members pass
+    their CRC check) and its SHA-256: ``(problem or None, sha256 or None)``. The
+    answer is remembered until the file changes."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})", None
+    return _inspect_cached(str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _inspect_cached(path_str: str, ino: int, mtime_ns: int, size: int) -> tuple[str | None, str | None]:
+    path = Path(path_str)
+    try:
+        if size == 0:
+            return "the file is empty", None
+        with zipfile.ZipFile(path) as z:
+            if "config.json" not in set(z.namelist()):
+                return "not a Keras model archive (no config.json inside)", None
+            bad = z.testzip()
+            if bad is not None:
+                return f"the archive is corrupt ({bad} fails its checksum)", None
+        return None, files.sha256_file(path)
+    except zipfile.BadZipFile:
+        return "not a Keras model archive (not a zip file)", None
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})", None
+
+
+def check_file(path: Path) -> str | None:
+    """What is wrong with a .keras file (see :func:`_inspect`), or None."""
+    return _inspect(path)[0]
+
+
+def read_card_file(folder: Path, name: str) -> dict:
+    try:
+        card = json.loads(card_path(folder, name).read_text())
+        return card if isinstance(card, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _entry(folder: Path, name: str, bundled: bool) -> StoredModel:
+    """One listing entry; its card and its file check are of one version of the model."""
+    path = model_path(folder, name)
+
+    def read():
+        card = read_card_file(folder, name)
+        problem, sha = _inspect(path)
+        if problem is None and card.get("model_sha256") not in (None, sha):
+            problem = "its card describes another version of the file (save the model again)"
+        return card, problem
+
+    card, problem = files.read_pair(folder, name, read)
+    return StoredModel(name, path, card, problem, bundled, None if bundled else card.get("owner"))
+
+
+def read_card(name: str, models_dir=None) -> dict:
+    """The JSON card of model ``name``; ``{}`` if the model or its card is missing or
+    unreadable."""
+    found = locate(name, models_dir) if _is_name(name) else None
+    return read_card_file(found[0], name) if found else {}
+
+
+def list_models(models_dir=None) -> list[StoredModel]:
+    """Every model of the store: the bundled ones, then the user ones, each sorted by
+    name; unusable ones too.
+
+    A user model under a bundled model's name (a file put there by hand) is left
+    out: the name means the bundled one. Hidden and temporary files are never
+    listed. Never raises for a bad file: its :attr:`StoredModel.error` says what
+    is wrong. Imports no TensorFlow (checks the archive structure only).
+    """
+    out, seen = [], set()
+    for folder, bundled in _folders(models_dir):
+        for name in _names(folder):
+            if name not in seen:
+                seen.add(name)
+                out.append(_entry(folder, name, bundled))
+    return out
+
+
+def load_with_card(name: str, models_dir=None) -> tuple:
+    """Load model ``name`` (bundled first, then the user models) and its card, both
+    of one version even while someone replaces it.
+
+    Returns:
+        ``(model, card)``: the ``keras.Model`` (input float32 ``(N, H, W, C)`` in
+        [0, 1], output softmax probabilities ``(N, num_classes)``; Keras safe mode,
+        not compiled) and its card (``{}`` if missing or unreadable).
+
+    Raises:
+        ValueError: an invalid name.
+        ModelNotFoundError: no model of that name (a :class:`ModelLoadError`).
+        ModelLoadError: a corrupt or unloadable file; the message says which.
+    """
+    validate_name(name)
+    found = locate(name, models_dir)
+    if found is None:
+        raise ModelNotFoundError(f"There is no model named {name!r} in {where(models_dir)}.")
+    folder = found[0]
+    return files.read_pair(folder, name, lambda: (
+        load_model_file(model_path(folder, name)), read_card_file(folder, name)))
+
+
+def load_model(name: str, models_dir=None):
+    """Load model ``name``: :func:`load_with_card` without the card.
+
+    Returns:
+        The ``keras.Model``: input float32 ``(N, H, W, C)`` in [0, 1], output
+        softmax probabilities ``(N, num_classes)``.
+
+    Raises:
+        ValueError: an invalid name.
+        ModelLoadError: missing (:class:`ModelNotFoundError`), corrupt or unloadable
+            file; the message says which.
+    """
+    return load_with_card(name, models_dir)[0]
+
+
+def load_model_file(path: str | Path):
+    """Load any ``.keras`` file in safe mode; ModelLoadError with the reason if it fails."""
+    path = Path(path)
+    problem = check_file(path)
+    if problem:
+        raise ModelLoadError(f"{path.name} cannot be loaded: {problem}.")
+    import keras
+
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # Keras raises many types for bad files
+        raise ModelLoadError(f"{path.name} cannot be loaded: {type(e).__name__}: {e}") from e

@@ -1,0 +1,59 @@
+"""The store's errors: each message is a sentence to show the user as it is."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+from .. import paths
+
+
+class ModelLoadError(RuntimeError):
+    """A stored model that cannot be loaded; the message says why."""
+
+
+class ModelNotFoundError(ModelLoadError):
+    """No model of that name in the store."""
+
+
+class NameTakenError(FileExistsError):
+    """A save without ``overwrite`` under a name that is taken."""
+
+
+class BundledModelError(PermissionError):
+    """A save or delete of a bundled model without ``overwrite_bundled``."""
+
+
+class NotOwnerError(PermissionError):
+    """A replace or delete of a model that another owner saved."""
+
+
+class StoreWriteError(OSError):
+    """The store's folder cannot be written (full disk, read-only, ...); nothing
+    changed. ``str()`` is a sentence for the user; ``errno`` is the cause's."""
+
+    def __init__(self, sentence: str, cause_errno: int | None = None):
+        super().__init__(sentence)
+        self.errno = cause_errno
+
+
+#: Every error the store raises on purpose: its message is a sentence to show the
+#: user as it is (``st.error(str(e))``, or the command line's ``error:`` line).
+ERRORS = (ValueError, ModelLoadError, NameTakenError, BundledModelError, NotOwnerError,
+          StoreWriteError)
+REFUSALS = (NameTakenError, BundledModelError, NotOwnerError)
+
+
+def write_error(e: OSError, folder: Path, done: str) -> StoreWriteError:
+    """The sentence for ``e``, met while writing in ``folder``; ``done``: "saved" or "deleted"."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = f"There is no space left on the disk of {folder}"
+        fix = "Free some space (old training runs are a good start) and try again."
+    elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = f"The folder {folder} cannot be written (it is read-only or belongs to another user)"
+        fix = (f"Whoever runs CNN Studio can make it writable, or set {paths.ENV_HOME} to a "
+               "folder it may write in.")
+    else:
+        why = f"The folder {folder} cannot be written ({e.strerror or e})"
+        fix = "Try again; if it happens again, tell whoever runs CNN Studio."
+    return StoreWriteError(f"{why}: the model was not {done}. {fix}", e.errno)
