@@ -149,7 +149,7 @@ class TrainConfig:
     data_dir: str | None = setting(None, "Folder with <dataset>.npz (default: "
                                    f"${datasets.ENV_DATA_DIR}, then keras.datasets).")
     run_root: str | None = setting(None, "Folder for run directories (default: "
-                                   "$CNN_STUDIO_RUNS_DIR, else ./runs).")
+                                   "$CNN_STUDIO_RUNS_DIR, else $CNN_STUDIO_HOME/runs).")
 
     def validate(self) -> None:
         """Check every field against its metadata.

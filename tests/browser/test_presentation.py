@@ -1,5 +1,5 @@
 """Presentation mode (issue 12, point 1) in a real browser at 1280x720: the projector's size,
-and a 1920x1080 screen zoomed to 150 %.
+and a 1920x1080 screen zoomed to 150 % (the same 1280x720 CSS viewport).
 
 Each page is opened with ``?present=1`` (or switched on with the toggle) and measured as
 drawn: the sidebar collapsed, no Deploy button or toolbar, text and chart labels large
