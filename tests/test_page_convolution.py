@@ -95,9 +95,10 @@ def matrix(at, label: str) -> np.ndarray:
 
 
 def nothing_computed(at) -> bool:
-    """No chart, feature map or kernel drawn (the app's own style sheet does not count)."""
-    drawn_html = [h for h in at.get("html") if not h.proto.body.lstrip().startswith("<style>")]
-    return not at.get("plotly_chart") and not at.get("bidi_component") and not drawn_html
+    """No chart, feature map or kernel drawn in the main area (the app's own style sheet
+    does not count)."""
+    drawn_html = [h for h in at.main.get("html") if not h.proto.body.lstrip().startswith("<style>")]
+    return not at.main.get("plotly_chart") and not at.main.get("bidi_component") and not drawn_html
 
 
 def plugged(at) -> list[str]:
@@ -210,7 +211,7 @@ def test_custom_kernel_with_a_bad_cell_is_refused(cell, message):
     assert "custom kernel cannot be used" in error.value and message in error.value
     assert any("appears once every cell" in i.value for i in at.main.info)
     assert at.get("image")  # the input is still shown
-    assert not at.get("plotly_chart") and not at.get("bidi_component")  # nothing computed from it
+    assert nothing_computed(at)  # nothing computed from it
     _edit_custom(at, 3, {1: {"3": "2"}})  # and it recovers
     assert not at.error and feature_map(at).shape == (N - 2, N - 2)
 
@@ -444,7 +445,8 @@ at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
 at.query_params.update({"conv_pool": "max", "conv_sample": "house"})
 at.session_state["conv_anim"] = True
 at.switch_page("pages/convolution.py").run()
-assert not at.exception and len(at.get("plotly_chart")) >= 2 and at.get("bidi_component"), at.exception
+assert not at.exception and len(at.get("plotly_chart")) >= 2, at.exception
+assert [e for e in at.get("bidi_component") if e.proto.id.endswith("-conv_fig_map")]
 before = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
 at.session_state["conv_trained"] = True
 at.run()
