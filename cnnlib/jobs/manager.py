@@ -1,289 +1,219 @@
-"""Training jobs in a separate process, observable from any number of readers.
+"""The job manager: a fair queue of training jobs, served by a few worker processes.
 
-Why a process: Streamlit reruns page scripts on every widget change and calls
-``keras.backend.clear_session()`` after each run, so ``model.fit`` inside the
-server is slow and is killed by a refresh (see NOTES.md). A job here runs
-:func:`cnnlib.training.train` in a spawned process, which streams its events
-through a ``multiprocessing`` queue. :meth:`Job.poll` drains the queue into
-:attr:`Job.events`, so a reader that attaches late (a page refresh, a second
-tab) still sees the whole history. A ``multiprocessing.Event`` asks the worker
-to stop; it stops after the batch in flight and keeps the best epoch so far.
+Jobs wait in one first-in-first-out queue; :attr:`Limits.max_jobs` of them run at
+once, each in a worker process (:mod:`cnnlib.jobs.worker`). Each owner (a
+browser's token) has at most one job queued or running, sees and stops only their
+own jobs, and learns of other people's only how many run and wait.
 
-The job's state is also written to ``job.json`` in its run directory
-(:meth:`cnnlib.rundir.RunDir.write_job`), beside the ``history.jsonl`` that the
-training engine writes; the events are those of :mod:`cnnlib.rundir`.
-
-No Streamlit import: the Train page keeps one :class:`JobManager` in
-``st.cache_resource`` so that every session of the server shares it.
+The manager has a thread of its own that polls the running jobs (so their events
+are taken in and ``job.json`` is kept up to date with no page open), starts the
+next queued job when one ends, keeps :attr:`warm_workers` workers waiting, and
+spawns every worker: a worker's parent-death signal follows the thread that
+spawned it, and this thread lives as long as the manager.
 """
 
 from __future__ import annotations
 
-import itertools
+import collections
+import concurrent.futures
+import dataclasses
 import multiprocessing as mp
 import os
 import queue
 import threading
-import time
 import traceback
-from . import rundir
-from .config import TrainConfig
-from .keras_home import ENV_KERAS_HOME
-from .rundir import ErrorEvent, RunDir
+import weakref
+from pathlib import Path
+from typing import Callable, Literal
 
-#: States a job goes through. "finished", "stopped" and "failed" are final.
-STATES = ("starting", "running", "finished", "stopped", "failed")
-FINAL_STATES = ("finished", "stopped", "failed")
-_ids = itertools.count(1)
+from .. import paths, rundir
+from ..config import TrainConfig
+from .job import Job
+from .limits import Limits
+from .recovery import mark_interrupted
+from .worker import Worker
 
-
-class BusyError(RuntimeError):
-    """The server already runs its maximum number of training jobs."""
-
-    def __init__(self, running: list["Job"]):
-        self.running = running
-        names = ", ".join(j.describe() for j in running)
-        super().__init__(f"A training job is already running ({names}). "
-                         "Wait for it to finish or stop it first.")
+#: Seconds between two rounds of the manager's thread (polling, starting queued jobs).
+POLL_INTERVAL_S = 0.5
 
 
-#: Environment variables a job's process takes from the server at the moment the job
-#: starts (a warm worker was spawned earlier, possibly under other values).
-JOB_ENV_PREFIXES = ("CNN_STUDIO_", ENV_KERAS_HOME)
-
-
-def job_environment() -> dict[str, str]:
-    """The variables of :data:`JOB_ENV_PREFIXES` in this process's environment now."""
-    return {k: v for k, v in os.environ.items() if k.startswith(JOB_ENV_PREFIXES)}
-
-
-def _worker(tasks, events, stop, ready) -> None:
-    """Entry point of a training process (must be importable for spawn).
-
-    Imports and warms up TensorFlow first (:func:`cnnlib.training.warm_up`), then waits
-    for one task: ``(config dict,
-    environment)``, or None to exit without training. So a process started ahead of
-    time (a warm worker) has the slow imports behind it when its job arrives.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from . import training
-
-        training.warm_up()  # imports Keras and TensorFlow and starts their runtime: the slow part
-        ready.set()
-
-        parent = os.getppid()
-        while True:  # wait for the task; an idle worker whose server died exits
-            try:
-                task = tasks.get(timeout=2.0)
-                break
-            except queue.Empty:
-                if os.getppid() != parent:
-                    return
-        if task is None:
-            return
-        config_dict, env = task
-        for key in [k for k in os.environ if k.startswith(JOB_ENV_PREFIXES)]:
-            del os.environ[key]
-        os.environ.update(env)
-        config = TrainConfig.from_dict(config_dict)
-        training.train(config, on_event=events.put, should_stop=stop.is_set)
-    except BaseException as e:  # report everything, even KeyboardInterrupt
-        events.put(ErrorEvent(type="error", message=f"{type(e).__name__}: {e}",
-                              traceback=traceback.format_exc()))
-        raise SystemExit(1)
-    finally:
-        events.close()
-        events.join_thread()  # make sure the last events are flushed before exit
-
-
-class Worker:
-    """A spawned training process with its queues, started before it has a job.
+class OwnerBusyError(RuntimeError):
+    """The owner already has a job queued or running.
 
     Attributes:
-        process: the ``multiprocessing`` process running :func:`_worker`.
-        tasks: where its one task goes.
-        events: where it puts its events.
-        stop: set to ask it to stop after the batch in flight.
-        ready: set by the worker once TensorFlow is imported and warmed up.
+        job: that job.
     """
 
-    def __init__(self, ctx):
-        self.tasks = ctx.Queue()
-        self.events = ctx.Queue()
-        self.stop = ctx.Event()
-        self.ready = ctx.Event()  # set once TensorFlow is imported and warmed up
-        self.process = ctx.Process(target=_worker, args=(self.tasks, self.events, self.stop,
-                                                         self.ready),
-                                   name="cnn-studio-worker", daemon=True)
-        self.process.start()
-        self.started = time.monotonic()
-
-    def run(self, config: TrainConfig) -> None:
-        """Hand the worker its job (with this process's environment now)."""
-        self.tasks.put((config.to_dict(), job_environment()))
-
-    def kill(self) -> None:
-        """End the process at once."""
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
+    def __init__(self, job: Job):
+        self.job = job
+        where = "waiting in the queue" if job.state == "queued" else "running"
+        super().__init__(f"You already have a training job {where} ({job.id}); each person "
+                         "runs one job at a time. Stop it or wait for it to end, then start "
+                         "the next.")
 
 
-class Job:
-    """One training run in its own process.
+class NotOwnerError(PermissionError):
+    """Someone other than a job's owner tried to control it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WaitEstimate:
+    """How long a queued job will wait, as far as anyone can tell.
 
     Attributes:
-        id: short identifier, unique in this server.
-        config: the :class:`TrainConfig`.
-        events: every event received so far, in arrival order (snapshots excepted).
-        snapshot: the latest :class:`~cnnlib.rundir.SnapshotEvent`, or None.
-        state: one of :data:`STATES`.
-        error: why the job failed, or None.
-        run_dir: the :class:`~cnnlib.rundir.RunDir` (known once the ``start`` event arrived).
+        position: 1-based place in the queue (1: next to start).
+        seconds: the estimate, or None when it is unknown (a running job has not
+            measured its speed yet).
+        bound: "about" (the time left of the job whose end frees a worker) or
+            "at least" (jobs ahead in the queue must run first, and their length is
+            not known before they run).
     """
 
-    def __init__(self, config: TrainConfig, worker: Worker):
-        self.id = f"job{next(_ids)}"
-        self.config = config
-        self.events: list[dict] = []
-        self.state = "starting"
-        self.error: str | None = None
-        self.run_dir: RunDir | None = None
-        self.snapshot: dict | None = None  # the latest SnapshotEvent (older ones are dropped)
-        self.created = time.time()
-        self._worker = worker
-        self._queue, self._stop, self._process = worker.events, worker.stop, worker.process
-        self._lock = threading.Lock()
-        worker.run(config)
-
-    # -- reading -----------------------------------------------------------
-    def poll(self) -> "Job":
-        """Take in the events that arrived since the last poll; update the state.
-
-        Safe to call from several threads. Returns the job itself.
-        """
-        with self._lock:
-            self._drain()
-            if self.state not in FINAL_STATES and not self._process.is_alive():
-                # the process ended: take what it flushed, then judge it
-                time.sleep(0.05)
-                self._drain()
-                if self.state not in FINAL_STATES:
-                    code = self._process.exitcode
-                    self._set_failed(f"the training process ended unexpectedly (exit code {code})"
-                                     + (", probably killed: out of memory?" if code and code < 0 else "."))
-        return self
-
-    def _drain(self) -> None:
-        """Take every event waiting in the queue."""
-        while True:
-            try:
-                ev = self._queue.get_nowait()
-            except (queue.Empty, EOFError, OSError):
-                return
-            self._take(ev)
-
-    def _take(self, ev: dict) -> None:
-        t = ev.get("type")
-        if t == "snapshot":
-            self.snapshot = ev
-            return
-        self.events.append(ev)
-        if t == "start":
-            self.state = "running"
-            self.run_dir = RunDir(ev["run_dir"])
-        elif t == "end":
-            self.state = "stopped" if ev["status"] == "stopped" else "finished"
-        elif t == "error":
-            self._set_failed(ev["message"])
-            return
-        else:
-            return
-        self._persist()
-
-    def _set_failed(self, reason: str) -> None:
-        self.state = "failed"
-        self.error = reason
-        self._persist()
-
-    def _persist(self) -> None:
-        if self.run_dir is None:
-            return
-        try:
-            self.run_dir.write_job({"id": self.id, "state": self.state, "error": self.error,
-                                    "pid": self._process.pid, "config": self.config.to_dict()})
-        except OSError:
-            pass
-
-    @property
-    def stop_requested(self) -> bool:
-        """Whether :meth:`stop` was called (from any reader)."""
-        return self._stop.is_set()
-
-    @property
-    def done(self) -> bool:
-        return self.state in FINAL_STATES
-
-    def of_type(self, kind: str) -> list[dict]:
-        """The events of one type (see :func:`cnnlib.rundir.of_type`)."""
-        return rundir.of_type(self.events, kind)
-
-    def last(self, kind: str) -> dict | None:
-        """The latest event of one type, or None."""
-        return rundir.last(self.events, kind)
-
-    def progress(self) -> rundir.Progress | None:
-        """Where the job stands (see :func:`cnnlib.rundir.progress`)."""
-        return rundir.progress(self.events)
+    position: int
+    seconds: float | None
+    bound: Literal["about", "at least"] = "about"
 
     def describe(self) -> str:
-        return f"{self.id}: {self.config.arch} on {self.config.dataset}, {self.state}"
+        """E.g. ``"about 2 min"``, ``"at least 40 s"`` or ``"unknown ..."``."""
+        if self.seconds is None:
+            return "unknown until the running jobs have measured their speed"
+        return f"{self.bound} {format_duration(self.seconds)}"
 
-    # -- control -----------------------------------------------------------
-    def stop(self) -> None:
-        """Ask the worker to stop after the batch in flight (no-op when done)."""
-        self._stop.set()
 
-    def kill(self) -> None:
-        """End the process at once (used at shutdown and in tests)."""
-        self._worker.kill()
+@dataclasses.dataclass(frozen=True)
+class Overview:
+    """The server's jobs as someone who owns none of them may see them: counts only."""
 
-    def wait(self, timeout: float = 600, interval: float = 0.1) -> "Job":
-        """Poll until the job is in a final state or ``timeout`` seconds passed."""
-        end = time.monotonic() + timeout
-        while not self.poll().done and time.monotonic() < end:
-            time.sleep(interval)
-        return self
+    running: int  # jobs running (starting included), everyone's
+    queued: int  # jobs waiting, everyone's
+    others_running: int  # running jobs of other owners
+    others_queued: int  # queued jobs of other owners
+    max_jobs: int  # jobs run at once
+
+
+def format_duration(seconds: float) -> str:
+    """``seconds`` for people: ``"40 s"``, ``"12 min"``, ``"1 h 05 min"``."""
+    s = max(0, round(seconds))
+    if s < 90:
+        return f"{s} s"
+    if s < 90 * 60:
+        return f"{round(s / 60)} min"
+    return f"{s // 3600} h {(s % 3600) // 60:02d} min"
+
+
+def _serve(ref: Callable[[], "JobManager | None"], calls: queue.Queue,
+           closed: threading.Event) -> None:
+    """The manager's thread: runs the calls handed to it, then one round of
+    :meth:`JobManager._advance`, every :data:`POLL_INTERVAL_S` seconds at most. Holds the
+    manager only weakly: it ends when the manager is closed or garbage-collected."""
+    while not closed.is_set():
+        try:
+            item = calls.get(timeout=POLL_INTERVAL_S)
+        except queue.Empty:
+            item = None
+        manager = ref()
+        if manager is None:
+            return
+        if item is not None:
+            fn, future = item
+            try:
+                future.set_result(fn())
+            except BaseException as e:
+                future.set_exception(e)
+        if not closed.is_set():
+            try:
+                manager._advance()
+            except Exception:  # the thread must outlive any one bad round
+                traceback.print_exc()
+        del manager
 
 
 class JobManager:
-    """Starts training jobs and keeps them for every reader of this server.
+    """Queues training jobs, runs them in worker processes, keeps them for their readers.
+
+    Made once per server (the Train page keeps it in ``st.cache_resource``). On
+    creation it marks the runs of a previous server that died mid-job as interrupted
+    (:func:`~cnnlib.jobs.recovery.mark_interrupted`).
 
     Args:
-        max_running: how many jobs may run at once (default
-            ``$CNN_STUDIO_MAX_JOBS`` or 1). A start beyond it raises
-            :class:`BusyError`.
+        max_running: how many jobs run at once (default: ``limits.max_jobs``, from
+            ``$CNN_STUDIO_MAX_JOBS``, 1 when unset); the others wait in the queue.
         warm_workers: training processes kept started, with TensorFlow imported,
             waiting for the next job, so that a job starts without the ~4 s of spawning
             and importing (default ``$CNN_STUDIO_WARM_WORKERS`` or 1; 0 turns it off).
-            Each costs the memory of an idle process with TensorFlow loaded.
+            Each costs the memory of an idle process with TensorFlow loaded (~0.7 GB).
+        limits: the server's :class:`~cnnlib.jobs.limits.Limits` (default: from the
+            environment).
+        runs_root: the runs folder checked for interrupted runs (default
+            :func:`cnnlib.paths.runs_dir`).
+
+    Raises:
+        ValueError: a limit's environment variable holds something else than a
+            positive number.
     """
 
-    #: Finished jobs kept in memory (with their events); older ones are still
-    #: in their run directories, listed by :func:`cnnlib.rundir.list_runs`.
+    #: Finished jobs kept in memory (with their events) besides each owner's latest;
+    #: older ones are still in their run directories (:func:`cnnlib.rundir.list_runs`).
     KEEP_FINISHED = 10
 
-    def __init__(self, max_running: int | None = None, warm_workers: int | None = None):
-        self.max_running = int(max_running or os.environ.get("CNN_STUDIO_MAX_JOBS", 1))
+    def __init__(self, max_running: int | None = None, warm_workers: int | None = None,
+                 limits: Limits | None = None, runs_root: str | Path | None = None):
+        limits = limits or Limits.from_env()
+        if max_running:
+            limits = dataclasses.replace(limits, max_jobs=int(max_running))
+        self.limits = limits
         if warm_workers is None:
             warm_workers = int(os.environ.get("CNN_STUDIO_WARM_WORKERS", 1))
         self.warm_workers = max(0, warm_workers)
         self.jobs: dict[str, Job] = {}
+        self.interrupted: list[rundir.RunDir] = mark_interrupted(runs_root)
+        self._queue: collections.deque[Job] = collections.deque()
         self._idle: list[Worker] = []
         self._ctx = mp.get_context("spawn")
-        self._lock = threading.Lock()
-        self._top_up()
+        self._lock = threading.RLock()
+        self._calls: queue.Queue = queue.Queue()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=_serve, name="cnn-studio-jobs", daemon=True,
+                                         args=(weakref.ref(self), self._calls, self._closed))
+        self._thread.start()
+        self._call(self._top_up)
+
+    @property
+    def max_running(self) -> int:
+        """Jobs run at once (:attr:`Limits.max_jobs`)."""
+        return self.limits.max_jobs
+
+    # -- the manager's thread ------------------------------------------------
+    def _call(self, fn: Callable, timeout: float = 60):
+        """Run ``fn`` in the manager's thread and return its result (re-raising its
+        error). Workers must be spawned there (see the module docstring)."""
+        if threading.current_thread() is self._thread:
+            return fn()
+        if self._closed.is_set():
+            raise RuntimeError("This job manager was shut down.")
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._calls.put((fn, future))
+        return future.result(timeout)
+
+    def _advance(self) -> None:
+        """One round: poll the launched jobs, start queued jobs while workers are free,
+        top up the warm workers. Runs in the manager's thread."""
+        with self._lock:
+            for job in self._launched():
+                job.poll()
+            self._queue = collections.deque(j for j in self._queue if j.state == "queued")
+            while self._queue and len(self._launched()) < self.max_running:
+                job = self._queue.popleft()
+                self._prune_runs(job.config)
+                self._idle = [w for w in self._idle if w.process.is_alive()]
+                worker = self._idle.pop(0) if self._idle else Worker(self._ctx)
+                if not job.launch(worker):  # cancelled meanwhile: the worker waits for the next
+                    self._idle.insert(0, worker)
+            self._top_up()
+
+    def _launched(self) -> list[Job]:
+        """Jobs that have a worker and have not ended."""
+        return [j for j in self.jobs.values() if j.state in ("starting", "running")]
 
     def _top_up(self) -> None:
         """Drop idle workers that died; start new ones up to :attr:`warm_workers`."""
@@ -291,46 +221,146 @@ class JobManager:
         while len(self._idle) < self.warm_workers:
             self._idle.append(Worker(self._ctx))
 
+    def _prune_runs(self, config: TrainConfig) -> None:
+        """Keep the folder the next run goes to under :attr:`Limits.runs_max_mb`."""
+        if self.limits.runs_max_mb is None:
+            return
+        root = Path(config.run_root) if config.run_root else paths.runs_dir()
+        keep = {j.run_dir.path for j in self._launched() if j.run_dir is not None}
+        rundir.prune_runs(root, int(self.limits.runs_max_mb * rundir.retention.MIB), keep)
+
+    # -- starting ----------------------------------------------------------
+    def start(self, config: TrainConfig, owner: str = "") -> Job:
+        """Validate ``config`` and queue it for ``owner``; it starts at once when a worker
+        is free (in a warm worker when one waits, else a new process).
+
+        Args:
+            config: the run's settings.
+            owner: the owner token of whoever starts it (``pages/identity.py``); only
+                they can find it with :meth:`get` / :meth:`latest` and stop it.
+
+        Returns:
+            The :class:`Job`: "starting" when it got a worker, else "queued".
+
+        Raises:
+            ValueError: an invalid config.
+            LimitError: the config asks for more than :attr:`limits` allow (a
+                ``ValueError`` whose message names the limit).
+            OwnerBusyError: ``owner`` already has a job queued or running.
+        """
+        config.validate()
+        self.limits.check(config)
+        with self._lock:
+            mine = self.active(owner)
+            if mine is not None:
+                raise OwnerBusyError(mine)
+            job = Job(config, owner)
+            self.jobs[job.id] = job
+            self._queue.append(job)
+            self._forget_old()
+        self._call(self._advance)
+        return job
+
+    def _forget_old(self) -> None:
+        """Let go of ended jobs beyond :attr:`KEEP_FINISHED`, each owner's latest excepted."""
+        latest = {}
+        for j in sorted(self.jobs.values(), key=lambda j: j.created):
+            latest[j.owner] = j
+        ended = sorted((j for j in self.jobs.values() if j.done and latest[j.owner] is not j),
+                       key=lambda j: j.created)
+        for old in ended[:max(0, len(ended) - self.KEEP_FINISHED)]:
+            del self.jobs[old.id]
+
+    # -- reading -----------------------------------------------------------
+    def get(self, job_id: str | None, owner: str | None = None) -> Job | None:
+        """The job ``job_id``, or None (unknown, forgotten, or not ``owner``'s when an
+        owner is given)."""
+        job = self.jobs.get(job_id) if job_id else None
+        return job if job is not None and (owner is None or job.owner == owner) else None
+
+    def latest(self, owner: str | None = None) -> Job | None:
+        """The most recently started job (``owner``'s when given), if any."""
+        with self._lock:
+            mine = [j for j in self.jobs.values() if owner is None or j.owner == owner]
+        return max(mine, key=lambda j: j.created, default=None)
+
+    def active(self, owner: str) -> Job | None:
+        """``owner``'s job that is queued or running, if any."""
+        with self._lock:
+            return next((j for j in self.jobs.values() if j.owner == owner and not j.poll().done),
+                        None)
+
+    def running(self) -> list[Job]:
+        """Every job that has a worker and has not ended, everyone's."""
+        with self._lock:
+            return [j for j in self._launched() if not j.poll().done]
+
+    def queued(self) -> list[Job]:
+        """Every job waiting for a worker, first to start first."""
+        with self._lock:
+            return [j for j in self._queue if j.state == "queued"]
+
     def idle_workers(self) -> list[Worker]:
         """The warm workers waiting for a job."""
         return list(self._idle)
 
-    def running(self) -> list[Job]:
-        return [j for j in self.jobs.values() if not j.poll().done]
+    def overview(self, owner: str) -> Overview:
+        """Counts of the jobs running and waiting, everyone's and other people's."""
+        running, queued = self.running(), self.queued()
+        return Overview(len(running), len(queued),
+                        sum(j.owner != owner for j in running),
+                        sum(j.owner != owner for j in queued), self.max_running)
 
-    def start(self, config: TrainConfig) -> Job:
-        """Validate ``config`` and start it in a warm worker, or a new process.
+    def wait_estimate(self, job: Job) -> WaitEstimate | None:
+        """How long ``job`` will wait in the queue (None when it is not queued).
+
+        Position 1 starts when the first running job ends: "about" that job's time left
+        (:func:`cnnlib.rundir.progress`, evaluation excepted). Further back, the jobs
+        ahead run first and their length is unknown before they run: "at least" that
+        time. Unknown when a running job has not measured its speed yet.
+        """
+        queued = self.queued()
+        if job not in queued:
+            return None
+        position = queued.index(job) + 1
+        running = self.running()
+        if position <= self.max_running - len(running):
+            return WaitEstimate(position, 0.0)  # a worker is free: it starts at the next round
+        left = [p.seconds_left if p is not None else None for p in (j.progress() for j in running)]
+        if not left or any(s is None for s in left):
+            return WaitEstimate(position, None)
+        return WaitEstimate(position, min(left), "about" if position == 1 else "at least")
+
+    # -- control -----------------------------------------------------------
+    def stop(self, job_id: str, owner: str) -> Job:
+        """``owner`` stops their job: a queued one is cancelled (it never runs), a
+        running one stops after the batch in flight and keeps its best epoch so far.
+
+        Returns:
+            The job.
 
         Raises:
-            ValueError: an invalid config.
-            BusyError: ``max_running`` jobs are already running.
+            KeyError: no job ``job_id`` (or it was forgotten).
+            NotOwnerError: the job is not ``owner``'s.
         """
-        config.validate()
-        with self._lock:
-            running = self.running()
-            if len(running) >= self.max_running:
-                raise BusyError(running)
-            self._idle = [w for w in self._idle if w.process.is_alive()]
-            worker = self._idle.pop(0) if self._idle else Worker(self._ctx)
-            job = Job(config, worker)
-            self._top_up()
-            self.jobs[job.id] = job
-            finished = sorted((j for j in self.jobs.values() if j.done), key=lambda j: j.created)
-            for old in finished[:-self.KEEP_FINISHED]:
-                del self.jobs[old.id]
-            return job
-
-    def get(self, job_id: str | None) -> Job | None:
-        return self.jobs.get(job_id) if job_id else None
-
-    def latest(self) -> Job | None:
-        """The most recently started job, if any."""
-        return max(self.jobs.values(), key=lambda j: j.created, default=None)
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise KeyError(f"There is no job {job_id!r} on this server.")
+        if job.owner != owner:
+            raise NotOwnerError(f"Only the person who started {job_id} can stop it.")
+        job.stop()
+        return job
 
     def shutdown(self) -> None:
-        """Kill every job's process and the idle workers."""
-        for job in self.jobs.values():
-            job.kill()
-        for worker in self._idle:
-            worker.kill()
-        self._idle = []
+        """Stop the manager's thread, kill every job's process (a job not ended is
+        recorded as interrupted) and the idle workers."""
+        self._closed.set()
+        self._calls.put(None)  # wake the thread
+        with self._lock:
+            for job in self.jobs.values():
+                job.interrupt("The server shut down during the run.")
+            for worker in self._idle:
+                worker.kill()
+            self._idle = []
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5)
