@@ -40,7 +40,7 @@ def mark_interrupted(root: str | Path | None = None) -> list[RunDir]:
         else:
             job.update(state="interrupted",
                        error=f"The server stopped during the run (its training process, pid "
-                             f"{job.get('pid')}, is gone); the test evaluation did not happen.")
+                             f"{job.get('pid')}, is gone).")
         try:
             run.write_job(job)
         except OSError:
