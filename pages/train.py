@@ -197,15 +197,6 @@ def stop_job(job_id: str) -> None:
         st.session_state["train_message"] = Alert("error", str(e).strip("'\""))
 
 
-def others_sentence(view: jobs.Overview) -> str:
-    """What this person may know of other people's jobs: how many run, how long the queue is."""
-    running = (f"{view.others_running} job{'s' if view.others_running != 1 else ''} of other "
-               f"people running" if view.others_running else "No one else's job is running")
-    return (f"{running}; {view.queued} waiting in the queue. This server trains "
-            f"{view.max_jobs} job{'s' if view.max_jobs != 1 else ''} at a time, first come, "
-            "first served, one per person.")
-
-
 if lesson is not None:
     lesson_box(lesson, config.from_state(st.session_state, D))
     if data is not None:
@@ -221,7 +212,7 @@ live_area.button("Train", type="primary", key="train_start", disabled=data is No
 if manager.limits.describe():
     live_area.caption(manager.limits.describe())
 if job is None or job.done:
-    live_area.caption(others_sentence(manager.overview(me)))
+    live_area.caption(manager.overview(me).describe())
 if st.session_state.get("train_message"):
     st.session_state["train_message"].show(live_area)
 
@@ -287,7 +278,7 @@ def queue_panel(job: jobs.Job) -> None:
     where = (f": number {estimate.position} in the queue, estimated wait "
              f"{estimate.describe()}" if estimate else "")
     right.markdown(f"Status: **queued** ({job.config.arch} on {job.config.dataset}){where}.")
-    st.caption(others_sentence(manager.overview(me)))
+    st.caption(manager.overview(me).describe())
 
 
 def live_panel(job_id: str) -> None:

@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from cnnlib import jobs, rundir
+from cnnlib import jobs
 from cnnlib.config import TrainConfig
-from cnnlib.jobs import worker
 from cnnlib.rundir import RunDir
 from testutil import REPO, tiny_config
 
@@ -127,7 +126,8 @@ def test_a_shut_down_manager_refuses_work_and_records_its_jobs(occupied):
 
 def test_the_owner_is_recorded_as_a_digest_not_the_token():
     tag = jobs.owner_tag("a-secret-token-of-a-browser")
-    assert len(tag) == 16 and "secret" not in tag and tag == jobs.owner_tag("a-secret-token-of-a-browser")
+    assert len(tag) == 16 and "secret" not in tag
+    assert tag == jobs.owner_tag("a-secret-token-of-a-browser")
 
 
 # ------------------------------------------------------------------ recovery --
@@ -236,3 +236,21 @@ def wait_gone(pids, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+@pytest.mark.parametrize("position,free,left,expected", [
+    (1, 1, [], jobs.WaitEstimate(1, 0.0)),  # a worker is free: it starts at the next round
+    (1, 0, [120.0, 30.0], jobs.WaitEstimate(1, 30.0, "about")),
+    (3, 0, [120.0, 30.0], jobs.WaitEstimate(3, 30.0, "at least")),
+    (1, 0, [120.0, None], jobs.WaitEstimate(1, None)),  # one has not measured its speed
+    (2, 1, [None], jobs.WaitEstimate(2, None)),
+])
+def test_estimate_wait(position, free, left, expected):
+    assert jobs.estimate_wait(position, free, left) == expected
+
+
+def test_overview_tells_counts_only():
+    assert jobs.Overview(2, 3, 1, 2, 2).describe() == (
+        "1 job of other people running; 3 waiting in the queue. This server trains 2 jobs at "
+        "a time, first come, first served, one per person.")
+    assert jobs.Overview(0, 0, 0, 0, 1).describe().startswith("No one else's job is running; 0 ")

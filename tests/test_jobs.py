@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnlib import jobs, rundir, store
+from cnnlib import jobs, store
 from cnnlib.config import TrainConfig
 from cnnlib.rundir import RunDir
 from testutil import REPO, requires_shared_data, tiny_config

@@ -69,7 +69,8 @@ def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
     assert (run.config().arch, run.config().epochs, run.config().n_train) == ("mnist_cnn", 1, 300)
     # a new tab of the same browser shows this finished job's results under a form with
     # this job's settings
-    other = open_page(tmp_path, monkeypatch, fresh_server=False, owner=at.session_state[identity.KEY])
+    other = open_page(tmp_path, monkeypatch, fresh_server=False,
+                      owner=at.session_state[identity.KEY])
     assert any(m.label == "Test accuracy" for m in other.metric)
     assert other.selectbox(key="train_arch").value == "mnist_cnn"
     assert (other.number_input(key="train_epochs").value,
@@ -154,10 +155,11 @@ def test_two_people_share_the_server(tmp_path, monkeypatch):
     assert any(m.label == "Test accuracy" for m in b.metric)
     assert b.number_input(key="train_epochs").value == 1
     # each sees only their own run among the past ones
-    b_runs = [r for r in rundir.list_runs() if r.owner() == jobs.owner_tag(b.session_state[identity.KEY])]
-    assert len(rundir.list_runs()) == 2 and len(b_runs) == 1
-    assert b.selectbox(key="train_reopen").options == ["-", f"{b_runs[0].name} - finished, test "
-                                                       f"accuracy {b_runs[0].result()['test_accuracy']:.2%}"]
+    b_tag = jobs.owner_tag(b.session_state[identity.KEY])
+    (b_run,) = [r for r in rundir.list_runs() if r.owner() == b_tag]
+    assert len(rundir.list_runs()) == 2
+    assert b.selectbox(key="train_reopen").options == [
+        "-", f"{b_run.name} - finished, test accuracy {b_run.result()['test_accuracy']:.2%}"]
 
 
 def test_a_shared_server_limits_one_job(tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ whose server died is marked "interrupted" by the next server.
 Modules: :mod:`~cnnlib.jobs.worker` (the training process, tied to its server),
 :mod:`~cnnlib.jobs.job` (:class:`Job`), :mod:`~cnnlib.jobs.manager`
 (:class:`JobManager`: the queue, owners, the manager's thread),
+:mod:`~cnnlib.jobs.estimate` (the wait and the others' jobs, told to people),
 :mod:`~cnnlib.jobs.limits` (:class:`Limits` from the environment) and
 :mod:`~cnnlib.jobs.recovery` (:func:`mark_interrupted`).
 
@@ -28,16 +29,16 @@ No Streamlit import: the Train page keeps one :class:`JobManager` in
 ``st.cache_resource`` so that every session of the server shares it.
 """
 
+from .estimate import Overview, WaitEstimate, estimate_wait, format_duration
 from .job import FINAL_STATES, STATES, Job, owner_tag
 from .limits import (ENV_MAX_EPOCHS, ENV_MAX_JOBS, ENV_MAX_TRAIN_IMAGES, ENV_RUNS_MAX_MB,
                      LimitError, Limits)
-from .manager import (JobManager, NotOwnerError, Overview, OwnerBusyError, WaitEstimate,
-                      format_duration)
+from .manager import JobManager, NotOwnerError, OwnerBusyError
 from .recovery import mark_interrupted
 from .worker import JOB_ENV_PREFIXES, PROCESS_NAME, Worker, is_worker, job_environment
 
 __all__ = ["ENV_MAX_EPOCHS", "ENV_MAX_JOBS", "ENV_MAX_TRAIN_IMAGES", "ENV_RUNS_MAX_MB",
            "FINAL_STATES", "JOB_ENV_PREFIXES", "PROCESS_NAME", "STATES", "Job", "JobManager",
            "LimitError", "Limits", "NotOwnerError", "Overview", "OwnerBusyError",
-           "WaitEstimate", "Worker", "format_duration", "is_worker", "job_environment",
-           "mark_interrupted", "owner_tag"]
+           "WaitEstimate", "Worker", "estimate_wait", "format_duration", "is_worker",
+           "job_environment", "mark_interrupted", "owner_tag"]

@@ -24,10 +24,11 @@ import threading
 import traceback
 import weakref
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable
 
 from .. import paths, rundir
 from ..config import TrainConfig
+from .estimate import Overview, WaitEstimate, estimate_wait
 from .job import Job
 from .limits import Limits
 from .recovery import mark_interrupted
@@ -54,51 +55,6 @@ class OwnerBusyError(RuntimeError):
 
 class NotOwnerError(PermissionError):
     """Someone other than a job's owner tried to control it."""
-
-
-@dataclasses.dataclass(frozen=True)
-class WaitEstimate:
-    """How long a queued job will wait, as far as anyone can tell.
-
-    Attributes:
-        position: 1-based place in the queue (1: next to start).
-        seconds: the estimate, or None when it is unknown (a running job has not
-            measured its speed yet).
-        bound: "about" (the time left of the job whose end frees a worker) or
-            "at least" (jobs ahead in the queue must run first, and their length is
-            not known before they run).
-    """
-
-    position: int
-    seconds: float | None
-    bound: Literal["about", "at least"] = "about"
-
-    def describe(self) -> str:
-        """E.g. ``"about 2 min"``, ``"at least 40 s"`` or ``"unknown ..."``."""
-        if self.seconds is None:
-            return "unknown until the running jobs have measured their speed"
-        return f"{self.bound} {format_duration(self.seconds)}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Overview:
-    """The server's jobs as someone who owns none of them may see them: counts only."""
-
-    running: int  # jobs running (starting included), everyone's
-    queued: int  # jobs waiting, everyone's
-    others_running: int  # running jobs of other owners
-    others_queued: int  # queued jobs of other owners
-    max_jobs: int  # jobs run at once
-
-
-def format_duration(seconds: float) -> str:
-    """``seconds`` for people: ``"40 s"``, ``"12 min"``, ``"1 h 05 min"``."""
-    s = max(0, round(seconds))
-    if s < 90:
-        return f"{s} s"
-    if s < 90 * 60:
-        return f"{round(s / 60)} min"
-    return f"{s // 3600} h {(s % 3600) // 60:02d} min"
 
 
 def _serve(ref: Callable[[], "JobManager | None"], calls: queue.Queue,
@@ -312,24 +268,14 @@ class JobManager:
                         sum(j.owner != owner for j in queued), self.max_running)
 
     def wait_estimate(self, job: Job) -> WaitEstimate | None:
-        """How long ``job`` will wait in the queue (None when it is not queued).
-
-        Position 1 starts when the first running job ends: "about" that job's time left
-        (:func:`cnnlib.rundir.progress`, evaluation excepted). Further back, the jobs
-        ahead run first and their length is unknown before they run: "at least" that
-        time. Unknown when a running job has not measured its speed yet.
-        """
+        """How long ``job`` will wait in the queue (see :func:`estimate_wait`); None
+        when it is not queued."""
         queued = self.queued()
         if job not in queued:
             return None
-        position = queued.index(job) + 1
         running = self.running()
-        if position <= self.max_running - len(running):
-            return WaitEstimate(position, 0.0)  # a worker is free: it starts at the next round
         left = [p.seconds_left if p is not None else None for p in (j.progress() for j in running)]
-        if not left or any(s is None for s in left):
-            return WaitEstimate(position, None)
-        return WaitEstimate(position, min(left), "about" if position == 1 else "at least")
+        return estimate_wait(queued.index(job) + 1, self.max_running - len(running), left)
 
     # -- control -----------------------------------------------------------
     def stop(self, job_id: str, owner: str) -> Job:

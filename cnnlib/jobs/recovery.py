@@ -36,7 +36,8 @@ def mark_interrupted(root: str | Path | None = None) -> list[RunDir]:
             continue
         end = run.result()
         if end is not None:
-            job.update(state="stopped" if end.get("status") == "stopped" else "finished", error=None)
+            job.update(state="stopped" if end.get("status") == "stopped" else "finished",
+                       error=None)
         else:
             job.update(state="interrupted",
                        error=f"The server stopped during the run (its training process, pid "

@@ -29,12 +29,14 @@ reading a stream, progress, the status sentence),
 from ``cnnlib.rundir``.
 """
 
-from .directory import FINAL_JOB_STATES, JOB_STATES, Predictions, RunDir, images_digest, list_runs
+from .directory import (FINAL_JOB_STATES, JOB_STATES, Predictions, RunDir, images_digest,
+                        list_runs)
 from .events import (BatchEvent, EndEvent, EpochEvent, ErrorEvent, Event, Progress,
                      SnapshotEvent, StartEvent,
                      batch_values, last, of_type, progress, status_sentence)
 from .retention import prune_runs
 
-__all__ = ["FINAL_JOB_STATES", "JOB_STATES", "BatchEvent", "EndEvent", "EpochEvent", "ErrorEvent", "Event", "Predictions",
-           "Progress", "RunDir", "SnapshotEvent", "StartEvent", "batch_values", "images_digest", "last",
-           "list_runs", "of_type", "progress", "prune_runs", "status_sentence"]
+__all__ = ["FINAL_JOB_STATES", "JOB_STATES", "BatchEvent", "EndEvent", "EpochEvent", "ErrorEvent",
+           "Event", "Predictions", "Progress", "RunDir", "SnapshotEvent", "StartEvent",
+           "batch_values", "images_digest", "last", "list_runs", "of_type", "progress",
+           "prune_runs", "status_sentence"]
