@@ -7,7 +7,7 @@ Data and models: ``datasets`` (loading, offline first), ``zoo``
 (architectures), ``config`` (the training settings), ``augment``
 (training-time augmentation), ``training`` (the training engine) with its
 ``callbacks``, ``rundir`` (the run protocol: events and run directories),
-``jobs`` (training in separate processes, queued fairly, one job per owner), ``evaluation`` (confusion matrix,
+``jobs`` (training in a separate process), ``evaluation`` (confusion matrix,
 worst errors), ``store`` (saved models and their cards), ``prefetch``
 (filling the Keras cache), ``keras_home`` (where that cache is), ``paths``.
 
