@@ -41,7 +41,11 @@ def model_summary(arch: str, shape: tuple, num_classes: int) -> list[dict]:
     return zoo.summary_rows(zoo.build(arch, shape, num_classes))
 
 
-manager = job_manager()
+try:
+    manager = job_manager()
+except ValueError as e:  # a limit's environment variable that is not a number
+    st.error(f"Training is not available: the server's settings are wrong. {e}")
+    st.stop()
 me = identity.owner()
 if "train_defaults" not in st.session_state:
     # A refresh or a second tab shows this person's latest job (running or finished) below:
@@ -298,6 +302,8 @@ def live_panel(job_id: str) -> None:
     right.markdown(f"Status: **{STATUS[job.state]}** ({job.config.arch} on {job.config.dataset})"
                    + (" - stopping after the current batch..." if job.stop_requested and not job.done
                       else ""))
+    if job.state == "cancelled":
+        return
     end = job.last("end")
     if end is not None:
         st.markdown(rundir.status_sentence(end, job.config.to_dict()))

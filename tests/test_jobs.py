@@ -74,11 +74,11 @@ def test_two_owners_queue_and_the_next_job_starts_when_the_first_ends(manager):
     assert not a.stop_requested and b.state == "queued"
     n_at_stop = len(a.of_type("batch"))
     manager.stop(a.id, "A")
-    a.wait(timeout=120)
+    # from here on only attributes are read: the manager's thread takes A's end and starts B
+    wait_until(lambda: b.state not in ("queued", "starting"), timeout=240, interval=0.2)
     assert a.state == "stopped" and a.last("end")["status"] == "stopped"
     # events already queued when stop was asked may still arrive, plus at most the batch in flight
     assert a.of_type("batch")[-1]["epoch"] == 1 and len(a.of_type("batch")) <= n_at_stop + 3
-    wait_until(lambda: b.state not in ("queued", "starting"), timeout=240, interval=0.2)
     assert b.state in ("running", "finished") and b.launched >= a.created
     b.wait(timeout=240)
     assert b.state == "finished", b.error

@@ -171,6 +171,11 @@ def test_a_shared_server_limits_one_job(tmp_path, monkeypatch):
     (error,) = at.error
     assert "at most 2 epochs per job (CNN_STUDIO_MAX_EPOCHS)" in error.value
     assert "Status:" not in markdown_text(at) and rundir.list_runs() == []
+    # a server started with a limit that is not a number says so instead of a traceback
+    monkeypatch.setenv("CNN_STUDIO_MAX_EPOCHS", "ten")
+    at = open_page(tmp_path, monkeypatch)
+    (error,) = at.error
+    assert "CNN_STUDIO_MAX_EPOCHS must be a positive whole number" in error.value
 
 
 def test_an_interrupted_run_is_shown_from_its_files_and_can_be_saved(tmp_path, monkeypatch):
