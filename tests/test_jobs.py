@@ -169,6 +169,15 @@ def test_no_warm_worker_when_turned_off():
 
 
 # ------------------------------------------------------- a server killed --
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
 def workers_of(runs_dir: Path) -> list[int]:
     """Live training processes (named :data:`cnnlib.jobs.PROCESS_NAME`) started for the
     runs folder ``runs_dir`` (from their environment), whoever their parent is now."""
@@ -204,9 +213,10 @@ def test_a_server_killed_mid_job_takes_its_workers_and_the_run_is_saved_later(tm
         server.send_signal(signal.SIGKILL)
         server.wait()
     end = time.monotonic() + 10
-    while workers_of(runs) and time.monotonic() < end:
+    while (workers_of(runs) or any(map(alive, pids))) and time.monotonic() < end:
         time.sleep(0.2)
-    assert workers_of(runs) == [], "training processes outlived their server"
+    assert workers_of(runs) == [] and not any(map(alive, pids)), \
+        "training processes outlived their server"
     run = RunDir(info["run_dir"])
     assert run.state() == "running"  # as the dead server left it
     manager = jobs.JobManager(warm_workers=0)

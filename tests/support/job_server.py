@@ -31,6 +31,8 @@ def main(info_path: str) -> None:
             raise SystemExit(f"the job ended: {job.state} {job.error}")
         time.sleep(0.1)
     workers = [job.pid] + [w.pid for w in manager.idle_workers()]
+    while not all(jobs.is_worker(pid) for pid in workers):  # a new warm worker names itself
+        time.sleep(0.1)
     tmp = Path(info_path).with_suffix(".tmp")
     tmp.write_text(json.dumps({"pid": os.getpid(), "workers": workers,
                                "run_dir": str(job.run_dir.path)}))
