@@ -107,7 +107,8 @@ def _unevaluated(run: RunDir, events: list[dict], key: str, curves: bool) -> boo
                  else " Its model file holds the last weights it saved")
         text += ": you can still save it, without test figures."
     else:
-        text += " It kept no model file (no epoch was complete), so there is nothing to save."
+        text += (" It kept no model file (keep-best writes one after each better complete "
+                 "epoch: there was none yet, or keep-best was off), so there is nothing to save.")
     st.warning(text)
     if curves and epochs:
         st.plotly_chart(train_plots.epoch_curves(epochs), key=f"train_unevaluated_{key}")
