@@ -2,15 +2,17 @@
 
 The job runs in a spawned process (cnnlib.jobs); this page only polls it from
 a fragment, so a refresh, a second tab or a widget change never disturbs it.
+Jobs belong to the browser that started them (pages/identity.py): this page
+shows and stops only this browser's job; of other people's it shows counts.
 """
 
 import numpy as np
 import streamlit as st
 
 from cnnlib import config, datasets, jobs, mosaic, rundir, train_plots, tutorials, zoo
-from pages import common
+from pages import common, identity
 from pages.train_lessons import comparison_section, data_note, lesson_box, lesson_selector
-from pages.train_results import Alert, past_runs_section, show_results
+from pages.train_results import Alert, past_runs_section, show_results, visible_runs
 
 common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
@@ -27,9 +29,10 @@ VALIDATE_ON_TEST = ("Validating on the test images, as the tutorials do: the epo
                     "training images for an honest figure.")
 
 
-@st.cache_resource
+@st.cache_resource(on_release=jobs.JobManager.shutdown)
 def job_manager() -> jobs.JobManager:
-    """One job manager for the whole server: every session and tab sees the same jobs."""
+    """One job manager for the whole server: every session and tab sees the same jobs
+    (each person only their own). Clearing the cache shuts it down."""
     return jobs.JobManager()
 
 
@@ -38,12 +41,17 @@ def model_summary(arch: str, shape: tuple, num_classes: int) -> list[dict]:
     return zoo.summary_rows(zoo.build(arch, shape, num_classes))
 
 
-manager = job_manager()
-st.session_state.setdefault("train_job_id", None)
+try:
+    manager = job_manager()
+except ValueError as e:  # a limit's environment variable that is not a number
+    st.error(f"Training is not available: the server's settings are wrong. {e}")
+    st.stop()
+me = identity.owner()
 if "train_defaults" not in st.session_state:
-    # A refresh or a second tab shows the latest job (running or finished) below: the form
-    # starts from that job's settings, so that the form and the results describe one run.
-    shown = manager.latest()
+    # A refresh or a second tab shows this person's latest job (running or finished) below:
+    # the form starts from that job's settings, so that the form and the results describe
+    # one run. Other people's jobs never fill it.
+    shown = manager.latest(me)
     st.session_state["train_defaults"] = (shown.config if shown else PAGE_DEFAULTS).to_dict()
 D = config.TrainConfig.from_dict(st.session_state["train_defaults"])  # this session's defaults
 
@@ -171,16 +179,26 @@ with st.expander("Hyperparameters", expanded=True):
 
 def start_job() -> None:
     """Button callback (callbacks survive the reruns that a click's own run may trigger).
-    Reads the widgets from session state, so it sees values changed in the same click."""
+    Reads the widgets from session state, so it sees values changed in the same click.
+    The job starts at once when a training process is free, else waits in the queue."""
     st.session_state["train_message"] = None
     try:
-        job = manager.start(config.from_state(st.session_state))
-        st.session_state["train_job_id"] = job.id
-    except jobs.BusyError as e:
+        manager.start(config.from_state(st.session_state), owner=me)
+    except jobs.OwnerBusyError as e:
         st.session_state["train_message"] = Alert("warning", str(e))
-        st.session_state["train_job_id"] = e.running[0].id
+    except jobs.LimitError as e:
+        st.session_state["train_message"] = Alert("error", str(e))
     except ValueError as e:
         st.session_state["train_message"] = Alert("error", f"These settings cannot be trained: {e}")
+
+
+def stop_job(job_id: str) -> None:
+    """Stop or Cancel button callback: only the job's owner gets the button, and the
+    manager checks again."""
+    try:
+        manager.stop(job_id, me)
+    except (KeyError, jobs.NotOwnerError) as e:
+        st.session_state["train_message"] = Alert("error", str(e).strip("'\""))
 
 
 if lesson is not None:
@@ -189,12 +207,16 @@ if lesson is not None:
         st.caption(data_note(lesson, len(data.x_train), data.source))
 
 # ---------------------------------------------------------------------- live --
-# A refresh or a second tab has no job id in its session: it attaches to the latest job.
-job = manager.get(st.session_state["train_job_id"]) or manager.latest()
+# This person's latest job: a refresh or a second tab of the same browser finds it.
+job = manager.latest(me)
 present_live = common.presenting() and job is not None and not job.poll().done
 live_area = top if present_live else st.container()
 live_area.button("Train", type="primary", key="train_start", disabled=data is None,
                  on_click=start_job)
+if manager.limits.describe():
+    live_area.caption(manager.limits.describe())
+if job is None or job.done:
+    live_area.caption(manager.overview(me).describe())
 if st.session_state.get("train_message"):
     st.session_state["train_message"].show(live_area)
 
@@ -245,19 +267,43 @@ def show_snapshot(job: jobs.Job) -> None:
                      f"first {maps.shape[-1]} channels)", width="stretch", clamp=True)
 
 
+STATUS = {"queued": "queued", "starting": "starting", "running": "running",
+          "finished": "finished", "stopped": "stopped (the best epoch so far was kept)",
+          "failed": "failed", "cancelled": "cancelled (it never ran)",
+          "interrupted": "interrupted (the server stopped during the run)"}
+
+
+def queue_panel(job: jobs.Job) -> None:
+    """A queued job: its place in the queue, the wait, and a Cancel button."""
+    left, right = st.columns([1, 6], vertical_alignment="center")
+    left.button("Cancel", key="train_cancel", help="Takes your job out of the queue.",
+                on_click=stop_job, args=(job.id,))
+    estimate = manager.wait_estimate(job)
+    where = (f": number {estimate.position} in the queue, estimated wait "
+             f"{estimate.describe()}" if estimate else "")
+    right.markdown(f"Status: **queued** ({job.config.arch} on {job.config.dataset}){where}.")
+    st.caption(manager.overview(me).describe())
+
+
 def live_panel(job_id: str) -> None:
-    job = manager.get(job_id).poll()
+    job = manager.get(job_id, me)
+    if job is None:  # let go of by the manager (many jobs ended since)
+        return
+    job.poll()
     if not common.presenting():
         st.subheader(f"Job {job.id}: {job.config.arch} on {job.config.dataset}")
-    status = {"starting": "starting", "running": "running", "finished": "finished",
-              "stopped": "stopped (the best epoch so far was kept)", "failed": "failed"}[job.state]
+    if job.state == "queued":
+        queue_panel(job)
+        return
     left, right = st.columns([1, 6], vertical_alignment="center")
     if not job.done:  # Stop first, beside the status: always on screen with the curves
         left.button("Stop", key="train_stop", help="Stops after the current batch.",
-                    on_click=job.stop)
-    right.markdown(f"Status: **{status}** ({job.config.arch} on {job.config.dataset})"
+                    on_click=stop_job, args=(job.id,))
+    right.markdown(f"Status: **{STATUS[job.state]}** ({job.config.arch} on {job.config.dataset})"
                    + (" - stopping after the current batch..." if job.stop_requested and not job.done
                       else ""))
+    if job.state == "cancelled":
+        return
     end = job.last("end")
     if end is not None:
         st.markdown(rundir.status_sentence(end, job.config.to_dict()))
@@ -266,8 +312,8 @@ def live_panel(job_id: str) -> None:
         lesson_box(tutorials.LESSONS[job.config.tutorial], job.config, job.events)
     show_curves(job)
     show_snapshot(job)
-    if job.state == "failed":
-        st.error(f"The training job failed: {job.error}")
+    if job.state in ("failed", "interrupted"):
+        st.error(f"The training job {job.state}: {job.error}")
     if job.done and st.session_state.get("train_live_job") == job.id:
         # the job ended while this fragment was polling: redraw the whole page with the results
         st.session_state["train_live_job"] = None
@@ -282,10 +328,13 @@ if job is not None:
         st.fragment(live_panel, run_every=None if job.done else 0.5)(job.id)
 
 # ------------------------------------------------------------------- results --
-if job is not None and job.done and job.run_dir is not None and job.last("end"):
+# A job that failed after keeping an epoch (keep-best) has a model to save, but no test figures.
+if job is not None and job.done and job.run_dir is not None and (
+        job.last("end") or job.run_dir.model_path.exists()):
     st.subheader("Results")
-    show_results(job.run_dir, job.events, f"job_{job.run_dir.name}")
+    show_results(job.run_dir, job.events, f"job_{job.run_dir.name}", curves=False)
 
+runs = visible_runs(me)
 if lesson is not None:
-    comparison_section(lesson)
-past_runs_section()
+    comparison_section(lesson, runs)
+past_runs_section(runs)

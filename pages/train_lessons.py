@@ -79,17 +79,16 @@ def lesson_box(lesson: tutorials.Lesson, current: config.TrainConfig,
                 f"{field} {mine!r} (text: {theirs!r})" for field, mine, theirs in changed))
 
 
-def comparison_section(lesson: tutorials.Lesson) -> None:
+def comparison_section(lesson: tutorials.Lesson, runs: list[rundir.RunDir]) -> None:
     """For a lesson the text compares with another (002: CNN vs logistic regression):
-    both models' latest runs, with the text's figures, on one chart, and a button
-    that loads the other lesson."""
+    both models' latest runs among ``runs`` (newest first: this person's), with the
+    text's figures, on one chart, and a button that loads the other lesson."""
     if lesson.compare_with is None:
         return
     other = tutorials.lesson(lesson.compare_with)
     rows = []
     for item in (lesson, other):
-        run = next((r for r in rundir.list_runs()
-                    if r.config().tutorial == item.name and r.result()), None)
+        run = next((r for r in runs if r.config().tutorial == item.name and r.result()), None)
         end = run.result() if run else None
         rows.append((item.name, item.figure, end.get("train_accuracy") if end else None,
                      end.get("test_accuracy") if end else None))

@@ -2,7 +2,9 @@
 
 Each section reads a run through :mod:`cnnlib.rundir` only. Widget keys carry
 the run directory's name, so that two runs shown one after the other never share
-a widget's state (a "Saved as" message stays with its run).
+a widget's state (a "Saved as" message stays with its run). A run that ended
+without its evaluation (interrupted, failed) but kept a model shows its curves
+and can be saved like any other.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Literal
 import numpy as np
 import streamlit as st
 
-from cnnlib import datasets, evaluation, rundir, store, train_plots
+from cnnlib import datasets, evaluation, jobs, rundir, store, train_plots
 from cnnlib.rundir import RunDir
 from pages import common, identity
 
@@ -89,29 +91,64 @@ def _prediction_tabs(run: RunDir, dataset: str, names: list[str], key: str) -> N
             common.prediction_grid(images[idx], preds.y_true[idx], preds.probs[idx], names)
 
 
-def show_results(run: RunDir, events: list[dict], key: str) -> None:
+def _unevaluated(run: RunDir, events: list[dict], key: str, curves: bool) -> bool:
+    """A run without its end event: says why there are no test figures and which epoch
+    its model file holds; draws its epoch curves when ``curves``. Returns whether
+    there is a model to save (keep-best writes ``best.keras`` after each better epoch)."""
+    state = run.state()
+    if not run.ended():
+        st.info("This run is still running: its results appear when it ends.")
+        return False
+    why = (run.job() or {}).get("error") or f"It ended as {state}."
+    epochs = rundir.of_type(events, "epoch")
+    kept = [e["epoch"] for e in epochs if e.get("best") and not e.get("partial")]
+    text = (f"No test figures: this run ended before its evaluation on the test images. "
+            f"{why.rstrip('.')}.")
+    if run.model_path.exists():
+        text += (f" Its model file holds epoch {kept[-1]}, the best one it completed" if kept
+                 else " Its model file holds the last weights it saved")
+        text += ": you can still save it, without test figures."
+    else:
+        text += (" It kept no model file (keep-best writes one after each better complete "
+                 "epoch: there was none yet, or keep-best was off), so there is nothing to save.")
+    st.warning(text)
+    if curves and epochs:
+        st.plotly_chart(train_plots.epoch_curves(epochs), key=f"train_unevaluated_{key}")
+    return run.model_path.exists()
+
+
+def show_results(run: RunDir, events: list[dict], key: str, curves: bool = True) -> None:
     """Test metrics, confusion matrix, samples, save and downloads of a run that ended.
+
+    A run that ended without its evaluation (interrupted, failed) shows instead why,
+    its epoch curves, and the save form when it kept a model.
 
     Args:
         run: the run's directory.
         events: its events (a live job's, or read from the directory).
         key: unique among the runs shown on the page (prefixes its widget keys).
+        curves: draw the epoch curves of an unevaluated run (False where the page
+            shows them already).
     """
     end, start = rundir.last(events, "end"), rundir.last(events, "start")
     config = run.config()
-    if end is None or start is None or config is None:
+    if start is None or config is None:
         return
-    st.markdown(rundir.status_sentence(end, config.to_dict()))
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Test accuracy", f"{end['test_accuracy']:.2%}",
-              help=f"The kept model on {end['n_test']:,} test images.")
-    if end.get("train_accuracy") is not None:  # runs of older versions did not measure it
-        m2.metric("Training accuracy", f"{end['train_accuracy']:.2%}",
-                  help=f"The kept model on its {start['n_train']:,} training images, without "
-                       "augmentation; far above the test accuracy means overfitting.")
-    m3.metric("Test loss", f"{end['test_loss']:.4f}")
-    m4.metric("Test images", f"{end['n_test']:,}")
-    _prediction_tabs(run, config.dataset, list(start["class_names"]), key)
+    if end is not None:
+        st.markdown(rundir.status_sentence(end, config.to_dict()))
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Test accuracy", f"{end['test_accuracy']:.2%}",
+                  help=f"The kept model on {end['n_test']:,} test images.")
+        if end.get("train_accuracy") is not None:  # runs of older versions did not measure it
+            m2.metric("Training accuracy", f"{end['train_accuracy']:.2%}",
+                      help=f"The kept model on its {start['n_train']:,} training images, "
+                           "without augmentation; far above the test accuracy means "
+                           "overfitting.")
+        m3.metric("Test loss", f"{end['test_loss']:.4f}")
+        m4.metric("Test images", f"{end['n_test']:,}")
+        _prediction_tabs(run, config.dataset, list(start["class_names"]), key)
+    elif not _unevaluated(run, events, key, curves):
+        return
     c1, c2, c3 = st.columns([2, 1, 1])
     with c1.form(f"train_save_{key}", border=False):
         st.text_input("Save to the model store as", f"{config.dataset}-{config.arch}-{run.name[:15]}",
@@ -124,16 +161,24 @@ def show_results(run: RunDir, events: list[dict], key: str) -> None:
     saved = st.session_state.get(f"train_saved_{key}")
     if saved:
         saved.show(c1)
-    if run.model_path.exists():
+    try:
         c2.download_button("Download .keras", run.model_path.read_bytes(),
                            file_name=f"{run.name}.keras", key=f"train_dl_model_{key}")
+    except OSError:
+        pass  # no model file, or the run was deleted meanwhile (the runs folder's size limit)
     c3.download_button("Download history (CSV)", evaluation.history_csv(events),
                        file_name=f"{run.name}.csv", mime="text/csv", key=f"train_dl_csv_{key}")
 
 
-def past_runs_section() -> None:
-    """Every run directory: compare their curves, reopen one."""
-    past = rundir.list_runs()
+def visible_runs(owner: str) -> list[RunDir]:
+    """The run directories ``owner`` may see, newest first: their own, and those that
+    record no owner (the command line's, older versions')."""
+    tag = jobs.owner_tag(owner)
+    return [r for r in rundir.list_runs() if r.owner() in (None, tag)]
+
+
+def past_runs_section(past: list[RunDir]) -> None:
+    """The runs this person may see (:func:`visible_runs`): compare their curves, reopen one."""
     with st.expander(f"Past runs ({len(past)})"):
         if not past:
             st.caption("Runs appear here once trained.")

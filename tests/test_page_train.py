@@ -1,26 +1,33 @@
-"""AppTest of the Train page: a real 1-epoch job on a tiny subset, from click to results."""
+"""AppTest of the Train page: a real 1-epoch job on a tiny subset, from click to results;
+two people on one server."""
 
 import dataclasses
+import json
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnlib import config, paths, rundir, tutorials
+from cnnlib import config, jobs, paths, rundir, tutorials
+from pages import identity
 from testutil import REPO, requires_shared_data
 
 pytestmark = requires_shared_data
 
 
-def open_page(tmp_path, monkeypatch, fresh_server=True):
+def open_page(tmp_path, monkeypatch, fresh_server=True, owner=None):
     """The Train page in a new session; ``fresh_server`` drops the cached job manager
-    (and datasets), as a new server would: AppTest sessions of one process share them."""
+    (and datasets), as a new server would: AppTest sessions of one process share them.
+    Each session is a new browser with its own owner token, unless ``owner`` gives one
+    (the same browser again: a refresh or a second tab)."""
     import streamlit as st
 
     if fresh_server:
         st.cache_resource.clear()
     monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path / "models"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    if owner is not None:
+        at.session_state[identity.KEY] = owner
     at.run()
     at.switch_page("pages/train.py").run()
     assert not at.exception
@@ -60,8 +67,10 @@ def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
     # the widgets reached the job through config.from_state: the run directory says so
     (run,) = rundir.list_runs()
     assert (run.config().arch, run.config().epochs, run.config().n_train) == ("mnist_cnn", 1, 300)
-    # a new tab shows this finished job's results under a form with this job's settings
-    other = open_page(tmp_path, monkeypatch, fresh_server=False)
+    # a new tab of the same browser shows this finished job's results under a form with
+    # this job's settings
+    other = open_page(tmp_path, monkeypatch, fresh_server=False,
+                      owner=at.session_state[identity.KEY])
     assert any(m.label == "Test accuracy" for m in other.metric)
     assert other.selectbox(key="train_arch").value == "mnist_cnn"
     assert (other.number_input(key="train_epochs").value,
@@ -90,26 +99,117 @@ def test_every_setting_has_its_widget(tmp_path, monkeypatch):
     assert cfg.learning_rate == 0.005 and cfg.augment_stroke and cfg.epochs == 3
 
 
-def test_second_request_is_told_busy(tmp_path, monkeypatch):
-    at = open_page(tmp_path, monkeypatch)
-    at.number_input(key="train_epochs").set_value(50)
-    at.number_input(key="train_n_train").set_value(4000)
-    at.button(key="train_start").click().run()
-    wait_for(at, lambda a: "Status: **running**" in markdown_text(a))
+def captions(at):
+    return " ".join(c.value for c in at.caption)
+
+
+def keys(at):
+    return {w.key for w in at.main if getattr(w, "key", None)}
+
+
+def test_two_people_share_the_server(tmp_path, monkeypatch):
+    """A trains; A's second tab finds and controls A's job with A's settings. B sees
+    neither A's controls nor A's settings, only counts; B's job waits in the queue with
+    its place, can be cancelled, and starts by itself when A's job ends."""
+    a = open_page(tmp_path, monkeypatch)
+    a.number_input(key="train_epochs").set_value(50)
+    a.number_input(key="train_n_train").set_value(4000)
+    a.button(key="train_start").click().run()
+    wait_for(a, lambda p: "Status: **running**" in markdown_text(p))
     # the network learning, live: the first conv layer's kernels and maps, from snapshots
-    wait_for(at, lambda a: "The network learning" in markdown_text(a), timeout=60)
-    captions = " ".join(c for img in at.get("image") for c in img.captions)
-    assert "kernels" in captions and "feature maps of the first test image" in captions
-    # a second tab: a new session attaches to the running job and is told the server is busy
-    other = open_page(tmp_path, monkeypatch, fresh_server=False)
-    assert "Status: **running**" in markdown_text(other)
-    # and its settings start from the running job's, not from the defaults
-    assert other.number_input(key="train_epochs").value == 50
-    assert other.number_input(key="train_n_train").value == 4000
-    other.button(key="train_start").click().run()
-    assert any("already running" in w.value for w in other.warning)
-    other.button(key="train_stop").click().run()
-    wait_for(at, lambda a: "Status: **stopped" in markdown_text(a))
+    wait_for(a, lambda p: "The network learning" in markdown_text(p), timeout=60)
+    shown = " ".join(c for img in a.get("image") for c in img.captions)
+    assert "kernels" in shown and "feature maps of the first test image" in shown
+
+    # A's second tab (the same browser: the same token) attaches to A's job, with A's settings
+    a2 = open_page(tmp_path, monkeypatch, fresh_server=False, owner=a.session_state[identity.KEY])
+    assert "Status: **running**" in markdown_text(a2) and "train_stop" in keys(a2)
+    assert a2.number_input(key="train_epochs").value == 50
+    assert a2.number_input(key="train_n_train").value == 4000
+    a2.button(key="train_start").click().run()  # one job per person
+    assert any("You already have a training job running" in w.value for w in a2.warning)
+
+    # B: another browser sees no job, no Stop, the defaults; and a count of the others'
+    b = open_page(tmp_path, monkeypatch, fresh_server=False)
+    assert b.session_state[identity.KEY] != a.session_state[identity.KEY]
+    assert "Status:" not in markdown_text(b) and not {"train_stop", "train_cancel"} & keys(b)
+    assert b.number_input(key="train_epochs").value == 3
+    assert "1 job of other people running; 0 waiting in the queue" in captions(b)
+    b.number_input(key="train_epochs").set_value(1)
+    b.number_input(key="train_n_train").set_value(300)
+    b.button(key="train_start").click().run()
+    assert "Status: **queued**" in markdown_text(b) and "number 1 in the queue" in markdown_text(b)
+    assert "estimated wait" in markdown_text(b) and "train_stop" not in keys(b)
+    b.button(key="train_cancel").click().run()
+    assert "Status: **cancelled" in markdown_text(b)
+    b.button(key="train_start").click().run()
+    assert "number 1 in the queue" in markdown_text(b)
+    # A's page never shows B's job
+    a.run()
+    assert "Status: **running**" in markdown_text(a) and "queued" not in markdown_text(a)
+
+    # A stops from the second tab; B's job then starts and runs to its results
+    a2.button(key="train_stop").click().run()
+    wait_for(a, lambda p: "Status: **stopped" in markdown_text(p))
+    wait_for(b, lambda p: "Status: **finished**" in markdown_text(p))
+    assert any(m.label == "Test accuracy" for m in b.metric)
+    assert b.number_input(key="train_epochs").value == 1
+    # each sees only their own run among the past ones
+    b_tag = jobs.owner_tag(b.session_state[identity.KEY])
+    (b_run,) = [r for r in rundir.list_runs() if r.owner() == b_tag]
+    assert len(rundir.list_runs()) == 2
+    assert b.selectbox(key="train_reopen").options == [
+        "-", f"{b_run.name} - finished, test accuracy {b_run.result()['test_accuracy']:.2%}"]
+
+
+def test_a_shared_server_limits_one_job(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_MAX_EPOCHS", "2")
+    at = open_page(tmp_path, monkeypatch)
+    assert "This server allows at most 2 epochs per job." in captions(at)
+    at.number_input(key="train_epochs").set_value(5)
+    at.button(key="train_start").click().run()
+    (error,) = at.error
+    assert "at most 2 epochs per job (CNN_STUDIO_MAX_EPOCHS)" in error.value
+    assert "Status:" not in markdown_text(at) and rundir.list_runs() == []
+    # a server started with a limit that is not a number says so instead of a traceback
+    monkeypatch.setenv("CNN_STUDIO_MAX_EPOCHS", "ten")
+    at = open_page(tmp_path, monkeypatch)
+    (error,) = at.error
+    assert "CNN_STUDIO_MAX_EPOCHS must be a positive whole number" in error.value
+
+
+def test_an_interrupted_run_is_shown_from_its_files_and_can_be_saved(tmp_path, monkeypatch):
+    """A run whose server died mid-job (no end event, no test predictions, job.json
+    "interrupted") but whose best epoch is on disk: the page says evaluation did not
+    happen, draws its curves and offers the save form. Someone else does not see it."""
+    from cnnlib import training
+    from testutil import tiny_config
+
+    run = training.train(tiny_config(arch="logistic", n_train=64, n_test=40, epochs=2)).run_dir
+    lines = (run.path / "history.jsonl").read_text().splitlines()
+    (run.path / "history.jsonl").write_text(
+        "\n".join(line for line in lines if json.loads(line)["type"] != "end") + "\n")
+    (run.path / "result.json").unlink()
+    (run.path / "test_predictions.npz").unlink()
+    token = "owner-of-the-interrupted-run-0123"
+    run.write_job({"id": "job1", "state": "running", "error": None, "pid": 2**22 + 12345,
+                   "owner": jobs.owner_tag(token), "config": run.config().to_dict()})
+    other = open_page(tmp_path, monkeypatch)  # a new server marks it; another person: not theirs
+    assert run.state() == "interrupted" and "Past runs (0)" in [e.label for e in other.expander]
+    at = open_page(tmp_path, monkeypatch, fresh_server=False, owner=token)
+    (option,) = [o for o in at.selectbox(key="train_reopen").options if o != "-"]
+    assert option == f"{run.name} - interrupted"
+    at.selectbox(key="train_reopen").set_value(run.name).run()
+    (warning,) = at.warning
+    assert "No test figures: this run ended before its evaluation" in warning.value
+    assert "The server stopped during the run" in warning.value
+    assert "Its model file holds epoch" in warning.value and "you can still save it" in warning.value
+    assert any(c.key == f"train_unevaluated_past_{run.name}" for c in at.get("plotly_chart"))
+    assert not any(m.label == "Test accuracy" for m in at.metric)
+    at.text_input(key=f"train_save_name_past_{run.name}").set_value("rescued")
+    at.button(key=f"train_save_submit_past_{run.name}").click().run()
+    assert any("Saved as 'rescued'" in s.value for s in at.success), [e.value for e in at.error]
+    assert (tmp_path / "models" / "rescued.keras").exists()
 
 
 def test_missing_dataset_is_explained_with_both_fixes(tmp_path, monkeypatch):

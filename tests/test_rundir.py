@@ -169,3 +169,57 @@ def test_time_left_skips_the_eager_batches_and_the_tracing_one():
         if b <= 4 + rundir.events.MIN_BATCHES_FOR_ESTIMATE:
             assert p.seconds_left is None, b
     assert p.seconds_left == pytest.approx(70 * 0.1, rel=0.01)
+
+
+def fake_run(root, stamp, state=None, size=0, result=False, owner=None):
+    """A run directory named for its start time ``stamp``, with ``size`` bytes of model,
+    a ``job.json`` in ``state`` (None: none) and an end event when ``result``."""
+    run = RunDir(root / f"{stamp}-mnist-studio_cnn")
+    run.path.mkdir(parents=True)
+    (run.path / "config.json").write_text(json.dumps(TrainConfig().to_dict()))
+    (run.path / "best.keras").write_bytes(b"\0" * size)
+    if state is not None:
+        run.write_job({"id": "job1", "state": state, "error": None, "pid": 1, "owner": owner})
+    if result:
+        run.write_result({"type": "end", "status": "finished"})
+    return run
+
+
+def test_run_states_owner_and_size(tmp_path):
+    running = fake_run(tmp_path, "20250101-000001", "running", size=1000, owner="abc")
+    assert not running.ended() and running.owner() == "abc"
+    assert running.size_bytes() >= 1000
+    assert fake_run(tmp_path, "20250101-000002", "interrupted").ended()
+    cli = fake_run(tmp_path, "20250101-000003")  # the command line's: no job.json
+    assert not cli.ended() and cli.owner() is None and cli.state() == "unknown"
+    (cli.path / "result.json").write_text('{"type": "end", "status": "finished"}')
+    assert cli.ended() and cli.state() == "finished"
+    assert RunDir(tmp_path / "gone").size_bytes() == 0
+
+
+def test_prune_deletes_the_oldest_ended_runs_first_and_never_a_live_one(tmp_path):
+    mb = 1024 * 1024
+    old_running = fake_run(tmp_path, "20250101-000001", "running", size=mb)
+    old_finished = fake_run(tmp_path, "20250101-000002", "finished", size=mb)
+    old_unknown = fake_run(tmp_path, "20250101-000003", None, size=mb)  # a CLI run, maybe live
+    kept_by_caller = fake_run(tmp_path, "20250101-000004", "failed", size=mb)
+    interrupted = fake_run(tmp_path, "20250101-000005", "interrupted", size=mb)
+    newest = fake_run(tmp_path, "20250101-000006", "stopped", size=mb)
+    # 6 MB now; 4.5 MB allowed: the two oldest ended runs that may go are deleted
+    deleted = rundir.prune_runs(tmp_path, int(4.5 * mb), keep={kept_by_caller.path})
+    assert deleted == [old_finished.path, interrupted.path]
+    assert rundir.list_runs(tmp_path) == [newest, kept_by_caller, old_unknown, old_running]
+    assert not list(tmp_path.glob(".deleting-*"))
+    # under the size: nothing to do; nothing may go: the folder stays over it
+    assert rundir.prune_runs(tmp_path, 10 * mb) == []
+    assert rundir.prune_runs(tmp_path, 0, keep={kept_by_caller.path}) == [newest.path]
+    assert rundir.list_runs(tmp_path) == [kept_by_caller, old_unknown, old_running]
+    assert rundir.prune_runs(tmp_path / "absent", 0) == []
+    with pytest.raises(ValueError, match="max_bytes=-1"):
+        rundir.prune_runs(tmp_path, -1)
+
+
+def test_list_runs_skips_a_run_being_deleted(tmp_path):
+    run = fake_run(tmp_path, "20250101-000001", "finished")
+    run.path.rename(tmp_path / f".deleting-{run.name}")
+    assert rundir.list_runs(tmp_path) == []

@@ -15,22 +15,28 @@ A run directory (:class:`RunDir`) holds:
 * ``result.json``: the end event;
 * ``test_predictions.npz``: the test images' softmax outputs (see
   :class:`Predictions`);
-* ``job.json``: the job runner's view (id, state, error, pid), when run as a job.
+* ``job.json``: the job runner's view (id, state, error, pid, owner), when run as a
+  job; its states are :data:`JOB_STATES`.
 
 Everything that writes or reads these files goes through this module; it
 imports neither TensorFlow nor Streamlit.
 
-Two small modules, one protocol: :mod:`cnnlib.rundir.events` (the event types,
-reading a stream, progress, the status sentence) and
+Three small modules, one protocol: :mod:`cnnlib.rundir.events` (the event types,
+reading a stream, progress, the status sentence),
 :mod:`cnnlib.rundir.directory` (:class:`RunDir`, :class:`Predictions`,
-:func:`list_runs`); everything is importable from ``cnnlib.rundir``.
+:func:`list_runs`, the job states) and :mod:`cnnlib.rundir.retention`
+(:func:`prune_runs`: the runs folder under a size); everything is importable
+from ``cnnlib.rundir``.
 """
 
-from .directory import Predictions, RunDir, images_digest, list_runs
+from .directory import (FINAL_JOB_STATES, JOB_STATES, Predictions, RunDir, images_digest,
+                        list_runs)
 from .events import (BatchEvent, EndEvent, EpochEvent, ErrorEvent, Event, Progress,
                      SnapshotEvent, StartEvent,
                      batch_values, last, of_type, progress, status_sentence)
+from .retention import prune_runs
 
-__all__ = ["BatchEvent", "EndEvent", "EpochEvent", "ErrorEvent", "Event", "Predictions",
-           "Progress", "RunDir", "SnapshotEvent", "StartEvent", "batch_values", "images_digest", "last",
-           "list_runs", "of_type", "progress", "status_sentence"]
+__all__ = ["FINAL_JOB_STATES", "JOB_STATES", "BatchEvent", "EndEvent", "EpochEvent", "ErrorEvent",
+           "Event", "Predictions", "Progress", "RunDir", "SnapshotEvent", "StartEvent",
+           "batch_values", "images_digest", "last", "list_runs", "of_type", "progress",
+           "prune_runs", "status_sentence"]

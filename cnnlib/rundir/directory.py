@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,6 +68,15 @@ class Predictions:
 
 # ------------------------------------------------------------ run directory --
 
+#: The states a job goes through, as ``job.json`` records them: ``queued`` (waiting for a
+#: free training process; such a job has no directory yet), ``starting``, ``running``,
+#: then one of :data:`FINAL_JOB_STATES`.
+JOB_STATES = ("queued", "starting", "running", "finished", "stopped", "failed", "cancelled",
+              "interrupted")
+#: States after which nothing writes to a run directory any more. ``interrupted``: the
+#: server stopped (or was killed) during the run, so its training process went with it.
+FINAL_JOB_STATES = ("finished", "stopped", "failed", "cancelled", "interrupted")
+
 class RunDir:
     """One training run's directory (see the module docstring for its files).
 
@@ -124,7 +134,9 @@ class RunDir:
         self._write_json("result.json", end)
 
     def write_job(self, job: dict) -> None:
-        """``job.json``: ``id``, ``state``, ``error``, ``pid``, ``config``."""
+        """``job.json``: ``id``, ``state`` (one of :data:`JOB_STATES`), ``error`` (why it
+        failed or was interrupted, or None), ``pid`` (the training process's), ``owner``
+        (a digest of the owner's token, see :func:`cnnlib.jobs.owner_tag`), ``config``."""
         self._write_json("job.json", job)
 
     def write_predictions(self, probs: np.ndarray, y_true: np.ndarray, test_indices: np.ndarray,
@@ -179,6 +191,29 @@ class RunDir:
         """The job's state (``job.json``), else the end status, else ``"unknown"``."""
         return (self.job() or {}).get("state") or (self.result() or {}).get("status") or "unknown"
 
+    def ended(self) -> bool:
+        """Whether nothing will write to the run any more: it has its end event
+        (``result.json``) or ``job.json`` says a final state (:data:`FINAL_JOB_STATES`).
+        A run of the command line that crashed has neither: it stays "unknown"."""
+        return self.result() is not None or self.state() in FINAL_JOB_STATES
+
+    def owner(self) -> str | None:
+        """The owner tag ``job.json`` records, or None (a run of the command line, or of
+        a version before owners)."""
+        owner = (self.job() or {}).get("owner")
+        return owner if isinstance(owner, str) and owner else None
+
+    def size_bytes(self) -> int:
+        """Bytes of every file in the directory (0 when it is gone)."""
+        total = 0
+        for root, _, files in os.walk(self.path):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_size
+                except OSError:
+                    pass
+        return total
+
     def predictions(self) -> Predictions | None:
         """The stored :class:`Predictions`, or None (missing, corrupt, or written by a
         version that did not record which test images they are)."""
@@ -192,9 +227,11 @@ class RunDir:
 
 def list_runs(root: str | Path | None = None) -> list[RunDir]:
     """Every run directory under ``root`` (default :func:`cnnlib.paths.runs_dir`) that
-    has a readable ``config.json``, newest first (names start with the UTC time)."""
+    has a readable ``config.json``, newest first (names start with the UTC time);
+    hidden folders (a run being deleted) are skipped."""
     root = Path(root) if root is not None else paths.runs_dir()
     if not root.is_dir():
         return []
-    runs = (RunDir(p) for p in sorted((p for p in root.iterdir() if p.is_dir()), reverse=True))
+    runs = (RunDir(p) for p in sorted((p for p in root.iterdir()
+                                       if p.is_dir() and not p.name.startswith(".")), reverse=True))
     return [r for r in runs if r.config() is not None]

@@ -1,4 +1,5 @@
-"""Train page in a real browser: live redraws, a refresh finds the job, a second tab stops it."""
+"""Train page in a real browser: live redraws, a refresh finds the job, another person
+(another browser) sees neither its Stop button nor its settings, a second tab stops it."""
 
 import time
 
@@ -40,7 +41,7 @@ def status_text(page):
 def test_live_curves_refresh_and_stop_from_second_tab(page, server):
     open_page(page, server, "train")
     choose(page, "Architecture", "mnist_cnn")
-    set_number(page, "Epochs", 2)  # long enough to refresh, open a second tab and stop it mid-run
+    set_number(page, "Epochs", 5)  # long enough to refresh, open two more pages and stop it mid-run
     set_number(page, "Training images", 10000)
     slider = main(page).locator('[data-testid="stSlider"]').filter(has_text="Batch size").get_by_role("slider")
     slider.focus()
@@ -66,10 +67,23 @@ def test_live_curves_refresh_and_stop_from_second_tab(page, server):
     page.wait_for_selector("text=Status:", timeout=60_000)
     page.wait_for_function(f"() => ({BATCH_POINTS_JS})() >= {before}", timeout=60_000)
     assert "running" in status_text(page)
-    assert main(page).get_by_label("Epochs", exact=True).input_value() == "2"  # the job's settings
+    assert main(page).get_by_label("Epochs", exact=True).input_value() == "5"  # the job's settings
     assert_no_errors(page)
 
-    # a second tab stops it
+    # another person (a browser context of its own: its own cookie) sees only a count
+    other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        b = other.new_page()
+        open_page(b, server, "train")
+        b.wait_for_selector("text=1 job of other people running", timeout=60_000)
+        assert main(b).get_by_role("button", name="Stop", exact=True).count() == 0
+        assert main(b).get_by_text("Status:").count() == 0
+        assert main(b).get_by_label("Epochs", exact=True).input_value() == "3"  # not A's 5
+        assert_no_errors(b)
+    finally:
+        other.close()
+
+    # a second tab of the same browser stops it
     second = page.context.new_page()
     second.goto(f"{server.url}/train")
     second.wait_for_selector("text=Status:", timeout=60_000)

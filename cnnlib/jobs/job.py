@@ -1,0 +1,201 @@
+"""One training job: queued, then run by a worker process, read by any number of readers."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import queue
+import threading
+import time
+
+from .. import rundir
+from ..config import TrainConfig
+from ..rundir import FINAL_JOB_STATES, JOB_STATES, RunDir
+from .worker import Worker
+
+#: States a job goes through (see :data:`cnnlib.rundir.JOB_STATES`).
+STATES = JOB_STATES
+#: States a job never leaves.
+FINAL_STATES = FINAL_JOB_STATES
+_ids = itertools.count(1)
+
+
+def owner_tag(owner: str) -> str:
+    """What a run directory records of its owner: the first 16 hex digits of the
+    SHA-256 of the owner's token (``job.json`` may be read by anyone with access to the
+    runs folder; the token itself works like a password, so it is not written down)."""
+    return hashlib.sha256(owner.encode()).hexdigest()[:16]
+
+
+class Job:
+    """One training run: waits in the queue, then runs in its own process.
+
+    Args:
+        config: the run's (validated) settings.
+        owner: the owner token of whoever started it; only they may see and stop it.
+
+    Attributes:
+        id: short identifier, unique in this server.
+        config: the :class:`TrainConfig`.
+        owner: the owner token.
+        events: every event received so far, in arrival order (snapshots excepted).
+        snapshot: the latest :class:`~cnnlib.rundir.SnapshotEvent`, or None.
+        state: one of :data:`STATES`; "queued" until :meth:`launch`.
+        error: why the job failed or was interrupted, or None.
+        run_dir: the :class:`~cnnlib.rundir.RunDir` (known once the ``start`` event arrived).
+        created: ``time.time()`` when it was queued.
+        launched: ``time.time()`` when a worker took it, or None.
+    """
+
+    def __init__(self, config: TrainConfig, owner: str = ""):
+        self.id = f"job{next(_ids)}"
+        self.config = config
+        self.owner = owner
+        self.events: list[dict] = []
+        self.state = "queued"
+        self.error: str | None = None
+        self.run_dir: RunDir | None = None
+        self.snapshot: dict | None = None  # the latest SnapshotEvent (older ones are dropped)
+        self.created = time.time()
+        self.launched: float | None = None
+        self._worker: Worker | None = None
+        self._queue = self._stop = self._process = None
+        self._lock = threading.RLock()
+
+    # -- starting ----------------------------------------------------------
+    def launch(self, worker: Worker) -> bool:
+        """Hand the job to ``worker`` (state "starting"). Returns False, doing nothing,
+        when the job is no longer queued (it was cancelled meanwhile)."""
+        with self._lock:
+            if self.state != "queued":
+                return False
+            self._worker = worker
+            self._queue, self._stop, self._process = worker.events, worker.stop, worker.process
+            worker.run(self.config)
+            self.state, self.launched = "starting", time.time()
+            return True
+
+    # -- reading -----------------------------------------------------------
+    def poll(self) -> "Job":
+        """Take in the events that arrived since the last poll; update the state.
+
+        Safe to call from several threads. Returns the job itself.
+        """
+        with self._lock:
+            if self._process is None or self.state in FINAL_STATES:
+                return self
+            self._drain()
+            if self.state not in FINAL_STATES and not self._process.is_alive():
+                # the process ended: take what it flushed, then judge it
+                time.sleep(0.05)
+                self._drain()
+                if self.state not in FINAL_STATES:
+                    code = self._process.exitcode
+                    self._set_final("failed", "the training process ended unexpectedly "
+                                    f"(exit code {code})" + (", probably killed: out of memory?"
+                                                              if code and code < 0 else "."))
+        return self
+
+    def _drain(self) -> None:
+        """Take every event waiting in the queue."""
+        while True:
+            try:
+                ev = self._queue.get_nowait()
+            except (queue.Empty, EOFError, OSError, ValueError):
+                return
+            self._take(ev)
+
+    def _take(self, ev: dict) -> None:
+        t = ev.get("type")
+        if t == "snapshot":
+            self.snapshot = ev
+            return
+        self.events.append(ev)
+        if t == "start":
+            self.state = "running"
+            self.run_dir = RunDir(ev["run_dir"])
+        elif t == "end":
+            self.state = "stopped" if ev["status"] == "stopped" else "finished"
+        elif t == "error":
+            self._set_final("failed", ev["message"])
+            return
+        else:
+            return
+        self._persist()
+
+    def _set_final(self, state: str, reason: str | None) -> None:
+        self.state = state
+        self.error = reason
+        self._persist()
+
+    def _persist(self) -> None:
+        """Write ``job.json`` (once the run directory is known)."""
+        if self.run_dir is None:
+            return
+        try:
+            self.run_dir.write_job({"id": self.id, "state": self.state, "error": self.error,
+                                    "pid": self._process.pid, "owner": owner_tag(self.owner),
+                                    "config": self.config.to_dict()})
+        except OSError:
+            pass
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether :meth:`stop` was called on a launched job (from any reader)."""
+        return self._stop is not None and self._stop.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def pid(self) -> int | None:
+        """The training process's id, or None while queued."""
+        return self._process.pid if self._process is not None else None
+
+    def of_type(self, kind: str) -> list[dict]:
+        """The events of one type (see :func:`cnnlib.rundir.of_type`)."""
+        return rundir.of_type(self.events, kind)
+
+    def last(self, kind: str) -> dict | None:
+        """The latest event of one type, or None."""
+        return rundir.last(self.events, kind)
+
+    def progress(self) -> rundir.Progress | None:
+        """Where the job stands (see :func:`cnnlib.rundir.progress`)."""
+        return rundir.progress(self.events)
+
+    def describe(self) -> str:
+        return f"{self.id}: {self.config.arch} on {self.config.dataset}, {self.state}"
+
+    # -- control -----------------------------------------------------------
+    def stop(self) -> None:
+        """A queued job is cancelled at once (state "cancelled": it never runs); a
+        launched one stops after the batch in flight, keeping its best epoch so far.
+        No-op when done. No owner check here: :meth:`JobManager.stop` has it."""
+        with self._lock:
+            if self.state == "queued":
+                self.state = "cancelled"
+            elif self._stop is not None and not self.done:
+                self._stop.set()
+
+    def kill(self) -> None:
+        """End the process at once (used at shutdown and in tests)."""
+        if self._worker is not None:
+            self._worker.kill()
+
+    def interrupt(self, reason: str) -> None:
+        """Kill the process and record the job as "interrupted" with ``reason`` (the
+        server shuts down). No-op when done."""
+        with self._lock:
+            if self.done:
+                return
+            self.kill()
+            self._set_final("interrupted" if self._process is not None else "cancelled", reason)
+
+    def wait(self, timeout: float = 600, interval: float = 0.1) -> "Job":
+        """Poll until the job is in a final state or ``timeout`` seconds passed."""
+        end = time.monotonic() + timeout
+        while not self.poll().done and time.monotonic() < end:
+            time.sleep(interval)
+        return self
