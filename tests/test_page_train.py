@@ -209,7 +209,7 @@ def test_an_interrupted_run_is_shown_from_its_files_and_can_be_saved(tmp_path, m
     at.text_input(key=f"train_save_name_past_{run.name}").set_value("rescued")
     at.button(key=f"train_save_submit_past_{run.name}").click().run()
     assert any("Saved as 'rescued'" in s.value for s in at.success), [e.value for e in at.error]
-    assert (tmp_path / "models" / "rescued.keras").exists()
+    assert (paths.user_models_dir() / "rescued.keras").exists()  # saved models: $CNN_STUDIO_HOME
 
 
 def test_missing_dataset_is_explained_with_both_fixes(tmp_path, monkeypatch):
