@@ -78,3 +78,22 @@ def test_missing_model_and_card(tmp_path):
     (tmp_path / "x.json").write_text("{not json")
     assert store.read_card("x", tmp_path) == {}
     assert store.list_models(tmp_path / "absent") == []
+
+
+def test_the_card_of_an_interrupted_run_names_its_state_and_kept_epoch(tmp_path):
+    """A run cut short (no end event; job.json "interrupted") whose best epoch 2 of 3
+    complete epochs is on disk: its card says so instead of leaving the fields empty."""
+    from cnnlib.rundir import RunDir
+    from tests.support.fake_runs import make_run
+
+    run = make_run(tmp_path / "runs", 1)
+    epochs = [{"type": "epoch", "elapsed": float(e), "epoch": e, "loss": 1.0 / e, "accuracy": 0.5,
+               "val_loss": [0.9, 0.5, 0.7][e - 1], "val_accuracy": 0.5, "samples_per_s": 10.0,
+               "partial": False, "best": e in (1, 2)} for e in (1, 2, 3)]
+    start = [json.loads(line) for line in (run.path / "history.jsonl").read_text().splitlines()][0]
+    (run.path / "history.jsonl").write_text("\n".join(json.dumps(e) for e in [start] + epochs) + "\n")
+    (run.path / "result.json").unlink()
+    run.write_job({"id": "job1", "state": "interrupted", "error": "the server stopped"})
+    card = store.card_from_run(RunDir(run.path))
+    assert (card["status"], card["epochs"], card["kept_epoch"]) == ("interrupted", 3, 2)
+    assert card["test_accuracy"] is None  # never evaluated, and not made up

@@ -11,7 +11,8 @@ import numpy as np
 
 class KeepBest(keras.callbacks.Callback):
     """After each complete epoch whose ``monitor`` improves on the best so far, copy
-    the model's weights and save the model to ``path``.
+    the model's weights and save the model to ``path`` (atomically: written beside it,
+    then renamed).
 
     Args:
         monitor: the epoch log to compare (``"val_loss"``, ``"loss"``...).
@@ -48,7 +49,11 @@ class KeepBest(keras.callbacks.Callback):
             return
         self.best, self.best_epoch = float(value), epoch + 1
         self.best_weights = self.model.get_weights()
-        self.model.save(self.path)
+        # a temporary file renamed into place: a process killed while saving leaves
+        # the previous best epoch's file whole (an interrupted run can still be saved)
+        tmp = self.path.with_name(f".{self.path.stem}.tmp.keras")
+        self.model.save(tmp)
+        tmp.replace(self.path)
 
     def restore(self) -> bool:
         """Put the best epoch's weights back into the model; False if there is none."""

@@ -204,10 +204,14 @@ def card_from_run(run: RunDir, notes: str = "") -> dict:
         "class_names": start.get("class_names") or (list(info.class_names) if info else None),
         "arch": config.arch, "params": start.get("params"),
         "input_shape": list(info.image_shape) if info else None,
-        "epochs": end.get("complete_epochs", len(rundir.of_type(events, "epoch"))),
+        "epochs": end.get("complete_epochs", len([e for e in rundir.of_type(events, "epoch")
+                                                   if not e.get("partial")])),
+        "kept_epoch": end.get("kept_epoch", max((e["epoch"] for e in rundir.of_type(events, "epoch")
+                                                 if e.get("best")), default=None)),
         "test_accuracy": end.get("test_accuracy"), "test_loss": end.get("test_loss"),
         "n_test": end.get("n_test"), "train_accuracy": end.get("train_accuracy"),
-        "train_loss": end.get("train_loss"), "status": end.get("status"),
+        "train_loss": end.get("train_loss"),
+        "status": end.get("status") or run.state(),  # a run without an end: interrupted, failed
         "status_text": end.get("status_text") or (
             rundir.status_sentence(end, config.to_dict()) if end else None),
         "standardize": start.get("standardize"),
