@@ -3,12 +3,17 @@
 Every setting (image, kernel, padding, stride, dilation, ReLU, pooling, the
 output position) is a widget bound to the URL query string, so a link such as
 ``/convolution?conv_kernel=sobel+x&conv_stride=2`` opens on that setting. A
-custom kernel travels as ``conv_custom=0,1,0;1,-4,1;0,1,0``.
+custom kernel travels as ``conv_custom=0,1,0;1,-4,1;0,1,0``. A value in the
+address that its widget cannot take is dropped with a warning naming it
+(:func:`drop_bad_numbers`, ``choose_kernel``).
 """
+
+import math
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from cnnlib import conv_explain, datasets, images, kernels, picture, samples
 from cnnlib import figures_conv as figs
@@ -26,6 +31,12 @@ N_DATASET = 100  # test images offered per dataset
 CUSTOM = "custom"
 POOLING = {"none": None, "max": "max", "average": "avg"}
 Q = {"bind": "query-params"}  # widgets mirrored in the URL
+#: The whole numbers of the bound number inputs: key -> (min, max); None: the image decides
+#: (the output position), and Streamlit resets a value beyond it to the default.
+NUMBERS = {"conv_index": (0, N_DATASET - 1), "conv_pad": (0, 64), "conv_stride": (0, 64),
+           "conv_dilation": (0, 16), "conv_pool_size": (1, 16), "conv_pool_stride": (1, 16),
+           "conv_row": (0, None), "conv_col": (0, None)}
+IGNORED_KEY = "conv_ignored_params"  # [(param, value)] dropped from the URL, said on the next run
 
 st.session_state.setdefault("conv_custom_tables", {})  # size -> starting table of the custom editor
 
@@ -37,13 +48,55 @@ def dataset_samples(name: str, n: int):
     return d.x_test, d.y_test, d.class_names
 
 
+def whole_number_in(text: str, low: int, high: int | None) -> bool:
+    """Whether URL text is a whole number from ``low`` to ``high`` (None: no maximum)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return (math.isfinite(value) and value.is_integer() and value >= low
+            and (high is None or value <= high))
+
+
+def drop_bad_numbers() -> None:
+    """Drop from the URL each number that its number input cannot take, and say so.
+
+    Streamlit 1.67 seeds a bound ``st.number_input`` from the URL and turns the
+    value into an int before checking it: ``inf`` or ``1e400`` raise
+    OverflowError there, a traceback instead of the page. (Other bad values,
+    ``abc``, ``nan``, ``2.5``, ``99``, it drops or rounds without a word.)
+    The widgets read the address this run started with, so the bad values are
+    removed from ``st.query_params`` and the page runs again, before any
+    widget exists; the next run shows one warning per value dropped. (A value
+    bound to a widget already, which a fresh address never is, cannot be
+    removed this way and is left to Streamlit.)
+    """
+    dropped = []
+    for key, (low, high) in NUMBERS.items():
+        value = st.query_params.get(key)
+        if value is None or whole_number_in(value, low, high):
+            continue
+        try:
+            del st.query_params[key]
+        except StreamlitAPIException:  # already bound in this session: not a fresh address
+            continue
+        dropped.append((key, value))
+    if dropped:
+        st.session_state[IGNORED_KEY] = dropped
+        st.rerun()
+    for key, value in st.session_state.pop(IGNORED_KEY, []):
+        low, high = NUMBERS[key]
+        st.warning(f"The address's {key}={value[:40]} was ignored: it takes a whole number "
+                   + (f"from {low} to {high}." if high is not None else f"of at least {low}."))
+
+
 def choose_image():
     """Image widgets in the sidebar; returns (float image in [0, 1], caption)."""
     source = st.selectbox("Image", SOURCES, key="conv_source", **Q,
                           help="A sample picture, a test image of a dataset, the digit drawn on the "
                                "Classify page, or a picture of your own.")
     if source in DATASETS:
-        index = st.number_input("Test image number", 0, N_DATASET - 1, 0, key="conv_index", **Q)
+        index = st.number_input("Test image number", *NUMBERS["conv_index"], 0, key="conv_index", **Q)
         try:
             x, y, names = dataset_samples(DATASETS[source], N_DATASET)
             caption = f"{source} test image {index}: a {names[y[index]]}"
@@ -84,11 +137,13 @@ def choose_kernel():
         return k, k.shape[0], None
     tables = st.session_state["conv_custom_tables"]
     if not tables:  # first time: start from the shared link's kernel, if any
+        shared_text = st.query_params.get("conv_custom")
         try:
-            shared = kernels.from_param(st.query_params.get("conv_custom", ""))
+            shared = kernels.from_param(shared_text or "")
             tables[shared.shape[0]] = [[f"{v:g}" for v in row] for row in shared]
-        except ValueError:
-            pass
+        except ValueError as e:
+            if shared_text:
+                st.warning(f"The address's custom kernel (conv_custom) was ignored. {e}")
     default_size = next(iter(tables), 3)
     size = st.radio("Size", kernels.CUSTOM_SIZES, index=kernels.CUSTOM_SIZES.index(default_size),
                     horizontal=True, format_func=lambda s: f"{s}x{s}", key="conv_ksize", **Q)
@@ -114,8 +169,10 @@ def choose_position(oh: int, ow: int) -> tuple[int, int]:
     st.sidebar.subheader("Explained position")
     help_ = ("The output position whose window is outlined and written out; or click a cell of "
              "the feature map.")
-    return (st.sidebar.number_input("Output row", 0, oh - 1, key="conv_row", **Q, help=help_),
-            st.sidebar.number_input("Output column", 0, ow - 1, key="conv_col", **Q, help=help_))
+    return (st.sidebar.number_input("Output row", NUMBERS["conv_row"][0], oh - 1, key="conv_row", **Q,
+                                    help=help_),
+            st.sidebar.number_input("Output column", NUMBERS["conv_col"][0], ow - 1, key="conv_col", **Q,
+                                    help=help_))
 
 
 def pick_cell() -> None:
@@ -127,6 +184,7 @@ def pick_cell() -> None:
 
 presenting = common.presenting()  # one screen: the pictures under one formula line
 st.title("Convolution")
+drop_bad_numbers()  # before any widget: Streamlit raises on ?conv_stride=inf
 if not presenting:
     st.caption("Choose an image and a kernel in the sidebar; every output value is the sum of the "
                "kernel times the patch of input under it. Click a cell of the feature map to see its "
@@ -149,15 +207,16 @@ with st.sidebar:
                             help="valid: none. same: enough zeros to keep ceil(N / stride) outputs "
                                  "(the odd one at the bottom/right, as TensorFlow). number: that many "
                                  "zeros on every side.")
-    pad_n = st.number_input("Zeros on each side", 0, 64, 1, key="conv_pad", **Q,
+    pad_n = st.number_input("Zeros on each side", *NUMBERS["conv_pad"], 1, key="conv_pad", **Q,
                             disabled=pad_mode != "number")
-    stride = st.number_input("Stride", 0, 64, 1, key="conv_stride", **Q)
-    dilation = st.number_input("Dilation", 0, 16, 1, key="conv_dilation", **Q)
+    stride = st.number_input("Stride", *NUMBERS["conv_stride"], 1, key="conv_stride", **Q)
+    dilation = st.number_input("Dilation", *NUMBERS["conv_dilation"], 1, key="conv_dilation", **Q)
     use_relu = st.toggle("ReLU on the feature map", key="conv_relu", **Q)
     pool = st.selectbox("Pooling", list(POOLING), key="conv_pool", **Q)
-    pool_size = st.number_input("Pool size", 1, 16, 2, key="conv_pool_size", **Q, disabled=pool == "none")
-    pool_stride = st.number_input("Pool stride", 1, 16, 2, key="conv_pool_stride", **Q,
-                                  disabled=pool == "none")
+    pool_size = st.number_input("Pool size", *NUMBERS["conv_pool_size"], 2, key="conv_pool_size", **Q,
+                                disabled=pool == "none")
+    pool_stride = st.number_input("Pool stride", *NUMBERS["conv_pool_stride"], 2, key="conv_pool_stride",
+                                  **Q, disabled=pool == "none")
 
 image = images.to_gray(image) if image.ndim == 3 and channels == "gray" else image
 padding = pad_n if pad_mode == "number" else pad_mode
