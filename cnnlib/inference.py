@@ -73,23 +73,33 @@ def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
     return predict
 
 
-def check_structure(model) -> None:
-    """Refuse a model that is not a one-image-in, one-row-of-scores-out classifier.
+def check_image_input(model) -> None:
+    """Refuse a model that does not take one batch of images ``(N, H, W, C)``.
 
     Raises:
-        ValueError: more than one input or output, an input that is not
-            ``(N, H, W, C)``, or an output that is not ``(N, classes)``; the
-            message is a sentence naming what the model has.
+        ValueError: more than one input, or an input of another rank; the
+            message is a sentence naming what the model takes.
     """
     if len(model.inputs) != 1:
         raise ValueError(f"The model takes {len(model.inputs)} inputs; a classifier here takes "
                          "one image.")
-    if len(model.outputs) != 1:
-        raise ValueError(f"The model gives {len(model.outputs)} outputs; a classifier here gives "
-                         "one row of class scores.")
     if len(model.input_shape) != 4:
         raise ValueError(f"The model takes input of shape {_shape(model.input_shape[1:])}, not "
                          "images (height x width x channels).")
+
+
+def check_structure(model) -> None:
+    """Refuse a model that is not a one-image-in, one-row-of-scores-out classifier.
+
+    Raises:
+        ValueError: as :func:`check_image_input`, or more than one output, or
+            an output that is not ``(N, classes)``; the message is a sentence
+            naming what the model has.
+    """
+    check_image_input(model)
+    if len(model.outputs) != 1:
+        raise ValueError(f"The model gives {len(model.outputs)} outputs; a classifier here gives "
+                         "one row of class scores.")
     if len(model.output_shape) != 2:
         raise ValueError(f"The model gives output of shape {_shape(model.output_shape[1:])}, not "
                          "one score per class.")

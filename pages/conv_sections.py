@@ -10,7 +10,7 @@ import base64
 import numpy as np
 import streamlit as st
 
-from cnnlib import conv_explain, picture, store
+from cnnlib import conv_explain, inference, picture, store
 from cnnlib import figures_conv as figs
 from cnnlib.matrix_html import matrix_html, number
 from pages.common import import_keras, load_stored_model, pick_model
@@ -169,6 +169,7 @@ def trained_network_section(image: np.ndarray) -> None:
     try:
         with st.spinner("Loading the model..."):
             model = load_stored_model(name, mtime)
+            inference.check_image_input(model)  # one batch of (H, W, C) images in
             learned = feature_maps.first_layer_kernels(model)
             maps = feature_maps.feature_maps(model, image, _extractor(name, mtime))
     except (store.ModelLoadError, ValueError) as e:

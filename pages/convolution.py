@@ -90,6 +90,20 @@ def drop_bad_numbers() -> None:
                    + (f"from {low} to {high}." if high is not None else f"of at least {low}."))
 
 
+def uploaded_picture(upload) -> np.ndarray:
+    """The uploaded file as a float picture in [0, 1] (at most ``samples.MAX_UPLOAD_SIDE``
+    a side), decoded once per file and session: a slider moved later does not decode it
+    again (decoding a large picture takes a second and one of the server's few decoding
+    slots, see :mod:`cnnlib.images`). Raises ``images.ImageError``."""
+    cached = st.session_state.get("conv_upload_picture")
+    if cached is not None and cached[0] == upload.file_id:
+        return cached[1]
+    decoded = images.decode_image(upload.getvalue(), max_side=samples.MAX_UPLOAD_SIDE)
+    picture = samples.from_dataset_image(decoded.array)
+    st.session_state["conv_upload_picture"] = (upload.file_id, picture)
+    return picture
+
+
 def choose_image():
     """Image widgets in the sidebar; returns (float image in [0, 1], caption)."""
     source = st.selectbox("Image", SOURCES, key="conv_source", **Q,
@@ -112,8 +126,7 @@ def choose_image():
         upload = st.file_uploader("Picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="conv_upload")
         if upload is not None:
             try:
-                decoded = images.decode_image(upload.getvalue(), max_side=samples.MAX_UPLOAD_SIDE)
-                return samples.from_dataset_image(decoded.array), upload.name
+                return uploaded_picture(upload), upload.name
             except images.ImageError as e:
                 st.error(str(e))
     name = st.selectbox("Sample picture", samples.names(), key="conv_sample", **Q)

@@ -176,7 +176,7 @@ def test_a_png_full_of_text_metadata_is_refused_in_little_memory(tmp_path):
     data = encode(Image.new("RGB", (8, 8)), "PNG", pnginfo=info)
     assert len(data) < 100_000
     peak, error = decode_in_subprocess(tmp_path, data)
-    assert peak < 10 * MB, f"peak {peak / MB:.0f} MB"
+    assert peak < 20 * MB, f"peak {peak / MB:.0f} MB"  # 68 MB with Pillow's default
     assert error.startswith("The image header cannot be read") and "text chunks" in error
     small = PngImagePlugin.PngInfo()
     small.add_text("Comment", "a photo", zip=True)

@@ -124,3 +124,52 @@ def test_a_shared_kernel_that_cannot_be_used_is_ignored_with_a_warning(shared, w
     assert at.data_editor[0].value.values.tolist() == [["0", "0", "0"], ["0", "1", "0"],
                                                        ["0", "0", "0"]]
     np.testing.assert_allclose(matrix(at, "kernel"), kernels.identity(3))
+
+
+# ---- a stored model that does not take one image ---------------------------------------------
+
+def test_the_trained_network_section_explains_a_model_it_cannot_show(tmp_path, monkeypatch):
+    """Two image inputs, or an input without channels, both with conv layers: a sentence
+    from inference.check_image_input, no traceback."""
+    import json
+
+    import keras
+    from keras import layers
+
+    a, b = keras.Input((16, 16, 1)), keras.Input((16, 16, 1))
+    x = layers.Flatten()(layers.Conv2D(2, 3, name="c1")(layers.Concatenate()([a, b])))
+    keras.Model([a, b], layers.Dense(2, activation="softmax")(x)).save(tmp_path / "pair.keras")
+    flat = keras.Input((16, 16))
+    x = layers.Flatten()(layers.Conv2D(2, 3, name="c1")(layers.Reshape((16, 16, 1))(flat)))
+    keras.Model(flat, layers.Dense(2, activation="softmax")(x)).save(tmp_path / "flat.keras")
+    for name in ("pair", "flat"):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"dataset": "mnist"}))
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path))
+    at = open_page(query={"conv_sample": "house"}, state={"conv_trained": True})
+    expected = {"flat": "This model cannot be shown. The model takes input of shape 16x16, not "
+                        "images (height x width x channels).",
+                "pair": "This model cannot be shown. The model takes 2 inputs; a classifier "
+                        "here takes one image."}
+    for name in ("flat", "pair"):
+        at.selectbox(key="conv_model").set_value(name).run()
+        assert not at.exception and [e.value for e in at.error] == [expected[name]]
+
+
+def test_an_upload_is_decoded_once_per_session(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from cnnlib import images
+
+    calls = []
+    real = images.decode_image
+    monkeypatch.setattr(images, "decode_image", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 50, 50)).save(buf, "PNG")
+    at = open_page(query={"conv_source": "upload"})
+    at.file_uploader(key="conv_upload").set_value(("photo.png", buf.getvalue(), "image/png")).run()
+    at.number_input(key="conv_stride").set_value(2).run()
+    at.number_input(key="conv_stride").set_value(3).run()
+    assert not at.exception and not at.error and len(calls) == 1
+    assert " x 256 →" in sizes_line(at)
