@@ -25,8 +25,9 @@ into an RGB uint8 array, and never lets a bad file through as anything but an
   downscaled pixels), so a phone photo taken upright is upright;
 - modes: grayscale (``L``, ``1``), palette (``P``), alpha (``RGBA``, ``LA``,
   ``PA``: composited over white), ``CMYK``, 16-bit (``I;16*``, scaled from
-  0..65535, which Pillow's own ``convert`` would clip), 32-bit ``I`` and
-  ``F`` become RGB;
+  0..65535, which Pillow's own ``convert`` would clip; a 16-bit grayscale
+  PNG keeps the high byte of each sample, within 1 of that scaling), 32-bit
+  ``I`` and ``F`` become RGB;
 - empty, truncated and unreadable files raise :class:`ImageError`.
 
 Pillow's global ``Image.MAX_IMAGE_PIXELS`` is left as it is (it is
