@@ -145,8 +145,9 @@ def cifar_tab():
         st.warning("There is no CIFAR-10 model in the store. Train one on the Train page, or run "
                    "`python -m cnnlib train --dataset cifar10 --save cifar10`.")
         return
-    problems = classifier_problems(entries, lambda m: (datasets.DATASETS[m.dataset].image_shape,
-                                                       len(datasets.DATASETS[m.dataset].class_names)))
+    info = datasets.DATASETS  # the images and classes of each dataset, known without loading it
+    problems = classifier_problems(entries, lambda m: (info[m.dataset].image_shape,
+                                                       len(info[m.dataset].class_names)))
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
     with c1:
         entry = pick_model(entries, "classify_cifar_model", default="cifar10", problems=problems)

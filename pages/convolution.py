@@ -5,22 +5,19 @@ output position) is a widget bound to the URL query string, so a link such as
 ``/convolution?conv_kernel=sobel+x&conv_stride=2`` opens on that setting. A
 custom kernel travels as ``conv_custom=0,1,0;1,-4,1;0,1,0``. A value in the
 address that its widget cannot take is dropped with a warning naming it
-(:func:`drop_bad_numbers`, ``choose_kernel``).
+(``conv_sections.drop_bad_numbers``, ``choose_kernel``).
 """
-
-import math
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from cnnlib import conv_explain, datasets, images, kernels, picture, samples
 from cnnlib import figures_conv as figs
 from cnnlib.matrix_html import matrix_html
 from pages import common
-from pages.conv_sections import (explanation_section, feature_map_view, sliding_section,
-                                 trained_network_section)
+from pages.conv_sections import (drop_bad_numbers, explanation_section, feature_map_view,
+                                 sliding_section, trained_network_section)
 
 common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
 
@@ -36,7 +33,6 @@ Q = {"bind": "query-params"}  # widgets mirrored in the URL
 NUMBERS = {"conv_index": (0, N_DATASET - 1), "conv_pad": (0, 64), "conv_stride": (0, 64),
            "conv_dilation": (0, 16), "conv_pool_size": (1, 16), "conv_pool_stride": (1, 16),
            "conv_row": (0, None), "conv_col": (0, None)}
-IGNORED_KEY = "conv_ignored_params"  # [(param, value)] dropped from the URL, said on the next run
 
 st.session_state.setdefault("conv_custom_tables", {})  # size -> starting table of the custom editor
 
@@ -46,48 +42,6 @@ def dataset_samples(name: str, n: int):
     """``n`` stratified test images (uint8 NHWC), their labels and class names."""
     d = datasets.load(name, n_train=1, n_test=n)
     return d.x_test, d.y_test, d.class_names
-
-
-def whole_number_in(text: str, low: int, high: int | None) -> bool:
-    """Whether URL text is a whole number from ``low`` to ``high`` (None: no maximum)."""
-    try:
-        value = float(text)
-    except ValueError:
-        return False
-    return (math.isfinite(value) and value.is_integer() and value >= low
-            and (high is None or value <= high))
-
-
-def drop_bad_numbers() -> None:
-    """Drop from the URL each number that its number input cannot take, and say so.
-
-    Streamlit 1.67 seeds a bound ``st.number_input`` from the URL and turns the
-    value into an int before checking it: ``inf`` or ``1e400`` raise
-    OverflowError there, a traceback instead of the page. (Other bad values,
-    ``abc``, ``nan``, ``2.5``, ``99``, it drops or rounds without a word.)
-    The widgets read the address this run started with, so the bad values are
-    removed from ``st.query_params`` and the page runs again, before any
-    widget exists; the next run shows one warning per value dropped. (A value
-    bound to a widget already, which a fresh address never is, cannot be
-    removed this way and is left to Streamlit.)
-    """
-    dropped = []
-    for key, (low, high) in NUMBERS.items():
-        value = st.query_params.get(key)
-        if value is None or whole_number_in(value, low, high):
-            continue
-        try:
-            del st.query_params[key]
-        except StreamlitAPIException:  # already bound in this session: not a fresh address
-            continue
-        dropped.append((key, value))
-    if dropped:
-        st.session_state[IGNORED_KEY] = dropped
-        st.rerun()
-    for key, value in st.session_state.pop(IGNORED_KEY, []):
-        low, high = NUMBERS[key]
-        st.warning(f"The address's {key}={value[:40]} was ignored: it takes a whole number "
-                   + (f"from {low} to {high}." if high is not None else f"of at least {low}."))
 
 
 def uploaded_picture(upload) -> np.ndarray:
@@ -197,7 +151,7 @@ def pick_cell() -> None:
 
 presenting = common.presenting()  # one screen: the pictures under one formula line
 st.title("Convolution")
-drop_bad_numbers()  # before any widget: Streamlit raises on ?conv_stride=inf
+drop_bad_numbers(NUMBERS)  # before any widget: Streamlit raises on ?conv_stride=inf
 if not presenting:
     st.caption("Choose an image and a kernel in the sidebar; every output value is the sum of the "
                "kernel times the patch of input under it. Click a cell of the feature map to see its "
