@@ -9,18 +9,33 @@ into an RGB uint8 array, and never lets a bad file through as anything but an
 - size: the header's pixel count is checked before decoding, so a
   decompression bomb (a tiny file that claims a huge image) is refused
   without allocating it; images larger than ``max_side`` are downscaled,
-  with a note saying so. JPEGs are decoded directly at a reduced scale
-  (``Image.draft``) when that is enough;
-- EXIF orientation is applied (``ImageOps.exif_transpose``), so a phone
-  photo taken upright is upright;
+  with a note saying so;
+- memory: one picture takes at most about 100 MB while it is decoded,
+  whatever its format. Pillow reduces while decoding where it can (JPEGs
+  at 1/2, 1/4 or 1/8 scale through ``Image.draft``; 16-bit grayscale PNGs
+  straight to 8 bits), the memory that decoding then takes is estimated
+  from the header (:func:`decode_cost`: mode, bit depth, progressive JPEG,
+  WebP) and an image that would take more than :data:`MAX_DECODE_BYTES`
+  is refused before it is decoded; the conversion to RGB and the
+  downscaling go a band of rows at a time (:mod:`cnnlib.downscale`).
+  At most :data:`MAX_CONCURRENT_DECODES` pictures are decoded at once in
+  the process; another waits up to :data:`DECODE_WAIT_S` seconds, then is
+  refused with a sentence (the server is busy);
+- EXIF orientation is applied (as ``ImageOps.exif_transpose``, on the
+  downscaled pixels), so a phone photo taken upright is upright;
 - modes: grayscale (``L``, ``1``), palette (``P``), alpha (``RGBA``, ``LA``,
   ``PA``: composited over white), ``CMYK``, 16-bit (``I;16*``, scaled from
-  0..65535, which Pillow's own ``convert`` would clip), 32-bit ``I`` and
-  ``F`` become RGB;
+  0..65535, which Pillow's own ``convert`` would clip; a 16-bit grayscale
+  PNG keeps the high byte of each sample, within 1 of that scaling), 32-bit
+  ``I`` and ``F`` become RGB;
 - empty, truncated and unreadable files raise :class:`ImageError`.
 
 Pillow's global ``Image.MAX_IMAGE_PIXELS`` is left as it is (it is
-process-wide); this module applies its own, lower limit.
+process-wide); this module applies its own, lower limit. One global is
+lowered, on the first decode: ``PngImagePlugin.MAX_TEXT_MEMORY``, the text
+metadata a PNG may carry (64 MB by default, which a 70 KB file of
+compressed text chunks reaches), to :data:`MAX_PNG_TEXT_BYTES`; nothing in
+this app reads PNG text.
 
 :func:`to_gray` is the one grayscale conversion of the library (for photos,
 sample pictures, dataset images and canvas drawings).
@@ -29,10 +44,13 @@ sample pictures, dataset images and canvas drawings).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
+import threading
 
 import numpy as np
 
+from . import downscale
 from .datasets import to_float
 
 #: Formats accepted, as Pillow's openers name them (the JPEG opener also reads
@@ -44,6 +62,19 @@ MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 #: Images with a longer side than this are downscaled after decoding.
 MAX_SIDE = 2048
+#: Images whose decoding would take more memory than this, in bytes, are refused
+#: (:func:`decode_cost`). The bands of the RGB conversion and the output array
+#: (at most 2048x2048x3, 12.6 MB) come on top: about 100 MB a picture in all.
+MAX_DECODE_BYTES = 64 * 2**20
+#: Text metadata a PNG may carry (Pillow's ``PngImagePlugin.MAX_TEXT_MEMORY``).
+MAX_PNG_TEXT_BYTES = 2**20
+#: Pillow's WebP decoding takes ~13-15 bytes a pixel (measured): libwebp's canvases,
+#: their copy as bytes, and Pillow's image.
+WEBP_BYTES_PER_PIXEL = 16
+#: Pictures decoded at once by this process (each up to ~100 MB); more wait.
+MAX_CONCURRENT_DECODES = 2
+#: How long a decode waits for one of those slots, seconds, before it is refused.
+DECODE_WAIT_S = 10.0
 #: Images with a shorter side than this get a note: enlarging them invents detail.
 SMALL_SIDE = 32
 #: ITU-R BT.601 luma weights of R, G and B, as PIL's "L" conversion.
@@ -52,6 +83,9 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 class ImageError(ValueError):
     """A file that cannot be used as an image; ``str(e)`` is a sentence for the user."""
+
+
+_DECODE_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,13 +108,30 @@ class DecodedImage:
     notes: tuple[str, ...] = ()
 
 
-def to_rgb(img) -> "PIL.Image.Image":  # noqa: F821
+def white_level(img) -> float | None:
+    """The value of a 16-bit or 32-bit grayscale Pillow image that :func:`to_rgb` makes 255.
+
+    ``I;16*``: 65535. ``I``: 65535 if its maximum exceeds 255 (16-bit values),
+    else 255. ``F``: 1.0 if its maximum is at most 1 (values in [0, 1]), else
+    255. Other modes: None (they are 8 bits a channel). Decided over the whole
+    image, so that the bands of a picture converted one by one agree.
+    """
+    mode = img.mode
+    if mode.startswith("I;16"):
+        return 65535.0
+    if mode == "I":
+        return 65535.0 if img.getextrema()[1] > 255 else 255.0
+    if mode == "F":
+        return 1.0 if img.getextrema()[1] <= 1.0 else 255.0
+    return None
+
+
+def to_rgb(img, white: float | None = None) -> "PIL.Image.Image":  # noqa: F821
     """Convert a Pillow image of any mode to ``RGB`` without clipping or black backgrounds.
 
     Transparent pixels are composited over white; 16-bit and 32-bit
-    grayscale is scaled to 0..255 (``I;16*`` divides by 257; ``I`` is taken
-    as 16-bit if its maximum exceeds 255; ``F`` as [0, 1] if its maximum is
-    at most 1, else as 0..255).
+    grayscale (``I;16*``, ``I``, ``F``) is scaled so that ``white`` becomes
+    255 (default: :func:`white_level` of ``img``), rounded and clipped to 0..255.
     """
     from PIL import Image
 
@@ -88,11 +139,8 @@ def to_rgb(img) -> "PIL.Image.Image":  # noqa: F821
     if mode == "RGB":
         return img
     if mode.startswith("I;16") or mode in ("I", "F"):
-        a = np.asarray(img, dtype=np.float64)
-        if mode.startswith("I;16") or (mode == "I" and a.max(initial=0) > 255):
-            a = a / 257.0
-        elif mode == "F" and a.max(initial=0) <= 1.0:
-            a = a * 255.0
+        white = white_level(img) if white is None else white
+        a = np.asarray(img, dtype=np.float64) * (255.0 / white)
         gray = np.clip(np.rint(a), 0, 255).astype(np.uint8)
         return Image.fromarray(gray, mode="L").convert("RGB")
     if mode == "P":
@@ -101,8 +149,8 @@ def to_rgb(img) -> "PIL.Image.Image":  # noqa: F821
             return img
     if mode in ("LA", "La", "PA", "RGBa", "RGBA") or img.mode == "RGBA":
         rgba = img.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
+        white_bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white_bg, rgba).convert("RGB")
     return img.convert("RGB")  # L, 1, CMYK (incl. Adobe's inverted JPEGs), YCbCr, LAB, HSV...
 
 
@@ -145,32 +193,50 @@ def to_gray(image, *, alpha_over_black: bool = False) -> np.ndarray:
 
 
 def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE,
-                 max_bytes: int = MAX_FILE_BYTES) -> DecodedImage:
-    """Decode an uploaded image file safely.
+                 max_bytes: int = MAX_FILE_BYTES,
+                 max_decode_bytes: int = MAX_DECODE_BYTES) -> DecodedImage:
+    """Decode an uploaded image file safely, in bounded memory.
 
     Args:
         data: the file's bytes.
         max_pixels: refuse images whose header claims more pixels than this.
-        max_side: downscale (Lanczos) so that the longer side is at most this.
+        max_side: downscale (box reduction, then Lanczos) so that the longer
+            side is at most this.
         max_bytes: refuse files larger than this.
+        max_decode_bytes: refuse images whose decoding would take more memory
+            than this, in bytes (:func:`decode_cost`, from the header, after
+            the reductions Pillow can make while decoding).
 
     Returns:
         :class:`DecodedImage` with ``array`` uint8 ``(H, W, 3)`` RGB, upright.
 
     Raises:
         ImageError: an empty file, a file too large, a format outside
-            :data:`FORMATS`, a non-image, a truncated or corrupt image, or a
-            decompression bomb; the message says which and what to do.
+            :data:`FORMATS`, a non-image, a truncated or corrupt image, a
+            decompression bomb, an image too costly to decode, or
+            :data:`MAX_CONCURRENT_DECODES` decodes already running for longer
+            than :data:`DECODE_WAIT_S`; the message says which and what to do.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     if not data:
         raise ImageError("The file is empty. Choose a photo (JPEG, PNG, WebP, BMP or GIF).")
     if len(data) > max_bytes:
         raise ImageError(f"The file is {len(data) / 2**20:.1f} MB; the limit is "
                          f"{max_bytes / 2**20:.0f} MB. Use a smaller photo.")
+    if not _DECODE_SLOTS.acquire(timeout=DECODE_WAIT_S):
+        raise ImageError("The server is busy decoding other pictures. Try again in a few "
+                         "seconds.")
+    try:
+        return _decode(data, max_pixels, max_side, max_decode_bytes)
+    finally:
+        _DECODE_SLOTS.release()
+
+
+def _decode(data: bytes, max_pixels: int, max_side: int, max_decode_bytes: int) -> DecodedImage:
+    from PIL import Image, PngImagePlugin, UnidentifiedImageError
+
     notes: list[str] = []
     Image.init()  # register every plugin (WebP), not only the five preloaded ones
+    PngImagePlugin.MAX_TEXT_MEMORY = min(PngImagePlugin.MAX_TEXT_MEMORY, MAX_PNG_TEXT_BYTES)
     try:
         img = Image.open(io.BytesIO(data), formats=list(FORMATS))
     except UnidentifiedImageError:
@@ -188,40 +254,120 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int = M
                              f"limit is {max_pixels / 1e6:.0f} megapixels. Downscale it first.")
         if w < 1 or h < 1:
             raise ImageError(f"The image has no pixels ({w}x{h}).")
+        size = downscale.fit_size((w, h), max_side)
         try:
-            if fmt in ("JPEG", "MPO") and max(w, h) > max_side:
-                img.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale
+            if fmt in ("JPEG", "MPO") and size != (w, h):
+                img.draft("RGB", size)  # decode at 1/2, 1/4 or 1/8 scale, still >= size
+            _decode_16_bit_gray_as_8_bit(img)
+            cost = decode_cost(img, (w, h))
+            if cost > max_decode_bytes:
+                raise ImageError(_too_costly(fmt, mode, (w, h), cost, max_decode_bytes))
             img.seek(0)  # first frame of a GIF (or an animated PNG / WebP)
             img.load()
+        except ImageError:
+            raise
         except Exception as e:  # truncated data: OSError; corrupt streams: SyntaxError, ValueError...
             raise ImageError(f"The image data is truncated or corrupt ({type(e).__name__}: {e}). "
                              "Try saving or exporting the photo again.") from None
         if getattr(img, "n_frames", 1) > 1:
             notes.append(f"The file has {img.n_frames} frames; the first is used.")
         try:
-            upright = ImageOps.exif_transpose(img)
+            orientation = img.getexif().get(0x0112)  # EXIF Orientation (or XMP's tiff:Orientation)
         except Exception:  # a malformed EXIF block: keep the pixels as stored
-            upright = img
+            orientation = None
             notes.append("The EXIF orientation could not be read; the image is used as stored.")
-        if upright.size != img.size or _orientation(img) not in (None, 1):
-            notes.append("Rotated according to the camera's EXIF orientation.")
-        rgb = to_rgb(upright)
-        if mode not in ("RGB",):
-            notes.append(f"Converted from Pillow mode {mode!r} to RGB.")
-        if max(rgb.size) > max_side:
-            rgb = rgb.copy()
-            rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        if sorted(rgb.size) != sorted((w, h)):  # by the JPEG draft, the thumbnail or both
-            notes.append(f"Downscaled from {w}x{h} to {rgb.size[0]}x{rgb.size[1]} pixels "
-                         f"(at most {max_side} a side).")
-        if min(rgb.size) < SMALL_SIDE:
-            notes.append(f"The image is only {rgb.size[0]}x{rgb.size[1]} pixels: it will be "
-                         "enlarged a lot, so the prediction means little.")
-        return DecodedImage(np.array(rgb, dtype=np.uint8), fmt, mode, (w, h), tuple(notes))
+        try:
+            array = downscale.rgb_array(img, size, functools.partial(to_rgb,
+                                                                     white=white_level(img)))
+        except Exception as e:  # a mode Pillow cannot convert, no memory left...
+            raise ImageError(f"The image cannot be converted to RGB ({type(e).__name__}: {e}). "
+                             "Try saving it again as a JPEG or PNG.") from None
+    # the decoded picture is freed here; what follows works on the small array only
+    array = _upright(array, orientation)
+    if orientation in _TURNS:
+        notes.append("Rotated according to the camera's EXIF orientation.")
+    if mode != "RGB":
+        notes.append(f"Converted from Pillow mode {mode!r} to RGB.")
+    oh, ow = array.shape[:2]
+    if sorted((ow, oh)) != sorted((w, h)):  # by the JPEG draft, the downscaling or both
+        notes.append(f"Downscaled from {w}x{h} to {ow}x{oh} pixels (at most {max_side} a side).")
+    if min(ow, oh) < SMALL_SIDE:
+        notes.append(f"The image is only {ow}x{oh} pixels: it will be "
+                     "enlarged a lot, so the prediction means little.")
+    return DecodedImage(array, fmt, mode, (w, h), tuple(notes))
 
 
-def _orientation(img) -> int | None:
-    try:
-        return img.getexif().get(0x0112)  # Orientation
-    except Exception:
-        return None
+def decode_cost(img, original_size: tuple[int, int]) -> int:
+    """Bytes of memory that loading ``img`` takes, estimated from its header.
+
+    The decoded pixels in Pillow's storage (:func:`bytes_per_pixel` of the
+    mode it decodes to, at the size a JPEG draft gives), plus the decoder's
+    own buffers where they are large: libwebp's canvases and their copy
+    (:data:`WEBP_BYTES_PER_PIXEL` in all), and a progressive JPEG's DCT
+    coefficients (2 bytes per sample of each component over the whole,
+    unreduced image: libjpeg keeps them all until the last scan).
+
+    Args:
+        img: an opened, not yet loaded ``PIL.Image.Image`` (after any ``draft``).
+        original_size: ``(width, height)`` in the file's header.
+    """
+    w, h = img.size
+    if img.format == "WEBP":
+        return w * h * WEBP_BYTES_PER_PIXEL
+    cost = w * h * bytes_per_pixel(img.mode)
+    if img.format in ("JPEG", "MPO") and img.info.get("progressive"):
+        layers = getattr(img, "layer", None) or [("?", 1, 1, 0)] * 3
+        h_max = max(c[1] for c in layers)
+        v_max = max(c[2] for c in layers)
+        samples = sum(c[1] * c[2] for c in layers) / (h_max * v_max)  # per pixel
+        cost += int(2 * samples * original_size[0] * original_size[1])
+    return cost
+
+
+def bytes_per_pixel(mode: str) -> int:
+    """Bytes a pixel of Pillow ``mode`` takes in memory: 1 for ``1``, ``L`` and
+    ``P``; 2 for ``I;16*``; 4 for every other mode (``RGB`` included: Pillow
+    stores it as 4 bytes)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def _decode_16_bit_gray_as_8_bit(img) -> None:
+    """Make Pillow decode a 16-bit grayscale PNG straight to 8-bit ``L``.
+
+    Each sample becomes its high byte (``v >> 8``, within 1 of ``v / 257``):
+    half the memory of ``I;16``, and no float copy in :func:`to_rgb`. Pillow
+    has no public switch for this (``Image.draft`` serves JPEG only); as its
+    JPEG draft does, this sets the mode and the tile's raw mode before loading.
+    """
+    if (img.format == "PNG" and img.mode == "I;16" and len(img.tile) == 1
+            and img.tile[0].args == "I;16B"):
+        img._mode = "L"
+        img.tile = [img.tile[0]._replace(args="L;16B")]
+
+
+def _too_costly(fmt: str, mode: str, size: tuple[int, int], cost: int, limit: int) -> str:
+    w, h = size
+    fits = w * h * limit / cost / 1e6  # megapixels of this kind that would fit
+    advice = f"Downscale it to about {fits:.0f} megapixels" if fits >= 1 else "Downscale it"
+    if fmt not in ("JPEG", "MPO"):
+        advice += " or save it as a JPEG (decoded at a reduced scale)"
+    return (f"The {w}x{h} {mode} {fmt} would take about {cost / 1e6:.0f} MB of the server's "
+            f"memory to decode; one picture may take {limit / 1e6:.0f} MB. {advice}.")
+
+
+#: EXIF orientations that turn or flip the stored pixels (1 leaves them as they are).
+_TURNS = (2, 3, 4, 5, 6, 7, 8)
+
+
+def _upright(rgb: np.ndarray, orientation) -> np.ndarray:
+    """``rgb`` turned as EXIF ``orientation`` says (Pillow's ``exif_transpose``)."""
+    if orientation not in _TURNS:
+        return rgb
+    from PIL import Image, ImageOps
+
+    img = Image.fromarray(rgb)
+    img.getexif()[0x0112] = orientation  # the file's tag, on the decoded pixels
+    ImageOps.exif_transpose(img, in_place=True)
+    return np.array(img, dtype=np.uint8)

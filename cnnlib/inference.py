@@ -47,11 +47,13 @@ def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
         A function taking float32 ``(N, H, W, C)`` (or one ``(H, W, C)``
         image) and returning float32 ``(N, classes)``, the model's output with
         ``training=False`` (dropout off, batch norm in inference mode). Safe
-        to share between threads; traced on its first call.
+        to share between threads; traced on its first call (and once more
+        for each new image size, when the model leaves its sides open).
 
     Raises:
         ValueError: the model does not have one image input (see
-            :func:`check_structure`); when called, an input of another image shape.
+            :func:`check_structure`); when called, an input of another image
+            shape (a side the model leaves open, None, takes any size).
     """
     import tensorflow as tf
 
@@ -64,33 +66,43 @@ def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
         x = np.asarray(x, dtype=np.float32)
         if x.ndim == len(shape):
             x = x[None]
-        if tuple(x.shape[1:]) != shape:
+        if not fits(shape, x.shape[1:]):
             raise ValueError(f"Expected images of shape {shape}. Received: shape={x.shape}")
         return np.asarray(forward(x))
 
     return predict
 
 
-def check_structure(model) -> None:
-    """Refuse a model that is not a one-image-in, one-row-of-scores-out classifier.
+def check_image_input(model) -> None:
+    """Refuse a model that does not take one batch of images ``(N, H, W, C)``.
 
     Raises:
-        ValueError: more than one input or output, an input that is not
-            ``(N, H, W, C)``, or an output that is not ``(N, classes)``; the
-            message is a sentence naming what the model has.
+        ValueError: more than one input, or an input of another rank; the
+            message is a sentence naming what the model takes.
     """
     if len(model.inputs) != 1:
         raise ValueError(f"The model takes {len(model.inputs)} inputs; a classifier here takes "
                          "one image.")
+    if len(model.input_shape) != 4:
+        raise ValueError(f"The model takes input of shape {_shape(model.input_shape[1:])}, not "
+                         "images (height x width x channels).")
+
+
+def check_structure(model) -> None:
+    """Refuse a model that is not a one-image-in, one-row-of-scores-out classifier.
+
+    Raises:
+        ValueError: as :func:`check_image_input`, or more than one output, or
+            an output that is not ``(N, classes)``; the message is a sentence
+            naming what the model has.
+    """
+    check_image_input(model)
     if len(model.outputs) != 1:
         raise ValueError(f"The model gives {len(model.outputs)} outputs; a classifier here gives "
                          "one row of class scores.")
-    if len(model.input_shape) != 4:
-        raise ValueError(f"The model takes input of shape {_shape(model.input_shape)}, not images "
-                         "(height x width x channels).")
     if len(model.output_shape) != 2:
-        raise ValueError(f"The model gives output of shape {_shape(model.output_shape)}, not one "
-                         "score per class.")
+        raise ValueError(f"The model gives output of shape {_shape(model.output_shape[1:])}, not "
+                         "one score per class.")
 
 
 def check_classifier(model, image_shape: tuple[int, int, int], num_classes: int) -> None:
@@ -108,13 +120,19 @@ def check_classifier(model, image_shape: tuple[int, int, int], num_classes: int)
     """
     check_structure(model)
     takes, given = tuple(model.input_shape[1:]), tuple(int(v) for v in image_shape)
-    if len(takes) != len(given) or any(t not in (None, g) for t, g in zip(takes, given)):
+    if not fits(takes, given):
         raise ValueError(f"The model takes {_shape(takes)} images, not "
                          f"{_shape(given)}.")
     outputs = model.output_shape[-1]
     if outputs != num_classes:
         raise ValueError(f"The model gives {outputs} scores per image, not one for "
                          f"each of the {num_classes} classes.")
+
+
+def fits(takes: tuple, given: tuple) -> bool:
+    """Whether an image of shape ``given`` fits an input of shape ``takes`` (both
+    without the batch axis): same rank, each side equal or left open (None)."""
+    return len(takes) == len(given) and all(t is None or t == g for t, g in zip(takes, given))
 
 
 def ends_in_softmax(model) -> bool:
@@ -175,8 +193,5 @@ def classifier(model) -> Callable[[np.ndarray], Probabilities]:
 
 
 def _shape(shape) -> str:
-    """``(None, 28, 28, 1)`` or ``(28, 28, 1)`` as ``28x28x1``."""
-    dims = list(shape)
-    if dims and dims[0] is None:
-        dims = dims[1:]
-    return "x".join("?" if d is None else str(d) for d in dims)
+    """A shape without its batch axis, ``(28, 28, 1)``, as ``28x28x1`` (an open side: ``?``)."""
+    return "x".join("?" if d is None else str(d) for d in shape)

@@ -55,6 +55,11 @@ PRESETS: dict[str, Preset] = {
 }
 
 CUSTOM_SIZES = (3, 5)
+#: The largest magnitude of a custom kernel value. The inputs lie in [0, 1] and a
+#: kernel has at most 5 x 5 x 3 = 75 taps, so a feature-map value stays within
+#: 7.5e7: every product, sum and pooled value is finite in float32 (whose largest
+#: value is 3.4e38; 1e308 in a cell would already be infinite there) and prints readably.
+MAX_VALUE = 1e6
 _FRACTION = re.compile(r"^\s*([-+]?[0-9.eE+-]+)\s*/\s*([-+]?[0-9.eE+-]+)\s*$")
 
 
@@ -85,20 +90,31 @@ class EmptyCellError(ValueError):
     """A kernel cell with nothing in it (``None``, ``""`` or blanks)."""
 
 
-def parse_number(text) -> float:
+def parse_number(text, limit: float | None = None) -> float:
     """A finite float from a number or from text like ``"-0.5"``, ``"1e-2"`` or ``"1/9"``.
+
+    Args:
+        text: a number (int, float, numpy scalar) or text; ``None`` for nothing.
+        limit: when given, the largest magnitude accepted.
 
     Raises:
         EmptyCellError: ``None``, an empty or a blank text.
         ValueError: ``"'<text>', which is not a (finite) number"``: text that
-            is not a number, a division by zero, or an infinite or NaN value.
+            is not a number, a division by zero, or an infinite or NaN value
+            (``1e400``, ``1e308/1e-10``); ``"'<text>', which is not between
+            -<limit> and <limit>"``: a value beyond ``limit``.
     """
     if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
-        value = float(text)
+        shown = repr(text)
+        try:
+            value = float(text)
+        except OverflowError:  # an int beyond float64
+            value = math.inf
     else:
         s = "" if text is None else str(text).strip()
         if not s:
             raise EmptyCellError(f"The cell is empty. Received: text={text!r}")
+        shown = repr(s)
         match = _FRACTION.match(s)
         try:
             if match:
@@ -106,26 +122,32 @@ def parse_number(text) -> float:
             else:
                 value = float(s)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"{s!r}, which is not a number") from None
+            raise ValueError(f"{shown}, which is not a number") from None
+        except OverflowError:  # a quotient beyond float64
+            value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"{text!r}, which is not a finite number")
+        raise ValueError(f"{shown}, which is not a finite number")
+    if limit is not None and abs(value) > limit:
+        raise ValueError(f"{shown}, which is not between -{limit:,.0f} and {limit:,.0f}")
     return value
 
 
-def parse_kernel(cells) -> np.ndarray:
+def parse_kernel(cells, limit: float = MAX_VALUE) -> np.ndarray:
     """Read a kernel typed in a table.
 
     Args:
         cells: rows of cells (nested lists, or a ``pandas.DataFrame``); each
             cell a number or text such as ``"2"``, ``"-0.25"`` or ``"1/16"``.
+        limit: the largest magnitude of a value (:data:`MAX_VALUE`).
 
     Returns:
-        float32 ``(K_h, K_w)``.
+        float32 ``(K_h, K_w)``, every value finite and within ``limit``.
 
     Raises:
         ValueError: a sentence naming the first bad cell (1-based row and
-            column): an empty cell, text that is not a number, or a
-            non-finite value; or a table that is empty or not rectangular.
+            column): an empty cell, text that is not a number, a non-finite
+            value, or one beyond ``limit``; or a table that is empty or not
+            rectangular.
     """
     rows = cells.values.tolist() if hasattr(cells, "values") and hasattr(cells, "columns") else cells
     rows = [list(r) for r in rows]
@@ -137,7 +159,7 @@ def parse_kernel(cells) -> np.ndarray:
             if isinstance(cell, (float, np.floating)) and math.isnan(cell):
                 cell = None  # pandas shows an emptied cell as NaN
             try:
-                out[i, j] = parse_number(cell)
+                out[i, j] = parse_number(cell, limit)
             except ValueError as e:
                 what = "is empty" if isinstance(e, EmptyCellError) else f"holds {e}"
                 raise ValueError(f"The cell in row {i + 1}, column {j + 1} {what}. Type a number "
@@ -153,10 +175,12 @@ def to_param(kernel) -> str:
 
 def from_param(text: str) -> np.ndarray:
     """The inverse of :func:`to_param`; float32 ``(K, K)`` with ``K`` in
-    :data:`CUSTOM_SIZES`.
+    :data:`CUSTOM_SIZES`, every value finite and within :data:`MAX_VALUE`.
 
     Raises:
-        ValueError: malformed text or a size other than 3x3 or 5x5.
+        ValueError: malformed text, a value that is not finite or beyond
+            :data:`MAX_VALUE` (as :func:`parse_kernel` says it), or a size
+            other than 3x3 or 5x5.
     """
     k = parse_kernel([row.split(",") for row in str(text).split(";")])
     if k.shape[0] != k.shape[1] or k.shape[0] not in CUSTOM_SIZES:

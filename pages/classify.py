@@ -15,12 +15,12 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnnlib import datasets, gradcam, images, inference, preprocess, store, vgg16
+from cnnlib import datasets, gradcam, images, preprocess, store, vgg16
 from cnnlib.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
 from pages import common
-from pages.classify_parts import (SOFTMAX_NOTE, gallery_indices, missing_file_ui,
-                                  probability_chart, show_steps, stored_classifier,
-                                  vgg16_class_index, vgg16_predictor)
+from pages.classify_parts import (SOFTMAX_NOTE, classifier_problems, gallery_indices,
+                                  missing_file_ui, probability_chart, show_steps,
+                                  stored_classifier, vgg16_class_index, vgg16_predictor)
 from pages.common import (LAST_DIGIT_KEY, dataset_error, enlarge, load_dataset, pick_model,
                           prediction_grid)
 
@@ -50,21 +50,24 @@ def new_samples():
     st.session_state["classify_cifar_selected"] = 0
 
 
+def digit_names(entry: store.StoredModel) -> list[str]:
+    """The class names of an MNIST model: its card's, else the ten digits."""
+    return list(entry.card.get("class_names") or datasets.MNIST_CLASSES)
+
+
 def digit_tab():
     from streamlit_drawable_canvas import st_canvas  # needs a Streamlit runtime: see NOTES
 
     mnist = [m for m in store.list_models() if m.ok and m.dataset == "mnist"]
-    entries = [m for m in mnist if m.card.get("input_shape", list(DIGIT_SHAPE)) == list(DIGIT_SHAPE)]
-    if not entries:
-        st.warning("There is no MNIST model in the store that takes 28x28x1 digits. Train one on "
-                   "the Train page, or run `python -m cnnlib train --dataset mnist --save mnist`.")
+    if not mnist:
+        st.warning("There is no MNIST model in the store. Train one on the Train page, or run "
+                   "`python -m cnnlib train --dataset mnist --save mnist`.")
         return
+    # a model that does not take 28x28x1 digits or give one score per class is listed as unusable
+    problems = classifier_problems(mnist, lambda m: (DIGIT_SHAPE, len(digit_names(m))))
     left, right = st.columns([1, 1], gap="large")
     with left:
-        entry = pick_model(entries, "classify_digit_model", default="mnist")
-        if len(entries) < len(mnist):
-            st.caption("Not listed: " + ", ".join(m.name for m in mnist if m not in entries)
-                       + " (their model cards say they take other images than 28x28x1).")
+        entry = pick_model(mnist, "classify_digit_model", default="mnist", problems=problems)
         width = st.slider("Stroke width", 6, 40, 18, key="classify_stroke")
         # no toolbar: its hidden buttons over the top-right corner swallowed strokes there
         canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
@@ -73,15 +76,15 @@ def digit_tab():
                            key=f"classify_canvas_{st.session_state['classify_canvas_n']}")
         st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
                   key="classify_clear")
-    names = list(entry.card.get("class_names") or datasets.MNIST_CLASSES)
+    names = digit_names(entry)
+    if entry.name in problems:
+        st.error(f"Model {entry.name} cannot classify the drawn digits. {problems[entry.name]} "
+                 "Choose another model.")
+        return
     try:
         model, classify = stored_classifier(entry.name, entry.path.stat().st_mtime)
-        inference.check_classifier(model, DIGIT_SHAPE, len(names))
-    except (store.ModelLoadError, OSError) as e:
+    except (store.ModelLoadError, OSError, ValueError) as e:  # changed since it was checked
         st.error(f"The model cannot be used: {e}")
-        return
-    except ValueError as e:  # not a classifier of 28x28x1 digits into these classes
-        st.error(f"Model {entry.name} cannot classify the drawn digits. {e} Choose another model.")
         return
     try:
         rgba = canvas.image_data  # uint8 (H, W, 4), or None before the first stroke
@@ -120,6 +123,10 @@ def digit_gradcam(model, digit, best, name):
         st.subheader("Grad-CAM")
         st.info(str(e))
         return
+    except Exception as e:  # a stored model can be anything Keras loads: never a traceback
+        st.subheader("Grad-CAM")
+        st.info(f"Grad-CAM cannot be computed for this model ({type(e).__name__}: {e}).")
+        return
     h, w = cam.map_size
     st.subheader(f"Grad-CAM on layer {cam.layer} ({h}x{w})")
     if not cam.heatmap.any():
@@ -138,9 +145,12 @@ def cifar_tab():
         st.warning("There is no CIFAR-10 model in the store. Train one on the Train page, or run "
                    "`python -m cnnlib train --dataset cifar10 --save cifar10`.")
         return
+    info = datasets.DATASETS  # the images and classes of each dataset, known without loading it
+    problems = classifier_problems(entries, lambda m: (info[m.dataset].image_shape,
+                                                       len(info[m.dataset].class_names)))
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
     with c1:
-        entry = pick_model(entries, "classify_cifar_model", default="cifar10")
+        entry = pick_model(entries, "classify_cifar_model", default="cifar10", problems=problems)
     try:
         ds = load_dataset(entry.dataset)
     except (datasets.DatasetUnavailableError, ValueError) as e:
@@ -152,15 +162,14 @@ def cifar_tab():
               key="classify_cifar_shuffle")
     idx = gallery_indices(ds.y_test, names.index(choice) if choice in names else None,
                           N_SAMPLES, st.session_state["classify_cifar_seed"])
+    if entry.name in problems:
+        st.error(f"Model {entry.name} cannot classify the {entry.dataset} test images. "
+                 f"{problems[entry.name]} Choose another model.")
+        return
     try:
         model, classify = stored_classifier(entry.name, entry.path.stat().st_mtime)
-        inference.check_classifier(model, ds.image_shape, len(names))
-    except (store.ModelLoadError, OSError) as e:
+    except (store.ModelLoadError, OSError, ValueError) as e:  # changed since it was checked
         st.error(f"The model cannot be used: {e}")
-        return
-    except ValueError as e:  # not a classifier of these images into these classes
-        st.error(f"Model {entry.name} cannot classify the {entry.dataset} test images. {e} "
-                 "Choose another model.")
         return
     result = classify(datasets.to_float(ds.x_test[idx]))
     probs = result.probs  # (n, classes) in [0, 1], rows summing to 1

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnlib import inference, vgg16
+from cnnlib import inference, store, vgg16
 from cnnlib.prefetch import VGG16_WEIGHTS
 from pages.common import enlarge, load_stored_model
 
@@ -31,6 +31,47 @@ def stored_classifier(name: str, mtime: float):
     """
     model = load_stored_model(name, mtime)
     return model, inference.classifier(model)
+
+
+def classifier_problems(entries: list[store.StoredModel], task) -> dict[str, str]:
+    """Why each stored model cannot classify what a tab gives it, for ``pick_model``.
+
+    Args:
+        entries: store entries whose files pass the store's check (``ok``).
+        task: ``task(entry) -> (image_shape, num_classes)``: the ``(H, W, C)``
+            images the tab gives that model and the number of classes it names.
+
+    Returns:
+        ``{name: sentence}`` for each model that does not load, or that
+        :func:`cnnlib.inference.check_classifier` refuses (inputs, image shape,
+        outputs); the usable ones are absent.
+    """
+    problems = {}
+    for entry in entries:
+        image_shape, num_classes = task(entry)
+        why = classifier_problem(entry.name, entry.path.stat().st_mtime, tuple(image_shape),
+                                 int(num_classes))
+        if why:
+            problems[entry.name] = why
+    return problems
+
+
+@st.cache_data(show_spinner="Checking the stored models...", max_entries=1024)
+def classifier_problem(name: str, mtime: float, image_shape: tuple[int, int, int],
+                       num_classes: int) -> str | None:
+    """The sentence saying why stored model ``name`` cannot classify ``image_shape``
+    images into ``num_classes`` classes, or None; remembered per file version
+    (``mtime``). A model that does not fit is not kept loaded for it."""
+    try:
+        model = load_stored_model(name, mtime)
+    except (store.ModelLoadError, OSError) as e:
+        return f"It cannot be loaded: {e}"
+    try:
+        inference.check_classifier(model, image_shape, num_classes)
+    except ValueError as e:
+        load_stored_model.clear(name, mtime)
+        return str(e)
+    return None
 
 
 @st.cache_resource(show_spinner="Loading VGG16 (138 million weights, a few seconds)...")

@@ -44,22 +44,36 @@ def load_stored_model(name: str, mtime: float):
     return store.load_model(name)
 
 
-def pick_model(entries: list[store.StoredModel], key: str,
-               default: str | None = None) -> store.StoredModel:
+def pick_model(entries: list[store.StoredModel], key: str, default: str | None = None,
+               problems: dict[str, str] | None = None) -> store.StoredModel:
     """The model picker of every page: a "Model" select box over store entries.
 
     Args:
         entries: the :class:`cnnlib.store.StoredModel` entries offered, at least one.
         key: the widget key (prefixed with the page's name).
-        default: the name preselected when it is among ``entries``; else the first.
+        default: the name preselected when it is among ``entries`` and usable;
+            else the first usable entry (the first entry if none is).
+        problems: why a model cannot be used on this page, by name (a sentence,
+            such as :func:`cnnlib.inference.check_classifier` raises). Such a
+            model is still listed, labelled ``name (unusable here: <why>)``, so
+            that nobody wonders where it went; the page shows the sentence when
+            it is chosen.
 
     Returns:
-        The chosen entry. Each option is shown by its :meth:`StoredModel.label`.
+        The chosen entry (possibly one named in ``problems``). Each option is
+        shown by its :meth:`StoredModel.label` or its problem.
     """
+    problems = problems or {}
     by_name = {m.name: m for m in entries}
     names = list(by_name)
-    chosen = st.selectbox("Model", names, index=names.index(default) if default in by_name else 0,
-                          format_func=lambda n: by_name[n].label(), key=key)
+    usable = [n for n in names if n not in problems]
+    first = default if default in usable else (usable or names)[0]
+
+    def label(name: str) -> str:
+        why = problems.get(name)
+        return f"{name} (unusable here: {why})" if why else by_name[name].label()
+
+    chosen = st.selectbox("Model", names, index=names.index(first), format_func=label, key=key)
     return by_name[chosen]
 
 

@@ -1,21 +1,71 @@
 """Parts of the Convolution page that are long enough to read on their own:
-the clickable feature map, one output position written out, the
-sliding-window animation, and what a trained network sees (the only part
-that imports TensorFlow)."""
+the numbers of a shared address checked, the clickable feature map, one
+output position written out, the sliding-window animation, and what a
+trained network sees (the only part that imports TensorFlow)."""
 
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from cnnlib import conv_explain, picture, store
+from cnnlib import conv_explain, inference, picture, store
 from cnnlib import figures_conv as figs
 from cnnlib.matrix_html import matrix_html, number
 from pages.common import import_keras, load_stored_model, pick_model
 
 CHANNEL_NAMES = ("R", "G", "B")
+IGNORED_KEY = "conv_ignored_params"  # [(param, value)] dropped from the URL, said on the next run
+
+
+def whole_number_in(text: str, low: int, high: int | None) -> bool:
+    """Whether URL text is a whole number from ``low`` to ``high`` (None: no maximum)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return (math.isfinite(value) and value.is_integer() and value >= low
+            and (high is None or value <= high))
+
+
+def drop_bad_numbers(numbers: dict[str, tuple[int, int | None]]) -> None:
+    """Drop from the URL each number that its number input cannot take, and say so.
+
+    Streamlit 1.67 seeds a bound ``st.number_input`` from the URL and turns the
+    value into an int before checking it: ``inf`` or ``1e400`` raise
+    OverflowError there, a traceback instead of the page. (Other bad values,
+    ``abc``, ``nan``, ``2.5``, ``99``, it drops or rounds without a word.)
+    The widgets read the address this run started with, so the bad values are
+    removed from ``st.query_params`` and the page runs again, before any
+    widget exists; the next run shows one warning per value dropped. (A value
+    bound to a widget already, which a fresh address never is, cannot be
+    removed this way and is left to Streamlit.)
+
+    Args:
+        numbers: the page's bound number inputs, key -> (min, max); max None:
+            no fixed maximum (Streamlit resets a value beyond the widget's own).
+    """
+    dropped = []
+    for key, (low, high) in numbers.items():
+        value = st.query_params.get(key)
+        if value is None or whole_number_in(value, low, high):
+            continue
+        try:
+            del st.query_params[key]
+        except StreamlitAPIException:  # already bound in this session: not a fresh address
+            continue
+        dropped.append((key, value))
+    if dropped:
+        st.session_state[IGNORED_KEY] = dropped
+        st.rerun()
+    for key, value in st.session_state.pop(IGNORED_KEY, []):
+        low, high = numbers[key]
+        st.warning(f"The address's {key}={value[:40]} was ignored: it takes a whole number "
+                   + (f"from {low} to {high}." if high is not None else f"of at least {low}."))
+
 
 # The feature map as one picture (not a chart: a picture costs the browser next
 # to nothing) that reports the cell clicked and reads out the cell under the mouse.
@@ -169,6 +219,7 @@ def trained_network_section(image: np.ndarray) -> None:
     try:
         with st.spinner("Loading the model..."):
             model = load_stored_model(name, mtime)
+            inference.check_image_input(model)  # one batch of (H, W, C) images in
             learned = feature_maps.first_layer_kernels(model)
             maps = feature_maps.feature_maps(model, image, _extractor(name, mtime))
     except (store.ModelLoadError, ValueError) as e:

@@ -3,7 +3,9 @@
 Every setting (image, kernel, padding, stride, dilation, ReLU, pooling, the
 output position) is a widget bound to the URL query string, so a link such as
 ``/convolution?conv_kernel=sobel+x&conv_stride=2`` opens on that setting. A
-custom kernel travels as ``conv_custom=0,1,0;1,-4,1;0,1,0``.
+custom kernel travels as ``conv_custom=0,1,0;1,-4,1;0,1,0``. A value in the
+address that its widget cannot take is dropped with a warning naming it
+(``conv_sections.drop_bad_numbers``, ``choose_kernel``).
 """
 
 import numpy as np
@@ -14,8 +16,8 @@ from cnnlib import conv_explain, datasets, images, kernels, picture, samples
 from cnnlib import figures_conv as figs
 from cnnlib.matrix_html import matrix_html
 from pages import common
-from pages.conv_sections import (explanation_section, feature_map_view, sliding_section,
-                                 trained_network_section)
+from pages.conv_sections import (drop_bad_numbers, explanation_section, feature_map_view,
+                                 sliding_section, trained_network_section)
 
 common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
 
@@ -26,6 +28,11 @@ N_DATASET = 100  # test images offered per dataset
 CUSTOM = "custom"
 POOLING = {"none": None, "max": "max", "average": "avg"}
 Q = {"bind": "query-params"}  # widgets mirrored in the URL
+#: The whole numbers of the bound number inputs: key -> (min, max); None: the image decides
+#: (the output position), and Streamlit resets a value beyond it to the default.
+NUMBERS = {"conv_index": (0, N_DATASET - 1), "conv_pad": (0, 64), "conv_stride": (0, 64),
+           "conv_dilation": (0, 16), "conv_pool_size": (1, 16), "conv_pool_stride": (1, 16),
+           "conv_row": (0, None), "conv_col": (0, None)}
 
 st.session_state.setdefault("conv_custom_tables", {})  # size -> starting table of the custom editor
 
@@ -37,13 +44,27 @@ def dataset_samples(name: str, n: int):
     return d.x_test, d.y_test, d.class_names
 
 
+def uploaded_picture(upload) -> np.ndarray:
+    """The uploaded file as a float picture in [0, 1] (at most ``samples.MAX_UPLOAD_SIDE``
+    a side), decoded once per file and session: a slider moved later does not decode it
+    again (decoding a large picture takes a second and one of the server's few decoding
+    slots, see :mod:`cnnlib.images`). Raises ``images.ImageError``."""
+    cached = st.session_state.get("conv_upload_picture")
+    if cached is not None and cached[0] == upload.file_id:
+        return cached[1]
+    decoded = images.decode_image(upload.getvalue(), max_side=samples.MAX_UPLOAD_SIDE)
+    picture = samples.from_dataset_image(decoded.array)
+    st.session_state["conv_upload_picture"] = (upload.file_id, picture)
+    return picture
+
+
 def choose_image():
     """Image widgets in the sidebar; returns (float image in [0, 1], caption)."""
     source = st.selectbox("Image", SOURCES, key="conv_source", **Q,
                           help="A sample picture, a test image of a dataset, the digit drawn on the "
                                "Classify page, or a picture of your own.")
     if source in DATASETS:
-        index = st.number_input("Test image number", 0, N_DATASET - 1, 0, key="conv_index", **Q)
+        index = st.number_input("Test image number", *NUMBERS["conv_index"], 0, key="conv_index", **Q)
         try:
             x, y, names = dataset_samples(DATASETS[source], N_DATASET)
             caption = f"{source} test image {index}: a {names[y[index]]}"
@@ -59,8 +80,7 @@ def choose_image():
         upload = st.file_uploader("Picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="conv_upload")
         if upload is not None:
             try:
-                decoded = images.decode_image(upload.getvalue(), max_side=samples.MAX_UPLOAD_SIDE)
-                return samples.from_dataset_image(decoded.array), upload.name
+                return uploaded_picture(upload), upload.name
             except images.ImageError as e:
                 st.error(str(e))
     name = st.selectbox("Sample picture", samples.names(), key="conv_sample", **Q)
@@ -84,11 +104,13 @@ def choose_kernel():
         return k, k.shape[0], None
     tables = st.session_state["conv_custom_tables"]
     if not tables:  # first time: start from the shared link's kernel, if any
+        shared_text = st.query_params.get("conv_custom")
         try:
-            shared = kernels.from_param(st.query_params.get("conv_custom", ""))
+            shared = kernels.from_param(shared_text or "")
             tables[shared.shape[0]] = [[f"{v:g}" for v in row] for row in shared]
-        except ValueError:
-            pass
+        except ValueError as e:
+            if shared_text:
+                st.warning(f"The address's custom kernel (conv_custom) was ignored. {e}")
     default_size = next(iter(tables), 3)
     size = st.radio("Size", kernels.CUSTOM_SIZES, index=kernels.CUSTOM_SIZES.index(default_size),
                     horizontal=True, format_func=lambda s: f"{s}x{s}", key="conv_ksize", **Q)
@@ -114,8 +136,10 @@ def choose_position(oh: int, ow: int) -> tuple[int, int]:
     st.sidebar.subheader("Explained position")
     help_ = ("The output position whose window is outlined and written out; or click a cell of "
              "the feature map.")
-    return (st.sidebar.number_input("Output row", 0, oh - 1, key="conv_row", **Q, help=help_),
-            st.sidebar.number_input("Output column", 0, ow - 1, key="conv_col", **Q, help=help_))
+    return (st.sidebar.number_input("Output row", NUMBERS["conv_row"][0], oh - 1, key="conv_row", **Q,
+                                    help=help_),
+            st.sidebar.number_input("Output column", NUMBERS["conv_col"][0], ow - 1, key="conv_col", **Q,
+                                    help=help_))
 
 
 def pick_cell() -> None:
@@ -127,6 +151,7 @@ def pick_cell() -> None:
 
 presenting = common.presenting()  # one screen: the pictures under one formula line
 st.title("Convolution")
+drop_bad_numbers(NUMBERS)  # before any widget: Streamlit raises on ?conv_stride=inf
 if not presenting:
     st.caption("Choose an image and a kernel in the sidebar; every output value is the sum of the "
                "kernel times the patch of input under it. Click a cell of the feature map to see its "
@@ -149,15 +174,16 @@ with st.sidebar:
                             help="valid: none. same: enough zeros to keep ceil(N / stride) outputs "
                                  "(the odd one at the bottom/right, as TensorFlow). number: that many "
                                  "zeros on every side.")
-    pad_n = st.number_input("Zeros on each side", 0, 64, 1, key="conv_pad", **Q,
+    pad_n = st.number_input("Zeros on each side", *NUMBERS["conv_pad"], 1, key="conv_pad", **Q,
                             disabled=pad_mode != "number")
-    stride = st.number_input("Stride", 0, 64, 1, key="conv_stride", **Q)
-    dilation = st.number_input("Dilation", 0, 16, 1, key="conv_dilation", **Q)
+    stride = st.number_input("Stride", *NUMBERS["conv_stride"], 1, key="conv_stride", **Q)
+    dilation = st.number_input("Dilation", *NUMBERS["conv_dilation"], 1, key="conv_dilation", **Q)
     use_relu = st.toggle("ReLU on the feature map", key="conv_relu", **Q)
     pool = st.selectbox("Pooling", list(POOLING), key="conv_pool", **Q)
-    pool_size = st.number_input("Pool size", 1, 16, 2, key="conv_pool_size", **Q, disabled=pool == "none")
-    pool_stride = st.number_input("Pool stride", 1, 16, 2, key="conv_pool_stride", **Q,
-                                  disabled=pool == "none")
+    pool_size = st.number_input("Pool size", *NUMBERS["conv_pool_size"], 2, key="conv_pool_size", **Q,
+                                disabled=pool == "none")
+    pool_stride = st.number_input("Pool stride", *NUMBERS["conv_pool_stride"], 2, key="conv_pool_stride",
+                                  **Q, disabled=pool == "none")
 
 image = images.to_gray(image) if image.ndim == 3 and channels == "gray" else image
 padding = pad_n if pad_mode == "number" else pad_mode

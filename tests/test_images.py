@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from cnnlib import images
 
@@ -65,6 +65,25 @@ def test_exif_orientation_1_changes_nothing():
     exif[0x0112] = 1
     out = images.decode_image(encode(halves(), "JPEG", exif=exif.tobytes(), quality=95))
     assert out.array.shape == (20, 40, 3) and not any("EXIF" in n for n in out.notes)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_as_pillow_applies_it(orientation):
+    """The turn is applied to the downscaled pixels; the result is Pillow's exif_transpose
+    of the whole photo, downscaled."""
+    rng = np.random.default_rng(orientation)
+    img = Image.fromarray(rng.integers(0, 256, (30, 50, 3), dtype=np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(img, "PNG", exif=exif.tobytes())
+    want = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
+    np.testing.assert_array_equal(images.decode_image(data).array, want)
+    big = encode(img.resize((500, 300)), "JPEG", quality=95, exif=exif.tobytes())
+    out = images.decode_image(big, max_side=100)
+    turned = orientation in (5, 6, 7, 8)
+    assert out.array.shape == ((100, 60, 3) if turned else (60, 100, 3))
+    assert (any("EXIF" in n for n in out.notes)) == (orientation != 1)
+    assert any("Downscaled from 500x300 to " in n for n in out.notes)
 
 
 def test_grayscale_palette_and_bilevel():

@@ -111,3 +111,18 @@ def test_a_model_for_other_images_or_classes_is_refused_with_both_numbers():
         inference.check_classifier(zoo.build("logistic", (28, 28, 1), 1000), (28, 28, 1), 10)
     inference.check_classifier(zoo.build("logistic", (28, 28, 1), 10), (28, 28, 1), 10)
     inference.check_classifier(linear_head((None, None, 1)), (28, 28, 1), 10)  # open sides fit
+
+
+def test_a_model_with_open_sides_predicts_any_image_size_and_names_its_shape():
+    """(None, None, 1): it fits the 28x28x1 digits (the page checks that) and predicts them;
+    the refusal of other channels writes the open sides as '?'."""
+    model = linear_head((None, None, 1))
+    predict = inference.predictor(model)
+    for side in (28, 32):
+        x = np.random.default_rng(side).random((2, side, side, 1), np.float32)
+        np.testing.assert_allclose(predict(x), np.asarray(model(x, training=False)), atol=1e-5)
+    with pytest.raises(ValueError, match=r"Received: shape=\(1, 28, 28, 3\)"):
+        predict(np.zeros((28, 28, 3), np.float32))
+    with pytest.raises(ValueError, match=r"^The model takes \?x\?x1 images, not 32x32x3\.$"):
+        inference.check_classifier(model, (32, 32, 3), 10)
+    assert inference.fits((None, None, 1), (5, 7, 1)) and not inference.fits((28, 28, 1), (28, 28))

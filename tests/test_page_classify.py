@@ -196,13 +196,20 @@ def test_a_stored_model_that_cannot_classify_digits_is_refused_with_a_sentence(
     assert not at.metric and not at.get("plotly_chart")
 
 
-def test_a_model_card_for_other_images_is_not_listed_and_the_page_says_so(odd_store, monkeypatch):
+def test_a_model_for_other_images_is_listed_as_unusable_with_the_reason(odd_store, monkeypatch):
+    """The model itself is checked, whatever its card says (honest_wide's card says 32x32x3,
+    wide's lies)."""
     monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
     at = open_tab()
     box = at.selectbox(key="classify_digit_model")
-    assert "honest_wide" not in " ".join(box.options) and len(box.options) == 6
-    assert any(c.value.startswith("Not listed: honest_wide") and "28x28x1" in c.value
-               for c in at.caption)
+    assert len(box.options) == 7
+    for name in ("honest_wide", "wide"):
+        assert f"{name} (unusable here: The model takes 32x32x3 images, not 28x28x1.)" in \
+            box.options
+    assert "pair (unusable here: The model takes 2 inputs; a classifier here takes one " \
+           "image.)" in box.options
+    assert not [o for o in box.options if o.startswith(("dark", "lenet", "scores")) and
+                "unusable" in o]
 
 
 def test_a_model_that_outputs_logits_gets_a_softmax_and_the_page_says_so(odd_store, monkeypatch):

@@ -49,7 +49,7 @@ def test_the_last_digit_key_is_written_in_one_place_only():
     assert {"classify.py", "convolution.py"} <= users
 
 
-def picker_app(names, default):
+def picker_app(names, default, problems=None):
     """A one-widget app around common.pick_model (run by AppTest from its source)."""
     import streamlit as st
 
@@ -62,7 +62,8 @@ def picker_app(names, default):
         def label(self):
             return f"{self.name} (label)"
 
-    entry = pick_model([Entry(n) for n in names], key="test_model", default=default)
+    entry = pick_model([Entry(n) for n in names], key="test_model", default=default,
+                       problems=problems)
     st.markdown(f"chosen: {entry.name}")
 
 
@@ -77,6 +78,24 @@ def test_pick_model_preselects_the_default_and_labels_each_entry(default, expect
     assert at.markdown[0].value == f"chosen: {expected}"
     box.set_value("c").run()
     assert at.markdown[0].value == "chosen: c"
+
+
+@pytest.mark.parametrize("default,expected", [("a", "b"), ("c", "c"), (None, "b")])
+def test_pick_model_lists_unusable_models_with_their_reason_and_does_not_preselect_them(
+        default, expected):
+    problems = {"a": "The model takes 2 inputs; a classifier here takes one image."}
+    at = AppTest.from_function(picker_app, args=(["a", "b", "c"], default, problems),
+                               default_timeout=30).run()
+    assert not at.exception
+    box = at.selectbox(key="test_model")
+    assert box.value == expected
+    assert box.options == [f"a (unusable here: {problems['a']})", "b (label)", "c (label)"]
+    box.set_value("a").run()  # still choosable: the page says why it cannot be used
+    assert at.markdown[0].value == "chosen: a"
+    every = {n: "It cannot be loaded." for n in "abc"}
+    at = AppTest.from_function(picker_app, args=(["a", "b", "c"], "b", every),
+                               default_timeout=30).run()
+    assert at.selectbox(key="test_model").value == "a"  # none usable: the first
 
 
 def test_both_pages_pick_models_with_the_one_widget():
