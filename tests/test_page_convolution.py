@@ -94,11 +94,6 @@ def matrix(at, label: str) -> np.ndarray:
     return out
 
 
-def page_components(at) -> list:
-    """The page's own components (the app's identity cookie writer, on every page, is not one)."""
-    return [e for e in at.get("bidi_component") if "conv_" in e.proto.id]
-
-
 def nothing_computed(at) -> bool:
     """No chart, feature map or kernel drawn in the main area (the app's own style sheet
     does not count)."""
