@@ -7,7 +7,7 @@ import pytest
 
 from cnnlib import kernels
 from test_page_convolution import (N, _edit_custom, feature_map, matrix, open_page,
-                                   page_components, sizes_line)
+                                   nothing_computed, sizes_line)
 from testutil import requires_shared_data
 
 PAGE_NUMBERS = ["conv_pad", "conv_stride", "conv_dilation", "conv_pool_size", "conv_pool_stride",
@@ -91,7 +91,7 @@ def test_a_kernel_value_that_would_overflow_is_refused_with_a_sentence(cell, mes
     assert error.value == (f"This custom kernel cannot be used. The cell in row 2, column 2 "
                            f"holds {message}" + error.value.split(message, 1)[1])
     assert error.value.endswith("Type a number in every cell (for example 2, -0.5 or 1/9).")
-    assert not at.get("plotly_chart") and not page_components(at)  # nothing computed from it
+    assert nothing_computed(at)
 
 
 def test_the_largest_kernel_values_give_finite_maps_everywhere():
