@@ -37,10 +37,11 @@ def load_dataset(name: str) -> datasets.Dataset:
     return ds
 
 
-@st.cache_resource(show_spinner="Loading model...")
+@st.cache_resource(show_spinner="Loading model...", max_entries=16)
 def load_stored_model(name: str, mtime: float):
     """A model from the store, shared by all sessions (``mtime`` keys the cache
-    so that a model saved again under the same name is reloaded)."""
+    so that a model saved again under the same name is reloaded; at most 16 kept,
+    so a class's saved models do not pile up in the server's memory)."""
     return store.load_model(name)
 
 
