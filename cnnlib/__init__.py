@@ -7,10 +7,10 @@ Data and models: ``datasets`` (loading, offline first), ``zoo``
 (architectures), ``config`` (the training settings), ``augment``
 (training-time augmentation), ``training`` (the training engine) with its
 ``callbacks``, ``rundir`` (the run protocol: events and run directories),
-``jobs`` (training in worker processes: queue, owners, limits, recovery), ``evaluation`` (confusion matrix,
-worst errors), ``store`` (saved models and their cards), ``tutorials`` (the
-lessons), ``prefetch``
-(filling the Keras cache), ``keras_home`` (where that cache is), ``paths``.
+``jobs`` (training in worker processes: queue, owners, limits, recovery),
+``evaluation`` (confusion matrix, worst errors), ``store`` (saved models and
+their cards), ``tutorials`` (the lessons), ``prefetch`` (filling the Keras
+cache), ``keras_home`` (where that cache is), ``paths``.
 
 Convolution maths (numpy only): ``convolution`` (conv2d, pool2d,
 output_size), ``kernels`` (preset kernels), ``conv_explain`` (one position
