@@ -10,10 +10,10 @@ dataset (as a card written by hand or copied beside another file would).
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from test_page_classify import drawn_canvas, gallery
-from testutil import REPO, SHARED_DATA, requires_shared_data
+from test_page_classify import open_tab as classify_page
+from testutil import SHARED_DATA, requires_shared_data
 
 pytestmark = requires_shared_data  # the CIFAR tab reads the real test images
 
@@ -94,14 +94,9 @@ def environment(monkeypatch, tmp_path):
 
 
 def open_tab(monkeypatch, folder, tab=None):
+    """The Classify page (test_page_classify.open_tab) over the store in ``folder``."""
     monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(folder))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    at.switch_page("pages/classify.py")
-    if tab is not None:
-        at.session_state["classify_tab"] = tab
-    at.run()
-    assert not at.exception
-    return at
+    return classify_page(tab)
 
 
 def test_digit_tab_lists_each_model_that_does_not_fit_with_its_reason(digit_store, monkeypatch):
