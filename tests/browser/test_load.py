@@ -1,4 +1,5 @@
-"""Load: 10 concurrent sessions (``CNN_STUDIO_LOAD_SESSIONS``) use the Classify and Convolution pages for 60 seconds.
+"""Load: 10 concurrent sessions (``CNN_STUDIO_LOAD_SESSIONS``) use the Classify and
+Convolution pages for 60 seconds.
 
 Sessions are driven through Streamlit's agent API (enabled only for this test's
 server): each request sets widgets, runs the page script on the server as a
