@@ -20,7 +20,8 @@ from cnnlib.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
 from pages import common
 from pages.classify_parts import (SOFTMAX_NOTE, classifier_problems, gallery_indices,
                                   missing_file_ui, probability_chart, show_steps,
-                                  stored_classifier, vgg16_class_index, vgg16_predictor)
+                                  stored_classifier, test_split_probabilities, vgg16_class_index,
+                                  vgg16_predictor)
 from pages.common import (LAST_DIGIT_KEY, dataset_error, enlarge, load_dataset, pick_model,
                           prediction_grid)
 
@@ -166,16 +167,16 @@ def cifar_tab():
         st.error(f"Model {entry.name} cannot classify the {entry.dataset} test images. "
                  f"{problems[entry.name]} Choose another model.")
         return
-    try:
-        model, classify = stored_classifier(entry.name, entry.path.stat().st_mtime)
+    try:  # the whole test split, once per model version: a rerun only indexes it
+        all_probs, softmax_applied = test_split_probabilities(
+            entry.name, entry.path.stat().st_mtime, entry.dataset)
     except (store.ModelLoadError, OSError, ValueError) as e:  # changed since it was checked
         st.error(f"The model cannot be used: {e}")
         return
-    result = classify(datasets.to_float(ds.x_test[idx]))
-    probs = result.probs  # (n, classes) in [0, 1], rows summing to 1
+    probs = all_probs[idx]  # (n, classes) in [0, 1], rows summing to 1
     st.caption(f"{len(idx)} of the {len(ds.y_test)} test images of {ds.source}, classified by "
                f"{entry.label()}. Green: right, red: wrong."
-               + (f" {SOFTMAX_NOTE}" if result.softmax_applied else ""))
+               + (f" {SOFTMAX_NOTE}" if softmax_applied else ""))
     prediction_grid(ds.x_test[idx], ds.y_test[idx], probs, names, per_row=6, side=96, top_k=3,
                     on_pick=select_sample, key="classify_cifar")
     k = min(st.session_state["classify_cifar_selected"], len(idx) - 1)

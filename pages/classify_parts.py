@@ -10,9 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnlib import inference, store, vgg16
+from cnnlib import datasets, inference, store, vgg16
 from cnnlib.prefetch import VGG16_WEIGHTS
-from pages.common import enlarge, load_stored_model
+from pages.common import enlarge, load_dataset, load_stored_model
 
 HIGHLIGHT, OTHERS = "#d62728", "#7f9fbf"  # the top class, the rest
 SOFTMAX_NOTE = ("This model's outputs are not probabilities (they are not all in [0, 1] "
@@ -31,6 +31,29 @@ def stored_classifier(name: str, mtime: float):
     """
     model = load_stored_model(name, mtime)
     return model, inference.classifier(model)
+
+
+@st.cache_data(show_spinner="Classifying the test images...", max_entries=8)
+def test_split_probabilities(name: str, mtime: float, dataset: str,
+                             batch: int = 512) -> tuple[np.ndarray, bool]:
+    """A stored model's probabilities for every test image of ``dataset``, computed
+    once per model file version and shared by all sessions (a gallery rerun then only
+    indexes them: 0 ms instead of ~70 ms of model calls a rerun, measured).
+
+    Returns:
+        ``(probs, softmax_applied)``: float32 ``(N_test, classes)`` rows summing to
+        1, and whether the model's scores were passed through softmax
+        (:class:`cnnlib.inference.Probabilities`).
+
+    Raises:
+        store.ModelLoadError, OSError, ValueError: as :func:`stored_classifier`.
+        cnnlib.datasets.DatasetUnavailableError: the dataset cannot be loaded.
+    """
+    _, classify = stored_classifier(name, mtime)
+    x = load_dataset(dataset).x_test
+    parts = [classify(datasets.to_float(x[i:i + batch])) for i in range(0, len(x), batch)]
+    return (np.concatenate([p.probs for p in parts]).astype(np.float32),
+            any(p.softmax_applied for p in parts))
 
 
 def classifier_problems(entries: list[store.StoredModel], task) -> dict[str, str]:
