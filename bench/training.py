@@ -193,7 +193,10 @@ def run(quick: bool = False) -> list[dict]:
             reference_value=quiet_v, ratio=job_v / quiet_v, target="<= 5%",
             ok=snap_cost <= 0.05,
             detail=f"a snapshot every {config.snapshot_every_s:g} s; medians {job_v:.0f} vs "
-                   f"{quiet_v:.0f} samples/s over {len(quiet_rates)} epochs each"),
+                   f"{quiet_v:.0f} samples/s over {len(quiet_rates)} epochs each; best epochs "
+                   f"{max(job_rates):.0f} vs {max(quiet_rates):.0f} (cost "
+                   f"{1 - max(job_rates) / max(quiet_rates):.1%}); a negative cost is the "
+                   "machine's epoch-to-epoch noise"),
         row("training efficiency (achieved / float32 matmul peak)", achieved, "GFLOP/s",
             reference="measured float32 matmul peak (TensorFlow)", reference_value=peak,
             ratio=achieved / peak, target="report", ok=None,
