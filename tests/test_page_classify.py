@@ -212,13 +212,23 @@ def test_a_model_for_other_images_is_listed_as_unusable_with_the_reason(odd_stor
                 "unusable" in o]
 
 
-def test_a_model_that_outputs_logits_gets_a_softmax_and_the_page_says_so(odd_store, monkeypatch):
+def classify_drawing(odd_store, monkeypatch, model: str):
+    """The digit tab over the odd models' store, with ``model`` chosen and a 7 drawn.
+
+    Returns:
+        ``(at, rgba)``: the page after the drawing's run, and the drawing's RGBA canvas.
+    """
     monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
     rgba, state = drawn_canvas()
     at = open_tab()
-    at.selectbox(key="classify_digit_model").set_value("scores").run()
+    at.selectbox(key="classify_digit_model").set_value(model).run()
     at.session_state["classify_canvas_0"] = state
     at.run()
+    return at, rgba
+
+
+def test_a_model_that_outputs_logits_gets_a_softmax_and_the_page_says_so(odd_store, monkeypatch):
+    at, rgba = classify_drawing(odd_store, monkeypatch, "scores")
     assert not at.exception and not at.error
     logits = np.asarray(store.load_model("scores", odd_store)(
         preprocess.canvas_to_mnist(rgba)[None], training=False))[0]
@@ -233,11 +243,7 @@ def test_a_model_that_outputs_logits_gets_a_softmax_and_the_page_says_so(odd_sto
 
 
 def test_lenet5_grad_cam_names_its_10x10_layer(odd_store, monkeypatch):
-    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
-    at = open_tab()
-    at.selectbox(key="classify_digit_model").set_value("lenet").run()
-    at.session_state["classify_canvas_0"] = drawn_canvas()[1]
-    at.run()
+    at, _ = classify_drawing(odd_store, monkeypatch, "lenet")
     assert not at.exception and not at.error and at.metric
     assert "Grad-CAM on layer c3_conv (10x10)" in [h.value for h in at.subheader]
     captions = [c for img in at.image for c in img.captions]
@@ -246,11 +252,7 @@ def test_lenet5_grad_cam_names_its_10x10_layer(odd_store, monkeypatch):
 
 
 def test_an_empty_grad_cam_map_is_said_not_just_painted(odd_store, monkeypatch):
-    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(odd_store))
-    at = open_tab()
-    at.selectbox(key="classify_digit_model").set_value("dark").run()
-    at.session_state["classify_canvas_0"] = drawn_canvas()[1]
-    at.run()
+    at, _ = classify_drawing(odd_store, monkeypatch, "dark")
     assert not at.exception and at.metric
     assert "Grad-CAM on layer c3_conv (10x10)" in [h.value for h in at.subheader]
     assert any(i.value.startswith("No region of this drawing raises the score of")

@@ -187,10 +187,9 @@ def progress(events: list[dict]) -> Progress | None:
         ``seconds_left`` is the images left over that speed, or None until
         :data:`MIN_BATCHES_FOR_ESTIMATE` batches after those have been seen.
     """
-    start, batches = last(events, "start"), of_type(events, "batch")
+    start, batches = last(events, "start"), of_type(events, "batch")  # sorted by (epoch, batch)
     if start is None or not batches:
         return None
-    batches = sorted(batches, key=lambda e: (e["epoch"], e["batch"]))
     batch = batches[-1]
     total = start["batches"] * start["config"]["epochs"]
     done = (batch["epoch"] - 1) * batch["batches"] + batch["batch"]
