@@ -22,8 +22,8 @@ from pages.classify_parts import (SOFTMAX_NOTE, classifier_problems, gallery_ind
                                   missing_file_ui, probability_chart, show_steps,
                                   stored_classifier, test_split_probabilities, vgg16_class_index,
                                   vgg16_predictor)
-from pages.common import (LAST_DIGIT_KEY, dataset_error, enlarge, load_dataset, pick_model,
-                          prediction_grid)
+from pages.common import (LAST_DIGIT_KEY, dataset_error, enlarge, enlarged_png, load_dataset,
+                          pick_model, prediction_grid)
 
 common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
@@ -183,7 +183,8 @@ def cifar_tab():
     i = idx[k]
     st.subheader(f"Image {k + 1}: a {names[ds.y_test[i]]}, predicted {names[int(probs[k].argmax())]}")
     a, b = st.columns([1, 2])
-    a.image(enlarge(ds.x_test[i], 256), caption=f"test image #{i} (32x32, enlarged)")
+    a.image(enlarged_png(ds.x_test[i], 256), output_format="PNG",
+            caption=f"test image #{i} (32x32, enlarged)")
     b.plotly_chart(probability_chart(names, probs[k], "All class probabilities"),
                    key="classify_cifar_chart")
 

@@ -132,8 +132,15 @@ def gallery_indices(labels: np.ndarray, class_id: int | None, n: int, seed: int)
     return np.random.default_rng(seed).choice(pool, size=min(n, len(pool)), replace=False)
 
 
+@st.cache_resource(max_entries=512, show_spinner=False)
 def probability_chart(names, probs, title: str, horizontal: bool = False) -> go.Figure:
-    """Bars of probabilities in [0, 1], the most probable class highlighted."""
+    """Bars of probabilities in [0, 1], the most probable class highlighted.
+
+    Shared by every session that shows the same numbers (building a Plotly figure
+    was ~5% of the server's busy time under a 30-session load): ``st.plotly_chart``
+    reads a figure without changing it (it serialises ``figure.to_dict()``), and no
+    caller changes it either.
+    """
     probs = np.asarray(probs, dtype=float)
     colours = [HIGHLIGHT if i == int(probs.argmax()) else OTHERS for i in range(len(probs))]
     text = [f"{p:.1%}" for p in probs]

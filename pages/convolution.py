@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnlib import conv_explain, datasets, images, kernels, picture, samples
+from cnnlib import conv_explain, datasets, images, kernels, samples
 from cnnlib import figures_conv as figs
 from cnnlib.matrix_html import matrix_html
 from pages import common
-from pages.conv_sections import (drop_bad_numbers, explanation_section, feature_map_view,
+from pages.conv_sections import (drop_bad_numbers, explanation_section, feature_map_view, input_png,
                                  sliding_section, trained_network_section)
 
 common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
@@ -211,7 +211,7 @@ mid.markdown(f"**Kernel** {ksize} x {ksize}")
 right.markdown(f"**Feature map** {oh} x {ow}" + (" after ReLU" if use_relu else ""))
 padded_note = " Dashed blue: the image inside its zero padding." if any(pads) else ""
 if kernel_error:  # shown where the kernel and the feature map would be
-    left.image(picture.input_picture(image, pads)[0], width="stretch", output_format="PNG")
+    left.image(input_png(image, pads)[0], width="stretch", output_format="PNG")
     left.caption(f"{image_caption.rstrip('.')}.{padded_note}")
     mid.error(f"This custom kernel cannot be used. {kernel_error}")
     right.info("The feature map appears once every cell of the kernel holds a number.")
@@ -223,10 +223,10 @@ result = conv_explain.compute_layer(
     pool_mode=POOLING[pool], pool_size=pool_size, pool_stride=pool_stride,
     row=row, col=col)
 e = result.explanation
-drawn, layout = picture.input_picture(image, pads, e.field, e.patch)
+drawn, inset = input_png(image, pads, e.field, e.patch)
 left.image(drawn, width="stretch", output_format="PNG")
 left.caption(f"{image_caption.rstrip('.')}. Orange: the window of output ({row}, {col})"
-             + ("; in the corner, its patch enlarged." if layout.inset else ".") + padded_note)
+             + ("; in the corner, its patch enlarged." if inset else ".") + padded_note)
 mid.html(matrix_html(kernel2d, label=f"kernel {ksize} x {ksize}"))
 if depth == 3:
     mid.caption("The same kernel on R, G and B; the three results are summed.")
