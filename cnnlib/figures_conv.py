@@ -19,6 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .picture import Scale, colourise, plotly_colorscale, to_rgb8, value_scale
+from .plotly_grid import axis_suffix, grid_layout
 
 WINDOW = "#ff7f0e"  # receptive-field outline, as picture.WINDOW_RGB
 MAX_FRAMES = 200  # animation frames, at most
@@ -113,26 +114,17 @@ def _axes(count: int = 1, ranges: dict | None = None, ticks: bool = True, **layo
 
 def _panels(traces: list, cells: list[int], rows: int, cols: int, titles: list[str],
             gap: tuple[float, float] = (0.08, 0.1), **layout) -> go.Figure:
-    """A grid of image panels without ``make_subplots`` (which costs tens of
-    ms): trace ``i`` goes to panel ``cells[i]`` (0-based, row-major)."""
-    hgap, vgap = gap if cols > 1 or rows > 1 else (0, 0)
-    width, height = (1 - hgap * (cols - 1)) / cols, (1 - vgap * (rows - 1)) / rows
+    """A grid of image panels (:func:`cnnlib.plotly_grid.grid_layout`): trace ``i``
+    goes to panel ``cells[i]`` (0-based, row-major)."""
     layout.setdefault("margin", {"l": 4, "r": 4, "t": 30, "b": 4})
     out = _axes(rows * cols, **layout)
-    notes = []
-    for n in range(rows * cols):
-        r, c = divmod(n, cols)
-        suffix = "" if n == 0 else str(n + 1)
-        x0, y1 = c * (width + hgap), 1 - r * (height + vgap)
-        out[f"xaxis{suffix}"].update(domain=[x0, x0 + width], anchor=f"y{suffix}")
-        out[f"yaxis{suffix}"].update(domain=[y1 - height, y1], anchor=f"x{suffix}")
-        if n < len(titles):
-            notes.append({"text": titles[n], "x": x0 + width / 2, "y": y1, "xref": "paper",
-                          "yref": "paper", "xanchor": "center", "yanchor": "bottom",
-                          "showarrow": False})
-    out["annotations"] = notes
+    for key, value in grid_layout(rows, cols, titles, gap).items():
+        if key == "annotations":
+            out[key] = value
+        else:
+            out[key].update(value)
     for trace, n in zip(traces, cells):
-        trace.update(xaxis=f"x{n + 1 if n else ''}", yaxis=f"y{n + 1 if n else ''}")
+        trace.update(xaxis=f"x{axis_suffix(n)}", yaxis=f"y{axis_suffix(n)}")
     return go.Figure(traces, out)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from .plotly_grid import grid_layout
 from .rundir import batch_values
 
 #: The most points a live curve draws, whatever the run's length: a redraw's
@@ -51,6 +51,31 @@ def downsample_index(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
 
 
+def two_panels(titles: tuple[str, str], traces: list[dict], uirevision: str,
+               right_range: list[float] | None = None) -> go.Figure:
+    """Two charts side by side, x titled "epoch", as ``make_subplots(rows=1, cols=2)``
+    lays them out (:func:`cnnlib.plotly_grid.grid_layout`).
+
+    The live curves are rebuilt on every refresh of every viewer: through
+    ``make_subplots`` and ``add_trace`` a figure took ~25 ms here; from dicts, ~4 ms.
+
+    Args:
+        titles: the left and right chart's titles.
+        traces: Plotly trace dicts; ``xaxis="x2", yaxis="y2"`` puts one on the right.
+        uirevision: keeps the viewer's zoom across redraws of the same chart.
+        right_range: the right chart's y range, or None to fit the data.
+    """
+    layout = grid_layout(1, 2, titles, gap=(0.1, 0.1))
+    for note in layout["annotations"]:
+        note["font"] = {"size": 16}
+    for axis in ("xaxis", "xaxis2"):
+        layout[axis]["title"] = {"text": "epoch"}
+    if right_range:
+        layout["yaxis2"]["range"] = right_range
+    layout.update(height=300, margin=dict(l=10, r=10, t=40, b=10), uirevision=uirevision)
+    return go.Figure(data=traces, layout=layout)
+
+
 def batch_curves(batch_events: list[dict], max_points: int = MAX_POINTS) -> go.Figure:
     """Each batch's own loss and accuracy (:func:`cnnlib.rundir.batch_values`, not
     Keras's running means, which jump at every epoch boundary): raw values faint,
@@ -59,23 +84,21 @@ def batch_curves(batch_events: list[dict], max_points: int = MAX_POINTS) -> go.F
     ``batch_events`` in any order; x is the fractional epoch. At most ``max_points``
     points per trace are drawn.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (each batch)", "Accuracy (each batch)"))
+    traces = []
     batch_events = batch_values(batch_events)
     if batch_events:
         x = np.array([e["epoch"] - 1 + e["batch"] / e["batches"] for e in batch_events])
         idx = downsample_index(len(x), max_points)
-        for col, key, color in ((1, "loss", "#d62728"), (2, "accuracy", "#1f77b4")):
+        for axis, key, color in (("", "loss", "#d62728"), ("2", "accuracy", "#1f77b4")):
             y = np.array([np.nan if e[key] is None else e[key] for e in batch_events])
-            fig.add_trace(go.Scatter(x=x[idx], y=y[idx], mode="lines", name=f"{key} (raw)",
-                                     line=dict(color=color, width=1), opacity=0.25,
-                                     showlegend=False), row=1, col=col)
-            fig.add_trace(go.Scatter(x=x[idx], y=ema(y)[idx], mode="lines", name=f"{key} (smoothed)",
-                                     line=dict(color=color, width=2.5), showlegend=False),
-                          row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), uirevision="batch")
-    return fig
+            on = dict(type="scatter", x=x[idx], mode="lines", showlegend=False,
+                      xaxis="x" + axis, yaxis="y" + axis)
+            traces.append(dict(on, y=y[idx], name=f"{key} (raw)", line=dict(color=color, width=1),
+                               opacity=0.25))
+            traces.append(dict(on, y=ema(y)[idx], name=f"{key} (smoothed)",
+                               line=dict(color=color, width=2.5)))
+    return two_panels(("Loss (each batch)", "Accuracy (each batch)"), traces, "batch",
+                      right_range=[0, 1.02])
 
 
 def complete_epochs(epoch_events: list[dict]) -> list[dict]:
@@ -87,17 +110,18 @@ def complete_epochs(epoch_events: list[dict]) -> list[dict]:
 def epoch_curves(epoch_events: list[dict]) -> go.Figure:
     """Training vs validation loss and accuracy per complete epoch."""
     epoch_events = complete_epochs(epoch_events)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (per epoch)", "Accuracy (per epoch)"))
     x = [e["epoch"] for e in epoch_events]
-    for col, key in ((1, "loss"), (2, "accuracy")):
+    traces = []
+    for axis, key in (("", "loss"), ("2", "accuracy")):
         for prefix, color, name in (("", "#1f77b4", "training"), ("val_", "#ff7f0e", "validation")):
             y = [e.get(prefix + key) for e in epoch_events]
             if any(v is not None for v in y):
-                fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name,
-                                         line=dict(color=color), legendgroup=name,
-                                         showlegend=(col == 1)), row=1, col=col)
-    fig.update_xaxes(title_text="epoch", dtick=1 if len(x) <= 20 else None)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), uirevision="epoch")
+                traces.append(dict(type="scatter", x=x, y=y, mode="lines+markers", name=name,
+                                   line=dict(color=color), legendgroup=name, showlegend=not axis,
+                                   xaxis="x" + axis, yaxis="y" + axis))
+    fig = two_panels(("Loss (per epoch)", "Accuracy (per epoch)"), traces, "epoch")
+    if len(x) <= 20:
+        fig.update_xaxes(dtick=1)
     return fig
 
 

@@ -55,6 +55,14 @@ if "train_defaults" not in st.session_state:
     st.session_state["train_defaults"] = (shown.config if shown else PAGE_DEFAULTS).to_dict()
 D = config.TrainConfig.from_dict(st.session_state["train_defaults"])  # this session's defaults
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def class_counts(name: str):
+    """The bars of images per class of dataset ``name``, built once per server and
+    shared (``st.plotly_chart`` does not change a figure)."""
+    data = common.load_dataset(name)
+    return train_plots.class_counts_figure(data.y_train, data.class_names)
+
+
 def follow_dataset() -> None:
     """Dataset callback: augmentation defaults that suit the new images (flips for
     photos; stroke width for digits only, off until asked for)."""
@@ -94,12 +102,10 @@ with right:
                                 for c in range(data.num_classes)])
         cols = st.columns(10)
         for i, idx in enumerate(picks[:20]):
-            img = data.x_train[idx]
-            cols[i % 10].image(img if img.shape[-1] == 3 else img[..., 0],
+            cols[i % 10].image(common.enlarged_png(data.x_train[idx], 56), output_format="PNG",
                                caption=data.class_names[data.y_train[idx]], width=56)
         with st.expander("Images per class"):
-            st.plotly_chart(train_plots.class_counts_figure(data.y_train, data.class_names),
-                            key="train_counts")
+            st.plotly_chart(class_counts(dataset), key="train_counts")
 
 with st.expander("Model summary", expanded=False):
     if data is not None:
