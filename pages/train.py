@@ -63,6 +63,18 @@ def class_counts(name: str):
     return train_plots.class_counts_figure(data.y_train, data.class_names)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def sample_pictures(name: str) -> list[tuple[bytes, str]]:
+    """20 training images of dataset ``name`` (2 per class, 4 with fewer than 6
+    classes) as ``(PNG of 56 px, class name)``, encoded once per server."""
+    data = common.load_dataset(name)
+    per_class = 2 if data.num_classes > 5 else 4
+    picks = np.concatenate([np.flatnonzero(data.y_train == c)[:per_class]
+                            for c in range(data.num_classes)])
+    return [(common.enlarged_png(data.x_train[i], 56), data.class_names[data.y_train[i]])
+            for i in picks[:20]]
+
+
 def follow_dataset() -> None:
     """Dataset callback: augmentation defaults that suit the new images (flips for
     photos; stroke width for digits only, off until asked for)."""
@@ -97,13 +109,9 @@ with right:
         st.markdown(f"**{len(data.x_train):,}** training and **{len(data.x_test):,}** test images "
                     f"of {data.image_shape[0]}x{data.image_shape[1]}x{data.image_shape[2]}, "
                     f"from `{data.source}`")
-        per_class = 2 if data.num_classes > 5 else 4
-        picks = np.concatenate([np.flatnonzero(data.y_train == c)[:per_class]
-                                for c in range(data.num_classes)])
         cols = st.columns(10)
-        for i, idx in enumerate(picks[:20]):
-            cols[i % 10].image(common.enlarged_png(data.x_train[idx], 56), output_format="PNG",
-                               caption=data.class_names[data.y_train[idx]], width=56)
+        for i, (png, label) in enumerate(sample_pictures(dataset)):
+            cols[i % 10].image(png, output_format="PNG", caption=label, width=56)
         with st.expander("Images per class"):
             st.plotly_chart(class_counts(dataset), key="train_counts")
 

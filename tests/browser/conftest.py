@@ -31,7 +31,8 @@ def server(tmp_path_factory):
 def agent_server(tmp_path_factory):
     """A server with Streamlit's agent API on (test configuration only), for load tests."""
     ARTIFACTS.mkdir(exist_ok=True)
-    srv = Server({"CNN_STUDIO_RUNS_DIR": str(tmp_path_factory.mktemp("load-runs"))},
+    srv = Server({"CNN_STUDIO_HOME": str(tmp_path_factory.mktemp("load-home")),
+                  "CNN_STUDIO_MAX_JOBS": "1"},
                  extra_args=["--server.enableAgentApi", "true"])
     yield srv
     srv.stop()
