@@ -139,6 +139,7 @@ def digit_gradcam(model, digit, best, name):
                      f"28x28; gradients of the {cam.score})")
 
 
+@st.fragment  # a change here reruns the gallery alone, not the page and its sidebar
 def cifar_tab():
     entries = [m for m in store.list_models()
                if m.ok and m.dataset in ("cifar10", "cifar10_3class")]

@@ -167,6 +167,13 @@ def enlarged_png(img: np.ndarray, side: int) -> bytes:
     return png_bytes(enlarge(img, side))
 
 
+@st.cache_data(max_entries=1024, show_spinner=False)
+def enlarged_pngs(images: np.ndarray, side: int) -> list[bytes]:
+    """:func:`enlarged_png` of each of ``images`` ``(N, H, W[, C])``, in one cached call
+    (each call of a cached function costs its hashing: a gallery is one call)."""
+    return [enlarged_png(img, side) for img in images]
+
+
 def prediction_grid(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray,
                     class_names: list[str], *, per_row: int = 8, side: int = 64, top_k: int = 0,
                     on_pick=None, key: str = "") -> None:
@@ -186,18 +193,19 @@ def prediction_grid(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray,
         key: prefix of the buttons' keys, unique on the page.
     """
     pred = probs.argmax(1)
+    pictures = enlarged_pngs(np.asarray(images), side)
     for k in range(len(images)):
         if k % per_row == 0:
             cols = st.columns(per_row)
         truth, guess = class_names[y_true[k]], class_names[pred[k]]
         colour = "green" if y_true[k] == pred[k] else "red"
+        text = f"true **{truth}**  \npredicted :{colour}[**{guess}**] ({probs[k, pred[k]]:.0%})"
+        if top_k:  # one element with the lines above: each element costs every rerun
+            text += "  \n:gray[" + ", ".join(f"{class_names[j]} {probs[k, j]:.0%}"
+                                             for j in np.argsort(-probs[k])[:top_k]) + "]"
         with cols[k % per_row]:
-            st.image(enlarged_png(images[k], side), output_format="PNG")
-            st.markdown(f"true **{truth}**  \npredicted :{colour}[**{guess}**] "
-                        f"({probs[k, pred[k]]:.0%})")
-            if top_k:
-                st.caption(", ".join(f"{class_names[j]} {probs[k, j]:.0%}"
-                                     for j in np.argsort(-probs[k])[:top_k]))
+            st.image(pictures[k], output_format="PNG")
+            st.markdown(text)
             if on_pick is not None:
                 st.button("Enlarge", key=f"{key}_pick_{k}", on_click=on_pick, args=(k,))
 

@@ -285,7 +285,8 @@ def test_cifar_gallery_shows_truth_prediction_and_top3(models_dir):
     for (truth, pred, colour), i, p in zip(shown, idx, probs):
         assert truth == names[ds.y_test[i]] and pred == names[int(p.argmax())]
         assert colour == ("green" if truth == pred else "red")
-    top3 = [c.value for c in at.caption if c.value.count("%") == 3]
+    top3 = [m.group(1) for md in at.markdown if (m := re.search(r":gray\[(.+)\]$", md.value))]
+    assert len(top3) == 12 and all(t.count("%") == 3 for t in top3)
     assert top3[0].startswith(f"{names[int(probs[0].argmax())]} ")
     at.button(key="classify_cifar_pick_4").click().run()
     assert gallery(at) == shown  # enlarging keeps the same samples
