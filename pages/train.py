@@ -112,17 +112,24 @@ with right:
         cols = st.columns(10)
         for i, (png, label) in enumerate(sample_pictures(dataset)):
             cols[i % 10].image(png, output_format="PNG", caption=label, width=56)
-        with st.expander("Images per class"):
-            st.plotly_chart(class_counts(dataset), key="train_counts")
+        # Closed sections are not drawn: each rerun of every viewer would pay for them.
+        counts = st.expander("Images per class", key="train_counts_open", on_change="rerun")
+        if counts.open:
+            with counts:
+                st.plotly_chart(class_counts(dataset), key="train_counts")
 
-with st.expander("Model summary", expanded=False):
-    if data is not None:
-        try:
-            rows = model_summary(arch, tuple(data.image_shape), data.num_classes)
-            st.dataframe(rows, hide_index=True, width="stretch")
-            st.markdown(f"Total parameters: **{sum(r['params'] for r in rows):,}**")
-        except ValueError as e:
-            st.error(f"This architecture does not fit the dataset's images: {e}")
+if data is not None:
+    try:
+        rows = model_summary(arch, tuple(data.image_shape), data.num_classes)  # cached
+        st.markdown(f"{arch} on {data.image_shape[0]}x{data.image_shape[1]}x{data.image_shape[2]} "
+                    f"images: total parameters **{sum(r['params'] for r in rows):,}**")
+        summary = st.expander("Model summary (each layer)", key="train_summary_open",
+                              on_change="rerun")
+        if summary.open:
+            summary.dataframe(rows, hide_index=True, width="stretch")
+    except ValueError as e:
+        st.error(f"This architecture does not fit the dataset's images: {e}")
+
 
 def number(col, name: str, label: str, value, lo=None, hi=None, **kw):
     """A number input for TrainConfig field ``name`` with its key, help and range

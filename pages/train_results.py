@@ -178,8 +178,13 @@ def visible_runs(owner: str) -> list[RunDir]:
 
 
 def past_runs_section(past: list[RunDir]) -> None:
-    """The runs this person may see (:func:`visible_runs`): compare their curves, reopen one."""
-    with st.expander(f"Past runs ({len(past)})"):
+    """The runs this person may see (:func:`visible_runs`): compare their curves, reopen one.
+    Drawn only while open (reading every run's events on each rerun of every viewer
+    cost more than the rest of the page)."""
+    section = st.expander(f"Past runs ({len(past)})", key="train_past", on_change="rerun")
+    if not section.open:
+        return
+    with section:
         if not past:
             st.caption("Runs appear here once trained.")
             return

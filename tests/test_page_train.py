@@ -15,11 +15,12 @@ from testutil import REPO, requires_shared_data
 pytestmark = requires_shared_data
 
 
-def open_page(tmp_path, monkeypatch, fresh_server=True, owner=None):
+def open_page(tmp_path, monkeypatch, fresh_server=True, owner=None, past_open=True):
     """The Train page in a new session; ``fresh_server`` drops the cached job manager
     (and datasets), as a new server would: AppTest sessions of one process share them.
     Each session is a new browser with its own owner token, unless ``owner`` gives one
-    (the same browser again: a refresh or a second tab)."""
+    (the same browser again: a refresh or a second tab). ``past_open``: the Past runs
+    section opened (it is drawn only while open)."""
     import streamlit as st
 
     if fresh_server:
@@ -28,6 +29,8 @@ def open_page(tmp_path, monkeypatch, fresh_server=True, owner=None):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     if owner is not None:
         at.session_state[identity.KEY] = owner
+    if past_open:
+        at.session_state["train_past"] = True
     at.run()
     at.switch_page("pages/train.py").run()
     assert not at.exception
@@ -52,7 +55,7 @@ def markdown_text(at):
 def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
     at = open_page(tmp_path, monkeypatch)
     # before training: preview, summary and every setting
-    assert "training and" in markdown_text(at) and "Total parameters" in markdown_text(at)
+    assert "training and" in markdown_text(at) and "total parameters" in markdown_text(at)
     at.selectbox(key="train_arch").set_value("mnist_cnn")
     at.number_input(key="train_epochs").set_value(1)
     at.number_input(key="train_n_train").set_value(300)
@@ -318,3 +321,21 @@ def test_augmentation_follows_the_dataset(tmp_path, monkeypatch):
     assert at.checkbox(key="train_augment_flip").value is True
     at.selectbox(key="train_dataset").set_value("mnist").run()
     assert at.checkbox(key="train_augment_flip").value is False
+
+
+def test_closed_sections_are_not_drawn(tmp_path, monkeypatch):
+    """Past runs, the model summary and the class counts are built only while open:
+    every viewer's rerun would pay for them."""
+    from cnnlib import training
+    from testutil import tiny_config
+
+    training.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=1))
+    at = open_page(tmp_path, monkeypatch, past_open=False)
+    assert "Past runs (1)" in [e.label for e in at.expander]
+    assert not [s for s in at.selectbox if s.key == "train_reopen"] and not at.dataframe
+    at.session_state["train_past"] = True
+    at.session_state["train_summary_open"] = True
+    at.run()
+    assert at.selectbox(key="train_reopen").options[1].startswith(rundir.list_runs()[0].name)
+    assert at.dataframe  # the model summary's layers
+

@@ -48,9 +48,9 @@ FLUSH_TIMEOUT_S = 30.0
 JOB_ENV_PREFIXES = ("CNN_STUDIO_", ENV_KERAS_HOME)
 
 #: Niceness a worker adds to itself: training is batch work, and on a shared server the
-#: clicks of a class come first (nice 10 weighs 110 against a server's 1024 in Linux's
+#: clicks of a class come first (nice 19 weighs 15 against a server's 1024 in Linux's
 #: scheduler). Alone on the machine a job runs at full speed all the same.
-WORKER_NICENESS = 10
+WORKER_NICENESS = 19
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _PR_SET_NAME = 15
