@@ -109,9 +109,9 @@ with right:
         st.markdown(f"**{len(data.x_train):,}** training and **{len(data.x_test):,}** test images "
                     f"of {data.image_shape[0]}x{data.image_shape[1]}x{data.image_shape[2]}, "
                     f"from `{data.source}`")
-        cols = st.columns(10)
-        for i, (png, label) in enumerate(sample_pictures(dataset)):
-            cols[i % 10].image(png, output_format="PNG", caption=label, width=56)
+        pictures = sample_pictures(dataset)  # one element for all 20 (each costs every rerun)
+        st.image([png for png, _ in pictures], caption=[label for _, label in pictures], width=56,
+                 output_format="PNG")
         # Closed sections are not drawn: each rerun of every viewer would pay for them.
         counts = st.expander("Images per class", key="train_counts_open", on_change="rerun")
         if counts.open:
