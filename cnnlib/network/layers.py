@@ -144,7 +144,9 @@ def chain(model) -> list[LayerInfo]:
                                  "explores models that take images of a fixed height x width x "
                                  "channels.")
     source = model.inputs[0]
-    infos = [LayerInfo(0, getattr(source, "name", None) or "input", "InputLayer", "input",
+    history = getattr(source, "_keras_history", None)  # (InputLayer, node, tensor index)
+    name = getattr(history[0], "name", None) if history else None
+    infos = [LayerInfo(0, name or getattr(source, "name", None) or "input", "InputLayer", "input",
                        tuple(int(d) for d in shape), 0, None)]
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     for layer in layers:

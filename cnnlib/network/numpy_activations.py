@@ -46,7 +46,7 @@ ELEMENTWISE = {
     "softsign": (lambda x: x / (1.0 + np.abs(x)), r"\frac{x}{1 + |x|}"),
     "silu": (lambda x: x * _sigmoid(x), r"\frac{x}{1 + e^{-x}}"),
     "swish": (lambda x: x * _sigmoid(x), r"\frac{x}{1 + e^{-x}}"),
-    "gelu": (lambda x: 0.5 * x * (1.0 + _erf(np.asarray(x) / math.sqrt(2.0)).astype(np.float64)),
+    "gelu": (lambda x: 0.5 * x * (1.0 + np.asarray(_erf(np.asarray(x) / math.sqrt(2.0)), np.float64)),
              r"\tfrac{x}{2}\left(1 + \operatorname{erf}(x / \sqrt{2})\right)"),
     "exponential": (np.exp, r"e^x"),
     "mish": (lambda x: x * np.tanh(_softplus(x)), r"x \tanh(\ln(1 + e^x))"),

@@ -74,6 +74,8 @@ class ConvDetail:
         bias: the filter's bias, or None when the layer has none.
         total: ``channel_sums.sum() + bias``, before the activation.
         activation: the built-in activation's name (``"linear"``: none).
+        scores: float64 ``(F,)``, every filter's total at this position, when the
+            activation is a softmax (taken over the filters); else None.
     """
 
     rows: np.ndarray
@@ -84,6 +86,7 @@ class ConvDetail:
     bias: float | None
     total: float
     activation: str
+    scores: np.ndarray | None = None
 
     @property
     def products(self) -> np.ndarray:
@@ -94,13 +97,15 @@ class ConvDetail:
 @dataclasses.dataclass(frozen=True)
 class DenseDetail:
     """A ``Dense`` unit: ``inputs``, ``weights`` float64 ``(D,)``, ``bias`` (None: no
-    bias), ``total`` before the activation, ``activation``'s name."""
+    bias), ``total`` before the activation, ``activation``'s name; ``scores`` float64
+    ``(units,)``, every unit's total, when the activation is a softmax (else None)."""
 
     inputs: np.ndarray
     weights: np.ndarray
     bias: float | None
     total: float
     activation: str
+    scores: np.ndarray | None = None
 
     @property
     def products(self) -> np.ndarray:
@@ -221,15 +226,27 @@ def _broadcast(param, shape) -> np.ndarray:
     return np.broadcast_to(p.reshape(p.shape[-len(shape):] if p.ndim > len(shape) else p.shape), shape)
 
 
+def _built_in(info) -> str:
+    """The name of a layer's built-in activation; NotExplainedError if not in numpy here."""
+    name = info.activation_name() or "linear"
+    if not acts.supported(name):
+        raise NotExplainedError(f"{info.name}: not explained for the {name!r} activation.")
+    return name
+
+
 def _conv(info, x, index):
     layer, (row, col, f) = info.layer, index
     rows, cols, inside = window(info, x.shape[:2], row, col)
     patch = _read(_f64(x), rows, cols, inside, 0.0)  # (K_h, K_w, C_in)
-    kernel = _f64(layer.kernel)[..., f]  # (K_h, K_w, C_in)
+    kernel = _f64(layer.kernel[..., f])  # (K_h, K_w, C_in): slice first, then copy
     sums = (patch * kernel).sum(axis=(0, 1))  # (C_in,)
     bias = float(_f64(layer.bias)[f]) if layer.use_bias else None
     total = float(sums.sum() + (bias or 0.0))
-    name = info.activation_name() or "linear"
+    name = _built_in(info)
+    if name in acts.VECTOR:  # over the filters at this position: every filter's total
+        scores = np.tensordot(patch, _f64(layer.kernel), axes=3) + (_f64(layer.bias) if layer.use_bias else 0.0)
+        detail = ConvDetail(rows, cols, patch, kernel, sums, bias, total, name, scores)
+        return float(acts.apply(name, scores)[f]), detail
     detail = ConvDetail(rows, cols, patch, kernel, sums, bias, total, name)
     return float(acts.apply(name, total)), detail
 
@@ -239,10 +256,13 @@ def _dense(info, x, index):
     if x.ndim != 1:
         raise NotExplainedError(f"{info.name}: not explained for a Dense layer on a "
                                 f"{' x '.join(map(str, x.shape))} input (only on a vector).")
-    inputs, weights = _f64(x), _f64(layer.kernel)[:, unit]
+    inputs, weights = _f64(x), _f64(layer.kernel[:, unit])  # VGG16's fc1 kernel is 411 MB: slice first
     bias = float(_f64(layer.bias)[unit]) if layer.use_bias else None
     total = float(inputs @ weights + (bias or 0.0))
-    name = info.activation_name() or "linear"
+    name = _built_in(info)
+    if name in acts.VECTOR:  # over the units: every unit's total (the logits)
+        scores = inputs @ _f64(layer.kernel) + (_f64(layer.bias) if layer.use_bias else 0.0)
+        return float(acts.apply(name, scores)[unit]), DenseDetail(inputs, weights, bias, total, name, scores)
     return float(acts.apply(name, total)), DenseDetail(inputs, weights, bias, total, name)
 
 
@@ -292,12 +312,10 @@ def _activation(info, x, index):
     if info.type == "ELU":
         alpha = float(layer.alpha)
         return float(alpha * np.expm1(v) if v <= 0 else v), ActivationDetail("elu", v, options=f"alpha={alpha:g}")
-    name = info.activation_name() or "linear"
+    name = _built_in(info)
     if name in acts.VECTOR:  # log_softmax
         z = _f64(x[index[:-1]])
         return float(acts.apply(name, z)[index[-1]]), ActivationDetail(name, v, z, index[-1])
-    if not acts.supported(name):
-        raise NotExplainedError(f"{info.name}: not explained for the {name!r} activation.")
     return float(acts.apply(name, v)), ActivationDetail(name, v)
 
 
