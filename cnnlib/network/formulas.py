@@ -13,7 +13,8 @@ from . import numpy_activations as acts
 from .recompute import (ActivationDetail, BatchNormDetail, ConvDetail, CopyDetail, DenseDetail,
                         GlobalPoolDetail, Neuron, PoolDetail, ScaleDetail)
 
-MAX_TERMS = 6  # terms written one by one in a sum; beyond, the sum's total
+MAX_TERMS = 9  # values written one by one in a sum or a max (a 3 x 3 window); beyond, "..."
+MAX_PRODUCTS = 6  # products x_k w_k written out for a dense unit (the largest)
 
 
 def num(v: float, digits: int = 4) -> str:
@@ -57,17 +58,21 @@ def formula(neuron: Neuron) -> list[str]:
     if isinstance(d, ConvDetail):
         c = len(d.channel_sums)
         bias = rf" + {num(d.bias)}" if d.bias is not None else ""
-        lines = [r"z = \sum_{c} \sum_{i, j} x_c[i, j] \, w_c[i, j]" + (" + b" if d.bias is not None else ""),
-                 rf"z = {_terms(d.channel_sums, ' channel sums')}{bias} = {num(d.total)}"
-                 + (rf" \quad \text{{({c} input channels)}}" if c > MAX_TERMS else "")]
+        if c == 1:  # one input channel: the products themselves
+            lines = [r"z = \sum_{i, j} x[i, j] \, w[i, j]" + (" + b" if d.bias is not None else ""),
+                     rf"z = {_terms(d.products.ravel(), ' products')}{bias} = {num(d.total)}"]
+        else:
+            lines = [r"z = \sum_{c} \sum_{i, j} x_c[i, j] \, w_c[i, j]" + (" + b" if d.bias is not None else ""),
+                     rf"z = {_terms(d.channel_sums, ' channel sums')}{bias} = {num(d.total)}"
+                     + (rf" \quad \text{{({c} input channels)}}" if c > MAX_TERMS else "")]
         return lines + _activation_lines(d.activation, d.total, v, d.scores, neuron.index[-1])
     if isinstance(d, DenseDetail):
         bias = rf" + {num(d.bias)}" if d.bias is not None else ""
-        top = d.largest(MAX_TERMS)
+        top = d.largest(MAX_PRODUCTS)
         rest = float(d.products.sum() - d.products[top].sum())
         shown = " + ".join(rf"{num(d.inputs[k])} \cdot {num(d.weights[k])}" for k in top)
-        if len(d.inputs) > MAX_TERMS:
-            shown += rf" + {num(rest)} \text{{ (the other {len(d.inputs) - MAX_TERMS})}}"
+        if len(d.inputs) > MAX_PRODUCTS:
+            shown += rf" + {num(rest)} \text{{ (the other {len(d.inputs) - MAX_PRODUCTS})}}"
         lines = [r"z = \sum_k x_k \, w_k" + (" + b" if d.bias is not None else ""),
                  rf"z = {shown}{bias} = {num(d.total)}"]
         return lines + _activation_lines(d.activation, d.total, v, d.scores, neuron.index[-1])

@@ -255,3 +255,45 @@ def geometry(info: LayerInfo) -> Geometry | None:
 def describe_shape(shape) -> str:
     """``(28, 28, 32)`` as ``"28 x 28 x 32"``."""
     return _text(shape)
+
+
+def _hw(pair) -> str:
+    a, b = pair
+    return f"{a}" if a == b else f"{a} x {b}"
+
+
+def settings(info: LayerInfo) -> str:
+    """The layer's settings in a few words, e.g. ``"32 filters 3 x 3, stride 1, padding
+    same, relu"`` for a ``Conv2D``; ``""`` when there is nothing to say."""
+    layer, k = info.layer, info.kind
+    act = info.activation_name()
+    act = "" if act in (None, "linear") else f", {act}"
+    if k == "input":
+        return "the image as the model receives it"
+    if k == "conv":
+        kh, kw = _pair(layer.kernel_size)
+        dil = _pair(layer.dilation_rate)
+        return (f"{layer.filters} filters {kh} x {kw}, stride {_hw(_pair(layer.strides))}, padding "
+                f"{layer.padding}" + (f", dilation {_hw(dil)}" if dil != (1, 1) else "")
+                + ("" if layer.use_bias else ", no bias") + act)
+    if k == "pool":
+        kh, kw = _pair(layer.pool_size)
+        return f"{kh} x {kw} window, stride {_hw(_pair(layer.strides))}, padding {layer.padding}"
+    if k == "dense":
+        return f"{layer.units} units" + act
+    if k in ("activation", "softmax"):
+        return act[2:] or type(layer).__name__
+    if k == "batchnorm":
+        return f"moving mean and variance, epsilon {layer.epsilon:g}"
+    if k == "global_pool":
+        return "the maximum of each map" if info.type == "GlobalMaxPooling2D" else "the mean of each map"
+    if k == "flatten":
+        return "the maps laid out in one row"
+    if k == "padding":
+        (top, bottom), (left, right) = (_pair(p) for p in layer.padding)
+        return f"zeros: {top} rows above, {bottom} below, {left} columns left, {right} right"
+    if k == "identity":
+        return "passes its input through at inference"
+    if k == "scale":
+        return "(x - mean) / std" if info.type == "Normalization" else "x * scale + offset"
+    return ""
