@@ -196,13 +196,17 @@ def _layer_label(info: layers.LayerInfo, shape) -> str:
             + (f"  \n{what}" if what else ""))
 
 
-def _maps_view(ex: Explored, ov: overview.Overview, index: int, mark) -> None:
+def _maps_view(ex: Explored, ov: overview.Overview, index: int, mark, snap: bool) -> None:
+    """One layer's grid; ``snap``: the explained neuron changed, so turn to its page."""
     view = ov.views[index]
     page = 0
     if view.pages > 1:
         per = pictures.PER_PAGE
+        if snap and mark[0] == index:  # show the newly chosen channel
+            rank = int(np.flatnonzero(view.order == mark[1][2])[0])
+            st.session_state[f"inside_page_{index}"] = rank // per + 1
         page = st.number_input(
-            f"Page of {per} channels (most active first) of {len(view.order)}", 1, view.pages, 1,
+            f"Page of {per} channels (most active first) of {len(view.order)}", 1, view.pages,
             key=f"inside_page_{index}") - 1
     data = dict(_grid_payload(ex.key, ex.digest, index, page, ov))
     if view.info.kind == "input":  # the image itself: larger tiles
@@ -244,6 +248,8 @@ def overview_section(ex: Explored, ov: overview.Overview, mark) -> None:
                    "and weights, and what it computes for this input. Grids show each channel's feature "
                    "map (gray: values >= 0, black at 0; blue-white-red: signed values, white at 0); bars "
                    "show vectors. Click a map or a bar: the neuron is explained right under its layer.")
+    snap = mark != st.session_state.get("inside_last_mark")
+    st.session_state["inside_last_mark"] = mark
     for view in ov.views:
         info, out = view.info, ov.outputs[view.info.index]
         left, right = st.columns([1, 4], vertical_alignment="top")
@@ -252,7 +258,7 @@ def overview_section(ex: Explored, ov: overview.Overview, mark) -> None:
             if info.kind == "input" and out.shape[-1] == 3:  # the colour picture, then R, G and B
                 st.image(enlarge(ex.prepared.picture, INPUT_TILE_PX), width=INPUT_TILE_PX)
             if view.how == "maps":
-                _maps_view(ex, ov, info.index, mark)
+                _maps_view(ex, ov, info.index, mark, snap)
             elif view.how == "bars":
                 _bars_view(ov, info.index, mark)
             elif info.kind == "flatten":
