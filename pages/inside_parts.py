@@ -205,7 +205,7 @@ def _maps_view(ex: Explored, ov: overview.Overview, index: int, mark, snap: bool
         if snap and mark[0] == index:  # show the newly chosen channel
             rank = int(np.flatnonzero(view.order == mark[1][2])[0])
             st.session_state[f"inside_page_{index}"] = rank // per + 1
-        page = st.number_input(
+        page = st.columns([1, 2])[0].number_input(
             f"Page of {per} channels (most active first) of {len(view.order)}", 1, view.pages,
             key=f"inside_page_{index}") - 1
     data = dict(_grid_payload(ex.key, ex.digest, index, page, ov))
@@ -310,7 +310,6 @@ def scores_section(ov: overview.Overview, class_names: list[str] | None) -> None
 
 # ---------------------------------------------------------------- one neuron --
 def _matrices(title: str, patch: np.ndarray, kernel: np.ndarray, products: np.ndarray) -> None:
-    st.markdown(title)
     for column, name, values in zip(st.columns(3), ("patch of the input", "× kernel", "= products"),
                                     (patch, kernel, products)):
         column.caption(name)
@@ -323,11 +322,12 @@ def _conv_detail(neuron: recompute.Neuron) -> None:
     shown = order[:SHOWN_CHANNELS]
     st.markdown(f"Input rows {int(d.rows[0])}..{int(d.rows[-1])}, columns {int(d.cols[0])}..{int(d.cols[-1])}"
                 " of the previous layer (values off its edge are the zeros of the padding). "
-                + (f"The {len(shown)} input channels that contribute most:" if len(order) > len(shown)
-                   else ""))
-    for c in shown:
-        _matrices(f"input channel {c}: sum {number(float(d.channel_sums[c]))}",
-                  d.patch[..., c], d.kernel[..., c], d.products[..., c])
+                + (f"The {len(shown)} input channels that contribute most, one tab each:"
+                   if len(order) > len(shown) else ""))
+    tabs = st.tabs([f"channel {c}: {number(float(d.channel_sums[c]))}" for c in shown])
+    for tab, c in zip(tabs, shown):
+        with tab:
+            _matrices(f"input channel {c}", d.patch[..., c], d.kernel[..., c], d.products[..., c])
     if len(order) > len(shown):
         sums = pd.DataFrame({"input channel": order, "sum of patch × kernel": d.channel_sums[order]})
         st.dataframe(sums, hide_index=True, height=210)

@@ -41,6 +41,17 @@ def _terms(values, total_name: str = "", sep: str = " + ") -> str:
     return shown
 
 
+def _largest(values: np.ndarray, what: str) -> str:
+    """All of ``values`` in order when they are few (:data:`MAX_TERMS`); else the
+    :data:`MAX_PRODUCTS` largest in magnitude, each with its index, then the rest's sum."""
+    if len(values) <= MAX_TERMS:
+        return _terms(values)
+    top = np.argsort(-np.abs(values), kind="stable")[:MAX_PRODUCTS]
+    rest = float(values.sum() - values[top].sum())
+    return (" + ".join(rf"\underbrace{{{num(values[k])}}}_{{{k}}}" for k in top)
+            + rf" + {num(rest)} \text{{ (the other {len(values) - len(top)} {what})}}")
+
+
 def _activation_lines(name: str, total: float, value: float, scores=None, position=None) -> list[str]:
     if name == "linear":
         return []
@@ -63,8 +74,7 @@ def formula(neuron: Neuron) -> list[str]:
                      rf"z = {_terms(d.products.ravel(), ' products')}{bias} = {num(d.total)}"]
         else:
             lines = [r"z = \sum_{c} \sum_{i, j} x_c[i, j] \, w_c[i, j]" + (" + b" if d.bias is not None else ""),
-                     rf"z = {_terms(d.channel_sums, ' channel sums')}{bias} = {num(d.total)}"
-                     + (rf" \quad \text{{({c} input channels)}}" if c > MAX_TERMS else "")]
+                     rf"z = {_largest(d.channel_sums, 'channels')}{bias} = {num(d.total)}"]
         return lines + _activation_lines(d.activation, d.total, v, d.scores, neuron.index[-1])
     if isinstance(d, DenseDetail):
         bias = rf" + {num(d.bias)}" if d.bias is not None else ""
