@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 from . import REPO_ROOT
 
-MODULES = ("training", "convolution", "conv_redraw", "classify", "app")
+MODULES = ("training", "convolution", "conv_redraw", "classify", "inside", "app")
 
 
 def machine() -> dict:

@@ -210,3 +210,41 @@ def test_an_upload_too_large_or_empty_is_refused_before_keras_reads_it():
         uploads.load_keras_bytes(b"", "empty.keras")
     with pytest.raises(ModelLoadError, match="junk.keras cannot be loaded: not a Keras model archive"):
         uploads.load_keras_bytes(b"PK junk", "junk.keras")
+
+
+@pytest.fixture(scope="module")
+def vgg16_weights(tmp_path_factory):
+    """A local VGG16 weights file (random values, the official layout); afterwards the
+    ~2 GB VGG16 the page holds is freed."""
+    import streamlit as st
+
+    from vgg16_files import random_weights_file
+
+    path = random_weights_file(tmp_path_factory.mktemp("vgg16"))
+    yield path
+    st.cache_resource.clear()
+    path.unlink()
+
+
+@pytest.mark.slow
+def test_vgg16_on_a_sample_picture_with_its_wide_layers_paged(monkeypatch, vgg16_weights):
+    from testutil import SHARED_DATA
+
+    monkeypatch.setenv("CNN_STUDIO_VGG16_WEIGHTS", str(vgg16_weights))
+    monkeypatch.setenv("CNN_STUDIO_IMAGENET_CLASS_INDEX", str(SHARED_DATA / "imagenet_class_index.json"))
+    at = open_page({"inside_source": "VGG16"})
+    assert not at.main.error
+    summary = at.main.markdown[0].value
+    assert summary.startswith("**VGG16 (ImageNet weights)**: 22 layers, 138,357,544 weights")
+    assert "Input: A colour scene of a house" in summary  # no ImageNet test images: a sample picture
+    g = grids(at)
+    assert len(g) == 19 and len(g[17]["channels"]) == 32  # block5_conv3: 512 channels, 16 pages
+    assert at.number_input(key="inside_page_17") is not None
+    table = [df.value for df in at.main.dataframe if "probability" in df.value.columns][0]
+    assert len(table) == 10 and "_" not in table["class"].iloc[0]  # ImageNet names, the 10 most probable
+    at.selectbox(key="inside_layer").set_value(20).run()  # fc1: 25,088 inputs
+    numpy_value, keras_value, _ = compared(at)
+    assert numpy_value == pytest.approx(keras_value, rel=1e-4, abs=1e-6)
+    at.session_state["inside_filters"] = True
+    at.run()
+    assert "VGG16 learned from ImageNet" in at.main.info[0].value
