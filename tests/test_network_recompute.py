@@ -152,7 +152,7 @@ def test_models_that_are_not_one_chain_are_refused_with_a_sentence():
     open_size = keras.Sequential([keras.Input((None, None, 3)), K.Conv2D(1, 3)])
     for model, words in [(two_inputs, "takes 2 inputs"), (branches, "branches or joins"),
                          (nested, "a whole model inside"), (twice, "used more than once"),
-                         (vector, "input of shape 784"), (open_size, "fixed height")]:
+                         (vector, "input of shape 784, not images"), (open_size, "fixed height")]:
         with pytest.raises(layers.NotExplorableError, match=words):
             layers.chain(model)
     chain = layers.chain(keras.Sequential([keras.Input((8, 8, 1), name="pixels"), K.Conv2D(2, 3, name="c")]))

@@ -132,17 +132,19 @@ def chain(model) -> list[LayerInfo]:
     """
     import keras
 
-    if len(model.inputs) != 1:
-        raise NotExplorableError(f"The model takes {len(model.inputs)} inputs; this page "
-                                 "explores models that take one image.")
+    from ..inference import check_image_input
+
+    try:
+        check_image_input(model)  # one input, of images (N, H, W, C): the Classify page's rule
+    except ValueError as e:
+        raise NotExplorableError(str(e)) from e
     if len(model.outputs) != 1:
         raise NotExplorableError(f"The model gives {len(model.outputs)} outputs; this page "
                                  "explores models that give one row of class scores.")
     shape = _shape(model.inputs[0])
-    if len(shape) != 3 or any(d is None for d in shape):
-        raise NotExplorableError(f"The model takes input of shape {_text(shape)}; this page "
-                                 "explores models that take images of a fixed height x width x "
-                                 "channels.")
+    if any(d is None for d in shape):
+        raise NotExplorableError(f"The model takes images of any size ({_text(shape)}); this page "
+                                 "explores models that take images of a fixed height and width.")
     source = model.inputs[0]
     history = getattr(source, "_keras_history", None)  # (InputLayer, node, tensor index)
     name = getattr(history[0], "name", None) if history else None
