@@ -464,7 +464,8 @@ def filter_section(ex: Explored, ov: overview.Overview) -> None:
         for column, p in zip(st.columns(len(found)), found):
             image = datasets.to_float(ds.x_test[picked[p.image]])
             image = image[..., 0] if image.shape[-1] == 1 else image
-            drawn, _ = picture.input_picture(image, field=p.field.drawable(), target=160, inset=False)
-            column.image(drawn, output_format="PNG")
+            drawn, _ = picture.input_picture(image, field=p.field.drawable(), patch=p.field.crop(image),
+                                             target=160)  # a small patch also enlarged in a corner
+            column.image(drawn, output_format="PNG", width="stretch")
             label = ds.class_names[int(ds.y_test[picked[p.image]])]
             column.caption(f"{number(p.value)} · {label}")
