@@ -112,6 +112,9 @@ def photo(upload) -> np.ndarray:
 
 def choose_input(shape, dataset: str | None, style: str):
     """Sidebar widgets; returns ``(PreparedInput, caption)`` or a sentence (why not)."""
+    if shape[-1] not in (1, 3):
+        return (f"The model takes images of {shape[-1]} channels; this page gives it gray (1 channel) "
+                "or colour (3 channels) pictures.")
     default = "test" if dataset else "sample"
     if "inside_input" not in st.session_state:
         st.session_state["inside_input"] = default

@@ -60,7 +60,7 @@ class Explored:
     digest: str
 
 
-@st.cache_resource(show_spinner=False, max_entries=16, ttl=1800)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=900)  # a VGG16 overview holds ~60 MB
 def explored_overview(key: tuple, digest: str, _infos, _extractor, _x) -> overview.Overview:
     """:func:`cnnlib.network.overview.overview`, shared by the sessions that look at the
     same model and input (its arrays are read-only)."""
@@ -408,7 +408,12 @@ def _field_picture(ex: Explored, infos, index: int, neuron_index) -> None:
         st.image(enlarge(image, 256), width=256)
         st.caption("A unit of a vector layer depends on every pixel of the input.")
         return
-    field = receptive_field(infos, index, neuron_index[0], neuron_index[1])
+    try:
+        field = receptive_field(infos, index, neuron_index[0], neuron_index[1])
+    except layers.NotExplainedError as e:  # a layer below of a type not handled here
+        st.image(enlarge(image, 256), width=256)
+        st.caption(f"This neuron's receptive field is not known here: {e}")
+        return
     drawable = field.drawable()
     drawn, _ = picture.input_picture(image, field=drawable, patch=field.crop(image) if drawable else None,
                                      target=320)
@@ -440,8 +445,9 @@ def filter_section(ex: Explored, ov: overview.Overview) -> None:
         return
     with section:
         if ex.dataset is None:
-            st.info("This model's test images are not on this machine (VGG16 learned from ImageNet), "
-                    "so there is no sample to search.")
+            st.info("There are no test images of this model's dataset to search: VGG16 learned from "
+                    "ImageNet, which is not on this machine; for an uploaded model, say what it was "
+                    "trained on in the sidebar.")
             return
         spatial = [i.index for i in ov.infos[1:] if i.spatial and i.kind != "identity"]
         chosen, neuron = chosen_neuron(ov)
@@ -456,7 +462,11 @@ def filter_section(ex: Explored, ov: overview.Overview) -> None:
         ds = load_dataset(ex.dataset)
         n = min(SAMPLE, len(ds.x_test))
         maxima = _maxima(ex.key, index, ex.dataset, n, ex.model, ex.infos)
-        found = top_patches.top_patches(maxima, ov.infos, index, channel)
+        try:
+            found = top_patches.top_patches(maxima, ov.infos, index, channel)
+        except layers.NotExplainedError as e:
+            st.info(f"The patches cannot be outlined: the receptive field is not known here. {e}")
+            return
         picked = datasets.stratified_indices(ds.y_test, n)
         st.caption(f"Of {n} test images of {ex.dataset}, the {len(found)} whose map {channel} of "
                    f"{ov.infos[index].name} reaches the highest values; orange: the receptive field of "

@@ -158,3 +158,19 @@ def test_models_that_are_not_one_chain_are_refused_with_a_sentence():
     chain = layers.chain(keras.Sequential([keras.Input((8, 8, 1), name="pixels"), K.Conv2D(2, 3, name="c")]))
     assert [(i.name, i.kind, i.output_shape, i.params) for i in chain] == [
         ("pixels", "input", (8, 8, 1), 0), ("c", "conv", (6, 6, 2), 20)]
+
+
+def test_a_sequential_loaded_from_a_file_is_one_chain(tmp_path):
+    """Loading rebuilds a Sequential layer by layer, so each layer keeps several graph
+    nodes; the chain and the activations follow the layers' order instead."""
+    rng = np.random.default_rng(4)
+    model = keras.Sequential([keras.Input((10, 10, 1)), K.Conv2D(3, 3, name="conv"),
+                              K.MaxPooling2D(2, name="pool"), K.Flatten(name="flat"),
+                              K.Dense(4, activation="softmax", name="predictions")])
+    model.save(tmp_path / "seq.keras")
+    loaded = keras.saving.load_model(tmp_path / "seq.keras", safe_mode=True)
+    assert len(loaded.layers[0]._inbound_nodes) > 1  # what made a graph walk refuse it
+    x = rng.random((1, 10, 10, 1), dtype=np.float32)
+    assert check_every_layer(loaded, x, rng) == 5
+    outs = activations.activations(activations.activation_model(loaded, layers.chain(loaded)), x)
+    np.testing.assert_allclose(outs[-1], np.asarray(loaded(x)), rtol=1e-6)

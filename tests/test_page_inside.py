@@ -248,3 +248,26 @@ def test_vgg16_on_a_sample_picture_with_its_wide_layers_paged(monkeypatch, vgg16
     at.session_state["inside_filters"] = True
     at.run()
     assert "VGG16 learned from ImageNet" in at.main.info[0].value
+
+
+def test_a_layer_type_not_handled_is_said_not_explained_and_the_rest_still_works(tmp_path):
+    import keras
+    from keras import layers as K
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), K.Conv2D(4, 3, name="conv1"),
+                              K.LayerNormalization(name="layer_norm"), K.Conv2D(4, 3, name="conv2"),
+                              K.Flatten(name="flat"), K.Dense(10, activation="softmax", name="predictions")])
+    at = open_page({"inside_source": "upload"})
+    at.sidebar.file_uploader(key="inside_model_file").set_value(
+        ("odd.keras", keras_bytes(model, tmp_path), "application/octet-stream")).run()
+    assert not at.exception and not at.main.error, at.main.error[0].value
+    at.selectbox(key="inside_layer").set_value(2).run()  # the layer norm
+    assert "not explained for LayerNormalization" in at.main.info[0].value
+    at.selectbox(key="inside_layer").set_value(3).run()  # conv2: recomputed, but its field is unknown
+    numpy_value, keras_value, _ = compared(at)
+    assert numpy_value == pytest.approx(keras_value, rel=1e-4, abs=1e-6)
+    assert any("receptive field is not known here" in c.value for c in at.main.caption)
+    at.session_state["inside_filters"] = True
+    at.run()
+    assert not at.exception
+    assert "receptive field is not known here" in at.main.info[0].value  # mnist test images, conv2

@@ -31,8 +31,25 @@ def activation_model(model, infos: list[LayerInfo] | None = None):
     import keras
 
     infos = infos if infos is not None else chain(model)
-    outputs = [info.layer.output for info in infos[1:]]
-    return keras.Model(inputs=model.inputs[0], outputs=outputs, name=f"{model.name}_activations")
+    inputs, outputs = _graph(model, infos, len(infos) - 1)
+    return keras.Model(inputs=inputs, outputs=outputs, name=f"{model.name}_activations")
+
+
+def _graph(model, infos: list[LayerInfo], last: int):
+    """``(input tensor, [output tensor of layers 1..last])`` of the chain: a functional
+    model's own tensors; for a ``keras.Sequential``, its layers called again on a new
+    input (the weights are the same; a Sequential loaded from a file keeps the tensors
+    of each partial rebuild, so its own are not one graph)."""
+    import keras
+
+    if not isinstance(model, keras.Sequential):
+        return model.inputs[0], [info.layer.output for info in infos[1:last + 1]]
+    x = inputs = keras.Input(shape=infos[0].output_shape, dtype=model.inputs[0].dtype)
+    outputs = []
+    for info in infos[1:last + 1]:
+        x = info.layer(x)
+        outputs.append(x)
+    return inputs, outputs
 
 
 def activations(extractor, x: np.ndarray) -> list[np.ndarray]:
@@ -64,4 +81,5 @@ def layer_model(model, infos: list[LayerInfo], index: int):
 
     if not 1 <= index < len(infos):
         raise ValueError(f"Layer index must be from 1 to {len(infos) - 1}. Received: index={index}")
-    return keras.Model(inputs=model.inputs[0], outputs=infos[index].layer.output)
+    inputs, outputs = _graph(model, infos, index)
+    return keras.Model(inputs=inputs, outputs=outputs[-1])

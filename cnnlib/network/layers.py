@@ -150,30 +150,39 @@ def chain(model) -> list[LayerInfo]:
     name = getattr(history[0], "name", None) if history else None
     infos = [LayerInfo(0, name or getattr(source, "name", None) or "input", "InputLayer", "input",
                        tuple(int(d) for d in shape), 0, None)]
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    for layer in layers:
+    # A Sequential is one chain by construction (and one loaded from a file has each layer
+    # called several times while it was rebuilt: its nodes say nothing); a functional
+    # model is checked through its graph.
+    sequential = isinstance(model, keras.Sequential)
+    for layer in (layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)):
         if isinstance(layer, keras.Model):
             raise NotExplorableError(f"Layer {layer.name!r} is a whole model inside this one; "
                                      "this page explores one flat chain of layers.")
-        try:
-            takes = layer.input
-        except (AttributeError, ValueError, RuntimeError):
-            takes = None
-        if len(getattr(layer, "_inbound_nodes", ())) > 1:
-            raise NotExplorableError(f"Layer {layer.name!r} is used more than once; this page "
-                                     "explores models whose layers form one chain.")
-        if takes is not source:
-            raise NotExplorableError(
-                f"Layer {layer.name!r} does not simply take the previous layer's output (the "
-                "model branches or joins); this page explores models whose layers form one "
-                "chain, such as a keras.Sequential.")
-        source = layer.output
+        if not sequential:
+            _check_link(layer, source)
+            source = layer.output
         infos.append(LayerInfo(len(infos), layer.name, type(layer).__name__, kind(layer),
                                _shape(layer.output), int(layer.count_params()), layer))
-    if source is not model.outputs[0]:
+    if not sequential and source is not model.outputs[0]:
         raise NotExplorableError("The model's output is not its last layer's output; this page "
                                  "explores models whose layers form one chain.")
     return infos
+
+
+def _check_link(layer, source) -> None:
+    """Refuse a layer of a functional model that is used twice or does not take ``source``."""
+    if len(getattr(layer, "_inbound_nodes", ())) > 1:
+        raise NotExplorableError(f"Layer {layer.name!r} is used more than once; this page "
+                                 "explores models whose layers form one chain.")
+    try:
+        takes = layer.input
+    except (AttributeError, ValueError, RuntimeError):
+        takes = None
+    if takes is not source:
+        raise NotExplorableError(
+            f"Layer {layer.name!r} does not simply take the previous layer's output (the "
+            "model branches or joins); this page explores models whose layers form one "
+            "chain, such as a keras.Sequential.")
 
 
 @dataclasses.dataclass(frozen=True)
