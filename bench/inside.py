@@ -74,7 +74,8 @@ def _cifar_sample():
 
     ds = datasets.load("cifar10", data_dir=SHARED_DATA if SHARED_DATA.exists() else None)
     x = np.concatenate([ds.x_test, ds.x_train])[:SAMPLE]
-    return datasets.to_float(x), f"{min(len(ds.x_test), SAMPLE)} test + {max(SAMPLE - len(ds.x_test), 0)} training"
+    n_test = min(len(ds.x_test), SAMPLE)
+    return datasets.to_float(x), f"{n_test} test + {SAMPLE - n_test} training"
 
 
 def run(quick: bool = False) -> list[dict]:

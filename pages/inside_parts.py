@@ -107,7 +107,8 @@ export default function (component) {
     const y = (event.clientY - b.top) / b.height * data.height - data.gap;
     const c = Math.floor(x / step(data.tw)), r = Math.floor(y / step(data.th));
     const tx = x - c * step(data.tw), ty = y - r * step(data.th), tile = r * data.cols + c;
-    if (c < 0 || c >= data.cols || r < 0 || tile >= data.channels.length || tx >= data.tw || ty >= data.th) return null;
+    if (c < 0 || c >= data.cols || r < 0 || tile >= data.channels.length) return null;
+    if (tx >= data.tw || ty >= data.th) return null;  // on a gap between tiles
     return [data.channels[tile], Math.min(Math.floor(ty * data.mh / data.th), data.mh - 1),
             Math.min(Math.floor(tx * data.mw / data.tw), data.mw - 1)];
   };
@@ -119,11 +120,14 @@ export default function (component) {
   img.onmouseleave = () => { readout.textContent = data.hint; };
   if (data.mark) {  // [tile, row, col]: the cell, at least a few pixels wide
     const [tile, row, col] = data.mark;
-    const x0 = data.gap + (tile % data.cols) * step(data.tw), y0 = data.gap + Math.floor(tile / data.cols) * step(data.th);
+    const x0 = data.gap + (tile % data.cols) * step(data.tw);
+    const y0 = data.gap + Math.floor(tile / data.cols) * step(data.th);
     const cw = Math.max(data.tw / data.mw, 3), ch = Math.max(data.th / data.mh, 3);
-    const x = Math.min(x0 + col * data.tw / data.mw, x0 + data.tw - cw), y = Math.min(y0 + row * data.th / data.mh, y0 + data.th - ch);
-    Object.assign(mark.style, {display: "block", left: `${100 * x / data.width}%`, top: `${100 * y / data.height}%`,
-                               width: `${100 * cw / data.width}%`, height: `${100 * ch / data.height}%`});
+    const x = Math.min(x0 + col * data.tw / data.mw, x0 + data.tw - cw);
+    const y = Math.min(y0 + row * data.th / data.mh, y0 + data.th - ch);
+    Object.assign(mark.style, {display: "block", left: `${100 * x / data.width}%`,
+                               top: `${100 * y / data.height}%`, width: `${100 * cw / data.width}%`,
+                               height: `${100 * ch / data.height}%`});
   } else {
     mark.style.display = "none";
   }
@@ -355,9 +359,9 @@ def _window_detail(neuron: recompute.Neuron) -> None:
 
 def _bn_detail(neuron: recompute.Neuron) -> None:
     d = neuron.detail
-    st.dataframe(pd.DataFrame({"x (input)": [d.x], "moving mean μ": [d.mean], "moving variance σ²": [d.variance],
-                               "epsilon ε": [d.epsilon], "gamma γ": [d.gamma], "beta β": [d.beta]}),
-                 hide_index=True)
+    st.dataframe(pd.DataFrame({"x (input)": [d.x], "moving mean μ": [d.mean],
+                               "moving variance σ²": [d.variance], "epsilon ε": [d.epsilon],
+                               "gamma γ": [d.gamma], "beta β": [d.beta]}), hide_index=True)
 
 
 def neuron_section(ex: Explored, ov: overview.Overview) -> None:

@@ -75,7 +75,8 @@ def other_layers_model():
         K.Rescaling(2.0, offset=-1.0, name="rescale"),
         K.ZeroPadding2D(((1, 2), (0, 1)), name="pad"),
         K.Conv2D(4, (3, 2), strides=(2, 1), padding="same", activation="tanh", name="conv_strided"),
-        K.Conv2D(4, 3, dilation_rate=2, padding="same", use_bias=False, activation="gelu", name="conv_dilated"),
+        K.Conv2D(4, 3, dilation_rate=2, padding="same", use_bias=False, activation="gelu",
+                 name="conv_dilated"),
         K.BatchNormalization(center=False, name="bn_no_beta"),
         K.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.05, name="relu_options"),
         K.MaxPooling2D(3, strides=2, padding="same", name="max_same"),
@@ -105,12 +106,14 @@ def test_the_details_add_up_to_the_value():
     rng = np.random.default_rng(3)
     model = zoo.build("cifar_small", (32, 32, 3), 10)
     infos = layers.chain(model)
-    outs = activations.activations(activations.activation_model(model, infos), rng.random((1, 32, 32, 3), "f4"))
+    x = rng.random((1, 32, 32, 3), "f4")
+    outs = activations.activations(activations.activation_model(model, infos), x)
     conv = recompute.explain(infos[1], outs[0][0], (29, 3, 4))  # bottom row of a valid 3 x 3 conv
     d = conv.detail
     assert d.patch.shape == d.kernel.shape == (3, 3, 3) and list(d.rows) == [29, 30, 31]
     assert d.channel_sums == pytest.approx(d.products.sum(axis=(0, 1)))
-    assert d.total == pytest.approx(d.channel_sums.sum() + d.bias) and conv.value == pytest.approx(max(d.total, 0))
+    assert d.total == pytest.approx(d.channel_sums.sum() + d.bias)
+    assert conv.value == pytest.approx(max(d.total, 0))  # its ReLU
     pool = recompute.explain(infos[2], outs[1][0], (3, 4, 1))
     assert pool.detail.window.shape == (2, 2) and pool.detail.count == 4
     i, j = pool.detail.winner

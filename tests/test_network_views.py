@@ -63,7 +63,8 @@ def test_wide_layers_show_their_most_active_channels_first_a_page_at_a_time():
     assert list(order[:3]) == [7, 64, 12] and pictures.pages(70) == 3
     assert list(pictures.page_of(order, 0)[:3]) == [7, 64, 12]
     assert len(pictures.page_of(order, 2)) == 70 - 64
-    assert list(pictures.page_of(pictures.channel_order(maps[..., :20]), 0)) == list(range(20))  # narrow: in order
+    narrow = pictures.channel_order(maps[..., :20])
+    assert list(pictures.page_of(narrow, 0)) == list(range(20))  # a narrow layer: in channel order
     big = pictures.layer_grid(np.random.default_rng(0).random((224, 224, 3)), cols=3)
     assert big.tile == (32, 32) and big.position(1, 31, 0) == (1, 217, 0)  # 7 x 7 blocks averaged
 
@@ -98,9 +99,11 @@ def test_formulas_write_the_numbers_that_make_the_value(small):
     assert lines[-1].endswith(formulas.num(conv.value))
     assert "3 x 3 x 3 filter" in formulas.sentence(conv)
     pool = recompute.explain(infos[2], outs[1], (1, 1, 0))
-    assert formulas.formula(pool)[1].startswith(r"y = \max(") and "winner is at row" in formulas.sentence(pool)
+    assert formulas.formula(pool)[1].startswith(r"y = \max(")
+    assert "winner is at row" in formulas.sentence(pool)
     dense = recompute.explain(infos[4], outs[3], (0,))
-    assert "the other" in formulas.formula(dense)[1]  # 2,250 inputs: the 6 largest, then the rest
+    line = formulas.formula(dense)[1]  # 2,250 inputs: the 3 largest products, then the rest
+    assert line.count(r"\cdot") == 3 and "the other 2247" in line
     soft = recompute.explain(infos[6], outs[5], (4,))
     assert formulas.formula(soft)[0].startswith(r"\operatorname{softmax}")
     assert formulas.num(-0.000123456) == "(-0.0001235)" and formulas.num(1.5e-7) == r"1.5 \times 10^{-7}"

@@ -74,7 +74,8 @@ def test_the_bundled_mnist_model_layer_by_layer_with_its_first_convolution_expla
     assert first["mark"] is not None  # the explained neuron is framed in its layer's grid
     # the default neuron: block1_conv1's most active channel, explained under its layer
     assert at.selectbox(key="inside_layer").value == 1
-    assert any(m.value.startswith("**block1_conv1** (Conv2D) slides a 3 x 3 x 1 filter") for m in at.main.markdown)
+    explained = "**block1_conv1** (Conv2D) slides a 3 x 3 x 1 filter"
+    assert any(m.value.startswith(explained) for m in at.main.markdown)
     numpy_value, keras_value, difference = compared(at)
     assert numpy_value == pytest.approx(keras_value, rel=1e-4, abs=1e-6) and difference < 1e-5
     assert len(at.main.get("plotly_chart")) == 3  # the vectors: gap, logits, softmax
@@ -194,7 +195,8 @@ def test_a_model_that_cannot_be_explored_gets_a_sentence(what, words, tmp_path):
         data = keras_bytes(keras.Model(x, keras.layers.Add()([keras.layers.Conv2D(1, 1)(x),
                                                              keras.layers.Conv2D(1, 1)(x)])), tmp_path)
     at = open_page({"inside_source": "upload"})
-    at.sidebar.file_uploader(key="inside_model_file").set_value(("bad.keras", data, "application/octet-stream")).run()
+    uploader = at.sidebar.file_uploader(key="inside_model_file")
+    uploader.set_value(("bad.keras", data, "application/octet-stream")).run()
     assert not at.exception
     assert words in at.main.error[0].value, at.main.error[0].value
     assert not grids(at)

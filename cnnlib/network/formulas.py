@@ -14,7 +14,8 @@ from .recompute import (ActivationDetail, BatchNormDetail, ConvDetail, CopyDetai
                         GlobalPoolDetail, Neuron, PoolDetail, ScaleDetail)
 
 MAX_TERMS = 9  # values written one by one in a sum or a max (a 3 x 3 window); beyond, "..."
-MAX_PRODUCTS = 6  # products x_k w_k written out for a dense unit (the largest)
+MAX_PRODUCTS = 6  # channel sums written out for a convolution (the largest), when more than MAX_TERMS
+DENSE_PRODUCTS = 3  # products x_k w_k written out for a dense unit (the largest): one line
 
 
 def num(v: float, digits: int = 4) -> str:
@@ -68,21 +69,21 @@ def formula(neuron: Neuron) -> list[str]:
     d, v = neuron.detail, neuron.value
     if isinstance(d, ConvDetail):
         c = len(d.channel_sums)
-        bias = rf" + {num(d.bias)}" if d.bias is not None else ""
+        bias, b = (rf" + {num(d.bias)}", " + b") if d.bias is not None else ("", "")
         if c == 1:  # one input channel: the products themselves
-            lines = [r"z = \sum_{i, j} x[i, j] \, w[i, j]" + (" + b" if d.bias is not None else ""),
+            lines = [r"z = \sum_{i, j} x[i, j] \, w[i, j]" + b,
                      rf"z = {_terms(d.products.ravel(), ' products')}{bias} = {num(d.total)}"]
         else:
-            lines = [r"z = \sum_{c} \sum_{i, j} x_c[i, j] \, w_c[i, j]" + (" + b" if d.bias is not None else ""),
+            lines = [r"z = \sum_{c} \sum_{i, j} x_c[i, j] \, w_c[i, j]" + b,
                      rf"z = {_largest(d.channel_sums, 'channels')}{bias} = {num(d.total)}"]
         return lines + _activation_lines(d.activation, d.total, v, d.scores, neuron.index[-1])
     if isinstance(d, DenseDetail):
         bias = rf" + {num(d.bias)}" if d.bias is not None else ""
-        top = d.largest(MAX_PRODUCTS)
+        top = d.largest(DENSE_PRODUCTS)
         rest = float(d.products.sum() - d.products[top].sum())
         shown = " + ".join(rf"{num(d.inputs[k])} \cdot {num(d.weights[k])}" for k in top)
-        if len(d.inputs) > MAX_PRODUCTS:
-            shown += rf" + {num(rest)} \text{{ (the other {len(d.inputs) - MAX_PRODUCTS})}}"
+        if len(d.inputs) > DENSE_PRODUCTS:
+            shown += rf" + {num(rest)} \text{{ (the other {len(d.inputs) - DENSE_PRODUCTS})}}"
         lines = [r"z = \sum_k x_k \, w_k" + (" + b" if d.bias is not None else ""),
                  rf"z = {shown}{bias} = {num(d.total)}"]
         return lines + _activation_lines(d.activation, d.total, v, d.scores, neuron.index[-1])
@@ -92,21 +93,24 @@ def formula(neuron: Neuron) -> list[str]:
                 rf"{{\sqrt{{{num(d.variance)} + {num(d.epsilon, 2)}}}}} + {num(d.beta)} = {num(v)}"]
     if isinstance(d, ScaleDetail):
         if d.formula == "normalization":
-            return [r"y = \frac{x - \mu}{\sigma}", rf"y = \frac{{{num(d.x)} - {num(d.shift)}}}{{{num(d.factor)}}} = {num(v)}"]
+            return [r"y = \frac{x - \mu}{\sigma}",
+                    rf"y = \frac{{{num(d.x)} - {num(d.shift)}}}{{{num(d.factor)}}} = {num(v)}"]
         return [r"y = x \cdot s + o", rf"y = {num(d.x)} \cdot {num(d.factor)} + {num(d.shift)} = {num(v)}"]
     if isinstance(d, ActivationDetail):
         if d.vector is not None:
             z = d.vector
             shift = float(z.max()) if np.abs(z).max() > 30 else 0.0
             e = np.exp(z - shift)
-            sym = r"\frac{e^{z_i - \max z}}{\sum_j e^{z_j - \max z}}" if shift else r"\frac{e^{z_i}}{\sum_j e^{z_j}}"
+            sym = (r"\frac{e^{z_i - \max z}}{\sum_j e^{z_j - \max z}}" if shift
+                   else r"\frac{e^{z_i}}{\sum_j e^{z_j}}")
             lines = [rf"\operatorname{{softmax}}(z)_i = {sym}",
                      rf"\frac{{{num(e[d.position])}}}{{{_terms(e)}}} = \frac{{{num(e[d.position])}}}"
                      rf"{{{num(e.sum())}}} = {num(v)}"]
             return lines if d.function == "softmax" else lines + [rf"\ln(\cdot) = {num(v)}"]
         if d.function == "relu" and not d.options:
             return [r"y = \max(x, 0)", rf"y = \max({num(d.x)}, 0) = {num(v)}"]
-        return [rf"y = {acts.latex(d.function)}" + (rf" \quad \text{{({_tex(d.options)})}}" if d.options else ""),
+        options = rf" \quad \text{{({_tex(d.options)})}}" if d.options else ""
+        return [rf"y = {acts.latex(d.function)}{options}",
                 rf"x = {num(d.x)} \;\Rightarrow\; y = {num(v)}"]
     if isinstance(d, PoolDetail):
         real = d.window[~np.isnan(d.window)]
@@ -118,7 +122,8 @@ def formula(neuron: Neuron) -> list[str]:
     if isinstance(d, GlobalPoolDetail):
         h, w = d.values.shape
         if d.mode == "max":
-            return [r"y = \max_{i, j} x[i, j]", rf"y = {num(v)} \quad \text{{(the largest of {h} x {w} values)}}"]
+            return [r"y = \max_{i, j} x[i, j]",
+                    rf"y = {num(v)} \quad \text{{(the largest of {h} x {w} values)}}"]
         return [r"y = \frac{1}{H W} \sum_{i, j} x[i, j]",
                 rf"y = \frac{{{num(float(d.values.sum()))}}}{{{h} \cdot {w}}} = {num(v)}"]
     return []
@@ -147,7 +152,8 @@ def sentence(neuron: Neuron) -> str:
         return f"{name} shifts and scales every input value the same way."
     if isinstance(d, ActivationDetail):
         if d.vector is not None:
-            return f"{name} turns the {len(d.vector)} scores at this position into probabilities that add up to 1."
+            return (f"{name} turns the {len(d.vector)} scores at this position into probabilities "
+                    "that add up to 1.")
         return f"{name} applies {d.function} to one value of the previous layer, at the same position."
     if isinstance(d, PoolDetail):
         kh, kw = d.window.shape

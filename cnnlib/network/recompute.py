@@ -244,7 +244,8 @@ def _conv(info, x, index):
     total = float(sums.sum() + (bias or 0.0))
     name = _built_in(info)
     if name in acts.VECTOR:  # over the filters at this position: every filter's total
-        scores = np.tensordot(patch, _f64(layer.kernel), axes=3) + (_f64(layer.bias) if layer.use_bias else 0.0)
+        bias_all = _f64(layer.bias) if layer.use_bias else 0.0
+        scores = np.tensordot(patch, _f64(layer.kernel), axes=3) + bias_all  # (F,)
         detail = ConvDetail(rows, cols, patch, kernel, sums, bias, total, name, scores)
         return float(acts.apply(name, scores)[f]), detail
     detail = ConvDetail(rows, cols, patch, kernel, sums, bias, total, name)
@@ -311,7 +312,8 @@ def _activation(info, x, index):
                                                               options=f"negative_slope={slope:g}")
     if info.type == "ELU":
         alpha = float(layer.alpha)
-        return float(alpha * np.expm1(v) if v <= 0 else v), ActivationDetail("elu", v, options=f"alpha={alpha:g}")
+        value = alpha * np.expm1(v) if v <= 0 else v
+        return float(value), ActivationDetail("elu", v, options=f"alpha={alpha:g}")
     name = _built_in(info)
     if name in acts.VECTOR:  # log_softmax
         z = _f64(x[index[:-1]])
@@ -340,7 +342,8 @@ def _global_pool(info, x, index):
 def _copy(info, x, index):
     if info.kind == "flatten":
         source = tuple(int(v) for v in np.unravel_index(index[0], x.shape))
-        why = f"Flatten lays the {' x '.join(map(str, x.shape))} values out in one row (row by row, channels innermost)"
+        why = (f"Flatten lays the {' x '.join(map(str, x.shape))} values out in one row (row by row, "
+               "channels innermost)")
     elif info.kind == "padding":
         rows, cols, inside = window(info, x.shape[:2], index[0], index[1])
         source = (int(rows[0]), int(cols[0]), index[2]) if inside[0, 0] else None
