@@ -30,10 +30,12 @@ INPUTS = {"test": "a test image", "digit": "the digit drawn on Classify", "sampl
 
 @st.cache_resource(show_spinner=False, max_entries=16, ttl=3600)
 def explorer(key: tuple, _model):
-    """``(chain, activation model)`` of a model, built once per model version (``key``).
+    """``(model, chain, activation model)``, built once per model version (``key``). The
+    model returned is the one the chain was built from: use it rather than a fresh copy
+    from another cache, whose layers would not belong to this chain's graph.
     Raises :class:`cnnlib.network.layers.NotExplorableError` (not cached)."""
     infos = layers.chain(_model)
-    return infos, activations.activation_model(_model, infos)
+    return _model, infos, activations.activation_model(_model, infos)
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4, ttl=1800)
@@ -128,7 +130,7 @@ def choose_input(shape, dataset: str | None, style: str):
             ds = common.load_dataset(name)
         except (datasets.DatasetUnavailableError, ValueError) as e:
             return f"The dataset cannot be loaded. {e}"
-        i = st.number_input("Test image number", 0, len(ds.x_test) - 1, 0, key="inside_index")
+        i = st.number_input("Test image number", 0, len(ds.x_test) - 1, 0, key=f"inside_index_{name}")
         image, label = ds.x_test[i], ds.class_names[int(ds.y_test[i])]
         caption = f"{name} test image {i}: a {label}"
         if rgb_model:
@@ -176,7 +178,7 @@ if isinstance(chosen, str):
     st.stop()
 key, label, model, class_names, dataset, is_vgg = chosen
 try:
-    infos, extractor = explorer(key, model)
+    model, infos, extractor = explorer(key, model)
 except layers.NotExplorableError as e:
     st.error(f"This model cannot be explored here. {e}")
     st.stop()

@@ -206,12 +206,15 @@ def _maps_view(ex: Explored, ov: overview.Overview, index: int, mark, snap: bool
     page = 0
     if view.pages > 1:
         per = pictures.PER_PAGE
+        key = f"inside_page_{index}"
         if snap and mark[0] == index:  # show the newly chosen channel
             rank = int(np.flatnonzero(view.order == mark[1][2])[0])
-            st.session_state[f"inside_page_{index}"] = rank // per + 1
+            st.session_state[key] = rank // per + 1
+        elif st.session_state.get(key, 1) > view.pages:  # a page of another model's layer
+            st.session_state[key] = view.pages
         page = st.columns([1, 2])[0].number_input(
             f"Page of {per} channels (most active first) of {len(view.order)}", 1, view.pages,
-            key=f"inside_page_{index}") - 1
+            key=key) - 1
     data = dict(_grid_payload(ex.key, ex.digest, index, page, ov))
     if view.info.kind == "input":  # the image itself: larger tiles
         data["maxWidth"] = data["cols"] * INPUT_TILE_PX
@@ -462,7 +465,7 @@ def filter_section(ex: Explored, ov: overview.Overview) -> None:
         channels = ov.outputs[index].shape[2]
         default = neuron[2] if chosen == index else 0
         channel = b.number_input("Channel", 0, channels - 1, min(default, channels - 1),
-                                 key="inside_filter_channel")
+                                 key=f"inside_filter_channel_{index}_{channels}")
         ds = load_dataset(ex.dataset)
         n = min(SAMPLE, len(ds.x_test))
         maxima = _maxima(ex.key, index, ex.dataset, n, ex.model, ex.infos)

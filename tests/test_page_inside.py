@@ -134,6 +134,12 @@ def test_a_wide_layer_shows_its_most_active_channels_a_page_at_a_time():
     at.number_input(key="inside_channel").set_value(first[5]).run()
     assert at.number_input(key=f"inside_page_{block3}").value == 1
     assert grids(at)[block3]["mark"][0] == 5
+    # another model whose layer there has fewer pages, and a dataset with fewer test images
+    at.number_input(key=f"inside_page_{block3}").set_value(4).run()
+    at.number_input(key="inside_index_cifar10").set_value(600).run()
+    at.sidebar.selectbox(key="inside_model").set_value("mnist").run()
+    assert not at.exception and at.number_input(key=f"inside_page_{block3}").value == 3  # 96 channels
+    assert "Input: mnist test image 0" in at.main.markdown[0].value
 
 
 def test_the_softmax_is_written_out_with_its_numbers():
