@@ -23,6 +23,7 @@ pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/convolution.py", title="Convolution", icon=":material/grid_on:"),
+    st.Page("pages/inside.py", title="Inside the network", icon=":material/account_tree:"),
     st.Page("pages/classify.py", title="Classify", icon=":material/image_search:"),
 ]
 # Presentation mode (?present=1): large text, no toolbar, the sidebar collapsed and the

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 from . import REPO_ROOT
 
-MODULES = ("training", "convolution", "conv_redraw", "classify", "app", "load")
+MODULES = ("training", "convolution", "conv_redraw", "classify", "inside", "app", "load")
 
 
 def machine() -> dict:

@@ -1,0 +1,121 @@
+"""A picture made into the input a model expects, with a picture of it to draw on.
+
+Every preparation returns a :class:`PreparedInput`: the array the model takes
+and a picture aligned with it pixel for pixel (the receptive fields are drawn
+on it), with the steps in between for display. The steps reuse the project's
+own: :func:`cnnlib.datasets.to_float` for dataset images, MNIST's recipe
+(:func:`cnnlib.preprocess.preprocess_canvas`) for a photo of a digit,
+:func:`cnnlib.vgg16.preprocess_steps` for VGG16, and
+:func:`cnnlib.feature_maps.prepare_image` (gray or RGB, resized) otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..datasets import to_float
+from ..feature_maps import prepare_image
+from ..images import to_gray
+
+#: How an uploaded picture is prepared: by the model's dataset (see :func:`upload_style`).
+STYLES = ("vgg16", "mnist", "fashion_mnist", "plain")
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedInput:
+    """One input for a model.
+
+    Attributes:
+        x: float32 ``(1, H, W, C)``, what the model takes.
+        picture: float32 ``(H, W)`` or ``(H, W, 3)`` in [0, 1], the same pixels to look at
+            (for VGG16 the RGB crop, not the mean-subtracted BGR values).
+        steps: ``(title, image)`` pairs from the original picture to ``picture``
+            (empty when there is nothing to show); images uint8 or float in [0, 1].
+    """
+
+    x: np.ndarray
+    picture: np.ndarray
+    steps: tuple = ()
+
+
+def _view(x: np.ndarray) -> np.ndarray:
+    """``x[0]`` as a picture: ``(H, W)`` for one channel."""
+    return x[0, ..., 0] if x.shape[-1] == 1 else x[0]
+
+
+def from_dataset(image: np.ndarray, input_shape) -> PreparedInput:
+    """A dataset image (uint8 ``(H, W, C)``) for a model taking ``input_shape`` ``(H, W, C)``:
+    scaled to [0, 1]; converted and resized only if the model takes another shape."""
+    x = to_float(np.asarray(image))
+    if tuple(x.shape) != tuple(input_shape):
+        x = prepare_image(x[..., 0] if x.shape[-1] == 1 else x, input_shape)[0]
+    x = x[None].astype(np.float32)
+    return PreparedInput(x, _view(x))
+
+
+def from_picture(picture: np.ndarray, input_shape) -> PreparedInput:
+    """A float picture in [0, 1] (``(H, W)`` or ``(H, W, 3)``, e.g. the digit drawn on
+    Classify) fitted to ``input_shape`` by :func:`cnnlib.feature_maps.prepare_image`."""
+    x = prepare_image(picture, input_shape)
+    return PreparedInput(x, _view(x))
+
+
+def upload_style(dataset: str | None, vgg16: bool = False) -> str:
+    """The :data:`STYLES` entry for a model trained on ``dataset`` (a card's
+    ``"dataset"``; None when unknown)."""
+    if vgg16:
+        return "vgg16"
+    if dataset == "mnist":
+        return "mnist"
+    return "fashion_mnist" if dataset == "fashion_mnist" else "plain"
+
+
+def _light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool]:
+    """MNIST and Fashion-MNIST are light things on black: invert a picture whose
+    background (its mean) is light. Returns the gray picture and whether it was inverted."""
+    if float(gray.mean()) > 0.5:
+        return 1.0 - gray, True
+    return gray, False
+
+
+def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedInput:
+    """An uploaded photo (uint8 ``(H, W, 3)``, :func:`cnnlib.images.decode_image`) made
+    into the model's input.
+
+    Styles: ``"vgg16"``: centre crop, 224 x 224, BGR minus the ImageNet means;
+    ``"mnist"``: grayscale, inverted if its background is light, then MNIST's
+    recipe (crop to the ink, fit 20 x 20, centre of mass at the centre of 28 x 28);
+    ``"fashion_mnist"``: grayscale, inverted if light, resized; ``"plain"``:
+    gray or RGB as the model takes, resized.
+
+    Raises:
+        ValueError: an unknown style, or (``"mnist"``) no ink in the picture; the
+            message is a sentence.
+    """
+    rgb = np.asarray(rgb, dtype=np.uint8)
+    if style == "vgg16":
+        from ..vgg16 import preprocess_steps
+
+        x, resized, steps = preprocess_steps(rgb, "center_crop")
+        return PreparedInput(x, to_float(resized), tuple(steps))
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}. Received: style={style!r}")
+    if style == "plain":
+        x = prepare_image(to_float(rgb), input_shape)
+        return PreparedInput(x, _view(x), (("Your picture", rgb),))
+    gray, inverted = _light_on_dark(to_gray(rgb))
+    steps = [("Your picture", rgb), ("Grayscale, inverted (light on dark, as the dataset)"
+                                     if inverted else "Grayscale", gray)]
+    if style == "mnist":
+        from ..preprocess import preprocess_canvas
+
+        made = preprocess_canvas(np.rint(gray * 255).astype(np.uint8))
+        if made.image is None:
+            raise ValueError("The picture has no dark-on-light or light-on-dark strokes to read as a "
+                             "digit. Upload a photo of one digit.")
+        steps += [(s.title, s.image) for s in made.steps[2:]]
+        gray = made.image[..., 0]
+    x = prepare_image(gray, input_shape)
+    return PreparedInput(x, _view(x), tuple(steps))

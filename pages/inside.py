@@ -1,0 +1,216 @@
+"""Inside the network: every layer of a model for one input, CNN Explainer-style.
+
+Choose a model (a stored one, VGG16, or an uploaded ``.keras`` file loaded in
+safe mode) and an input (a test image, the digit drawn on Classify, a sample
+picture or a photo) in the sidebar. The page shows every layer's output from
+the input to the softmax; a click on a feature map (or a bar) explains that
+neuron under its layer: its inputs, weights, sums and activation recomputed in
+numpy beside the value Keras computed. The last section finds the test images
+that excite one channel most. All numbers come from :mod:`cnnlib.network`.
+"""
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from cnnlib import datasets, images, picture, samples, store, vgg16
+from cnnlib.network import activations, inputs, layers, uploads
+from pages import common
+from pages.inside_parts import (Explored, chosen_neuron, default_neuron, explored_overview,
+                                filter_section, overview_section, scores_section, select)
+
+common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
+common.import_keras()  # every view here needs TensorFlow
+
+SOURCES = {"stored": "a stored model", "VGG16": "VGG16 (ImageNet)", "upload": "a .keras file"}
+INPUTS = {"test": "a test image", "digit": "the digit drawn on Classify", "sample": "a sample picture",
+          "photo": "a picture of mine"}
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=3600)
+def explorer(key: tuple, _model):
+    """``(model, chain, activation model)``, built once per model version (``key``). The
+    model returned is the one the chain was built from: use it rather than a fresh copy
+    from another cache, whose layers would not belong to this chain's graph.
+    Raises :class:`cnnlib.network.layers.NotExplorableError` (not cached)."""
+    infos = layers.chain(_model)
+    return _model, infos, activations.activation_model(_model, infos)
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4, ttl=1800)
+def uploaded_model(sha256: str, name: str, _data: bytes):
+    """An uploaded ``.keras`` file's model, once per file content (safe mode, size limit).
+    Raises :class:`cnnlib.store.ModelLoadError` (not cached)."""
+    return uploads.load_keras_bytes(_data, name)
+
+
+def fitting_datasets(shape) -> list[str]:
+    """The datasets whose images have the model's input shape ``(H, W, C)``."""
+    return [n for n in datasets.names() if datasets.DATASETS[n].image_shape == tuple(shape)]
+
+
+def choose_model():
+    """Sidebar widgets; returns ``(key, label, model, class names, dataset, is_vgg16)``,
+    or a sentence saying why there is no model to explore."""
+    source = st.radio("Model", list(SOURCES), format_func=SOURCES.get, key="inside_source")
+    if source == "stored":
+        entries = store.list_models()
+        if not entries:
+            return "There is no stored model yet: train one on the Train page, or upload a .keras file."
+        entry = common.pick_model(entries, "inside_model", default="mnist",
+                                  problems={m.name: m.error for m in entries if not m.ok})
+        if not entry.ok:
+            return f"Model {entry.name} cannot be loaded: {entry.error}."
+        mtime = entry.path.stat().st_mtime
+        try:
+            model = common.load_stored_model(entry.name, mtime)
+        except (store.ModelLoadError, OSError) as e:
+            return f"Model {entry.name} cannot be loaded. {e}"
+        return (("store", entry.name, mtime), entry.label(), model, entry.card.get("class_names"),
+                entry.dataset, False)
+    if source == "VGG16":
+        from pages.classify_parts import vgg16_class_index, vgg16_predictor  # the one shared VGG16
+
+        try:
+            model, _, path = vgg16_predictor()
+        except vgg16.WeightsUnavailableError as e:
+            return f"VGG16 cannot be explored on this machine. {e}"
+        try:
+            names = [name for _, name in vgg16_class_index()]
+        except vgg16.ClassIndexUnavailableError:
+            names = None  # classes shown by number
+        return ("vgg16", path), "VGG16 (ImageNet weights)", model, names, None, True
+    upload = st.file_uploader("Model file (.keras)", type=["keras"], key="inside_model_file",
+                              max_upload_size=uploads.MAX_MODEL_MB,
+                              help=f"A model saved with model.save('name.keras'), up to "
+                                   f"{uploads.MAX_MODEL_MB} MB; loaded in Keras's safe mode.")
+    if upload is None:
+        return "Upload a .keras file in the sidebar to explore it."
+    data = upload.getvalue()
+    sha = uploads.digest(data)
+    try:
+        model = uploaded_model(sha, upload.name, data)
+    except store.ModelLoadError as e:
+        return str(e)
+    shape = tuple(model.input_shape[1:]) if len(model.inputs) == 1 else ()
+    trained = st.selectbox("Trained on", fitting_datasets(shape) + ["unknown"], key="inside_model_data",
+                           help="Its class names and test images, for a model of that image size.")
+    dataset = None if trained == "unknown" else trained
+    names = list(datasets.DATASETS[dataset].class_names) if dataset else None
+    return ("upload", sha), f"{upload.name} (uploaded)", model, names, dataset, False
+
+
+def photo(upload) -> np.ndarray:
+    """An uploaded picture decoded once per file and session (uint8 RGB ``(H, W, 3)``,
+    at most ``samples.MAX_UPLOAD_SIDE`` a side). Raises ``images.ImageError``."""
+    cached = st.session_state.get("inside_photo")
+    if cached is not None and cached[0] == upload.file_id:
+        return cached[1]
+    rgb = images.decode_image(upload.getvalue(), max_side=samples.MAX_UPLOAD_SIDE).array
+    st.session_state["inside_photo"] = (upload.file_id, rgb)
+    return rgb
+
+
+def choose_input(shape, dataset: str | None, style: str):
+    """Sidebar widgets; returns ``(PreparedInput, caption)`` or a sentence (why not)."""
+    if shape[-1] not in (1, 3):
+        return (f"The model takes images of {shape[-1]} channels; this page gives it gray (1 channel) "
+                "or colour (3 channels) pictures.")
+    default = "test" if dataset else "sample"
+    if "inside_input" not in st.session_state:
+        st.session_state["inside_input"] = default
+    source = st.selectbox("Input", list(INPUTS), format_func=INPUTS.get, key="inside_input")
+    rgb_model = style == "vgg16"
+    if source == "test":
+        names = datasets.names()
+        name = st.selectbox("Dataset", names, index=names.index(dataset) if dataset in names else 0,
+                            key=f"inside_input_data_{dataset}")
+        try:
+            ds = common.load_dataset(name)
+        except (datasets.DatasetUnavailableError, ValueError) as e:
+            return f"The dataset cannot be loaded. {e}"
+        i = st.number_input("Test image number", 0, len(ds.x_test) - 1, 0, key=f"inside_index_{name}")
+        image, label = ds.x_test[i], ds.class_names[int(ds.y_test[i])]
+        caption = f"{name} test image {i}: a {label}"
+        if rgb_model:
+            return inputs.from_upload(np.repeat(image, 3 // image.shape[2], axis=2), shape, "vgg16"), caption
+        return inputs.from_dataset(image, shape), caption
+    if source == "digit":
+        digit = st.session_state.get(common.LAST_DIGIT_KEY)
+        if digit is None:
+            return "No digit drawn yet: draw one on the Classify page, or choose another input."
+        if rgb_model:
+            return inputs.from_upload(picture.to_rgb8(digit), shape, "vgg16"), "the digit drawn on Classify"
+        return inputs.from_picture(np.asarray(digit), shape), "the digit drawn on Classify"
+    if source == "sample":
+        name = st.selectbox("Sample picture", samples.names(), index=samples.names().index("house"),
+                            key="inside_sample")
+        image = samples.sample(name)
+        if rgb_model:
+            return inputs.from_upload(picture.to_rgb8(image), shape, "vgg16"), samples.DESCRIPTIONS[name]
+        return inputs.from_picture(image, shape), samples.DESCRIPTIONS[name]
+    upload = st.file_uploader("Picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="inside_photo_file")
+    if upload is None:
+        return "Upload a picture in the sidebar, or choose another input."
+    try:
+        return inputs.from_upload(photo(upload), shape, style), upload.name
+    except (images.ImageError, ValueError) as e:
+        return str(e)
+
+
+presenting = common.presenting()
+st.title("Inside the network")
+if not presenting:
+    st.caption("Every layer of a model for one input, from the pixels to the probabilities, as CNN "
+               "Explainer shows its one network, but for any model here or any .keras file you upload. "
+               "Choose the model and the input in the sidebar; click a feature map to see how that "
+               "neuron is computed.")
+
+with st.sidebar:
+    st.subheader("Model")
+    chosen = choose_model()
+if isinstance(chosen, str):
+    if chosen.startswith("Upload"):
+        st.info(chosen)
+    else:
+        st.error(chosen)
+    st.stop()
+key, label, model, class_names, dataset, is_vgg = chosen
+try:
+    model, infos, extractor = explorer(key, model)
+except layers.NotExplorableError as e:
+    st.error(f"This model cannot be explored here. {e}")
+    st.stop()
+
+with st.sidebar:
+    st.subheader("Input")
+    prepared = choose_input(infos[0].output_shape, dataset, inputs.upload_style(dataset, is_vgg))
+if isinstance(prepared, str):
+    st.warning(prepared)
+    st.stop()
+prepared, input_caption = prepared
+digest = hashlib.sha1(prepared.x.tobytes()).hexdigest()
+explored = Explored(key, label, model, infos, extractor, class_names,
+                    dataset if not is_vgg and dataset in datasets.names() else None, prepared, digest)
+ov = explored_overview(key, digest, infos, extractor, prepared.x)
+if st.session_state.get("inside_explored") != key:  # another model: start from its first convolution
+    st.session_state["inside_explored"] = key
+    select(*default_neuron(ov))
+
+params = sum(i.params for i in infos)
+verdict = ""
+if ov.scores is not None:
+    names = class_names if class_names and len(class_names) == len(ov.scores.probs) else None
+    best = ov.scores.predicted
+    verdict = (f" Prediction: **{names[best] if names else f'class {best}'}** "
+               f"({ov.scores.probs[best]:.1%}).")
+st.markdown(f"**{label}**: {len(infos) - 1} layers, {params:,} weights. Input: {input_caption}.{verdict}")
+if prepared.steps and not presenting:
+    with st.expander("How the input was prepared"):
+        for column, (title, image) in zip(st.columns(len(prepared.steps)), prepared.steps):
+            column.image(common.enlarge(image, 128), caption=title)
+
+overview_section(explored, ov, chosen_neuron(ov))
+scores_section(ov, class_names)
+filter_section(explored, ov)
