@@ -18,12 +18,17 @@ st.title("CNN Studio")
 st.markdown("Convolutional neural networks on real images, one idea per page. Start here.")
 
 st.subheader("What each page teaches")
-conv, train, classify = st.columns(3, gap="medium")
+conv, inside, train, classify = st.columns(4, gap="medium")
 with conv:
     st.page_link("pages/convolution.py", label="**Convolution**", icon=":material/grid_on:")
     st.markdown("A kernel sliding over an image makes a feature map; padding, stride and "
                 "dilation set its size (the formula, with your numbers); ReLU, pooling, and "
                 "the kernels a trained network learned.")
+with inside:
+    st.page_link("pages/inside.py", label="**Inside the network**", icon=":material/account_tree:")
+    st.markdown("Every layer of a model, yours or an uploaded one, on one input: feature maps, "
+                "the logits and the softmax; click a neuron to see its sum worked out, and "
+                "what a filter looks for.")
 with train:
     st.page_link("pages/train.py", label="**Train**", icon=":material/model_training:")
     st.markdown("Dataset, architecture, epochs, batch size, learning rate; loss and accuracy "

@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 from cnnlib import kernels, samples, tutorials
 from testutil import REPO, requires_shared_data
 
-PAGES = ["convolution", "train", "classify"]  # also the lecture path's order
+PAGES = ["convolution", "inside", "train", "classify"]  # what each page teaches
+LECTURE = ["convolution", "train", "classify"]  # the lecture path
 
 
 def home():
@@ -34,23 +35,23 @@ def test_home_says_what_each_page_teaches_then_a_lecture_path_with_links():
     at = home()
     assert [h.value for h in at.subheader] == ["What each page teaches", "A lecture path"]
     links = at.page_link
-    assert [link.proto.page for link in links] == PAGES + PAGES
+    assert [link.proto.page for link in links] == PAGES + LECTURE
     teaches = " ".join(m.value for m in at.markdown)
     for term in ("kernel", "feature map", "padding", "stride", "pooling", "epochs",
                  "learning rate", "confusion matrix", "softmax", "Grad-CAM"):
         assert term in teaches, term
     # the Convolution lesson opens on a real picture and kernel of that page
-    setting = {k: v[0] for k, v in parse_qs(links[3].proto.query_string).items()}
+    setting = {k: v[0] for k, v in parse_qs(links[len(PAGES)].proto.query_string).items()}
     assert setting["conv_kernel"] in kernels.names() and setting["conv_sample"] in samples.names()
     # the Train lesson is one of the lessons that the Train page's Lesson box offers
-    name = links[4].value.split("`")[1]
+    name = links[len(PAGES) + 1].value.split("`")[1]
     assert name in tutorials.LESSONS
     assert f"Pick `{name}` in the Lesson box" in " ".join(c.value for c in at.caption)
 
 
 def test_the_convolution_lesson_link_opens_the_page_on_its_setting():
     at = home()
-    setting = {k: v[0] for k, v in parse_qs(at.page_link[3].proto.query_string).items()}
+    setting = {k: v[0] for k, v in parse_qs(at.page_link[len(PAGES)].proto.query_string).items()}
     at.query_params.clear()
     at.query_params.update(setting)  # what the link does
     at.switch_page("pages/convolution.py").run()
@@ -62,7 +63,7 @@ def test_the_convolution_lesson_link_opens_the_page_on_its_setting():
 
 def test_every_page_renders():
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
-    for page in ("pages/train.py", "pages/convolution.py", "pages/classify.py"):
+    for page in ("pages/train.py", "pages/convolution.py", "pages/inside.py", "pages/classify.py"):
         at.switch_page(page).run()
         assert not at.exception, page
         assert at.title, page

@@ -6,7 +6,8 @@ from harness import assert_no_errors, open_page, screenshot
 
 pytestmark = pytest.mark.browser
 
-PAGES = [("", "CNN Studio"), ("train", "Train"), ("convolution", "Convolution"), ("classify", "Classify")]
+PAGES = [("", "CNN Studio"), ("train", "Train"), ("convolution", "Convolution"),
+         ("inside", "Inside the network"), ("classify", "Classify")]
 
 
 @pytest.mark.parametrize("path,title", PAGES)
