@@ -27,10 +27,19 @@ def click_grid(page, index: int, fx: float, fy: float) -> tuple[int, int, int]:
     return channel, row, col
 
 
+def wait_grids(page, n: int) -> None:
+    """Wait until the page shows ``n`` layer grids (each is a component that mounts on
+    its own: on a busy machine some come late), and check there are no more."""
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid=\"stMain\"] .inside-grid-img').length >= n",
+        arg=n, timeout=60_000)
+    assert main(page).locator(".inside-grid-img").count() == n
+
+
 def test_clicking_a_feature_map_explains_that_neuron(page, server):
     open_page(page, server, "inside")
     assert_no_errors(page)
-    assert main(page).locator(".inside-grid-img").count() == 21
+    wait_grids(page, 21)
     channel, row, col = click_grid(page, BLOCK2_CONV1, 0.45, 0.3)
     page.wait_for_function("t => document.body.innerText.includes(t)",
                            arg="block2_conv1 (Conv2D) slides a 3 x 3 x 32 filter")
@@ -70,7 +79,7 @@ def test_an_uploaded_keras_file_is_explored(page, server, tmp_path):
     assert_no_errors(page)
     summary = main(page).locator('[data-testid="stMarkdownContainer"]').filter(has_text="(uploaded)").first
     assert "12 layers, 61,730 weights" in summary.inner_text()  # LeNet-5, MNIST's 28 x 28 padded to 32
-    assert main(page).locator(".inside-grid-img").count() == 8  # input, padding, 3 conv, BN, 2 pools
+    wait_grids(page, 8)  # input, padding, 3 conv, BN, 2 pools
     c3 = 5  # c3_conv: input 0, pad_to_32 1, c1_conv 2, c1_bn 3, s2_pool 4
     click_grid(page, c3, 0.2, 0.5)
     page.wait_for_function("t => document.body.innerText.includes(t)",
