@@ -21,42 +21,37 @@ st.subheader("What each page teaches")
 conv, inside, train, classify = st.columns(4, gap="medium")
 with conv:
     st.page_link("pages/convolution.py", label="**Convolution**", icon=":material/grid_on:")
-    st.markdown("A kernel sliding over an image makes a feature map; padding, stride and "
-                "dilation set its size (the formula, with your numbers); ReLU, pooling, and "
-                "the kernels a trained network learned.")
+    st.markdown("A kernel slides over an image: the feature map, its size from padding, "
+                "stride and dilation (with your numbers), ReLU and pooling.")
 with inside:
     st.page_link("pages/inside.py", label="**Inside the network**", icon=":material/account_tree:")
-    st.markdown("Every layer of a model, yours or an uploaded one, on one input: feature maps, "
-                "the logits and the softmax; click a neuron to see its sum worked out, and "
-                "what a filter looks for.")
+    st.markdown("Every layer of any model on one input, to the logits and softmax; click a "
+                "neuron to see its sum worked out.")
 with train:
     st.page_link("pages/train.py", label="**Train**", icon=":material/model_training:")
     st.markdown("Dataset, architecture, epochs, batch size, learning rate; loss and accuracy "
-                "live, per batch and per epoch; overfitting as the gap between training and "
-                "validation; the confusion matrix.")
+                "live; overfitting; the confusion matrix.")
 with classify:
     st.page_link("pages/classify.py", label="**Classify**", icon=":material/image_search:")
-    st.markdown("A trained model on new images: softmax probabilities for a digit you draw, "
-                "CIFAR-10 test images with their top-k, a photo through VGG16, and Grad-CAM: "
-                "where the network looked.")
+    st.markdown("Probabilities for a digit you draw, CIFAR-10 test images with their top-k, "
+                "a photo through VGG16, and Grad-CAM: where it looked.")
 
 st.subheader("A lecture path")
 first, second, third = st.columns(3, gap="medium")
 with first:
     st.page_link("pages/convolution.py", query_params=CONV_LESSON, icon=":material/counter_1:",
                  label="**Convolution**: edges")
-    st.caption("Opens on the house picture and the Sobel x kernel. Follow one output value "
-               "back to its patch; raise the stride, switch padding to \"same\".")
+    st.caption("The house picture and the Sobel x kernel: follow one output back to its "
+               "patch; raise the stride; padding \"same\".")
 with second:
     st.page_link("pages/train.py", icon=":material/counter_2:",
                  label=f"**Train**: `{TRAIN_LESSON.name}`")
     st.caption(f"Pick `{TRAIN_LESSON.name}` in the Lesson box (tutorial {TRAIN_LESSON.tutorial}), "
-               "press Train and read the curves as they grow, beside the text's figure.")
+               "press Train, read the curves beside the text's figure.")
 with third:
     st.page_link("pages/classify.py", icon=":material/counter_3:",
                  label="**Classify**: the model at work")
-    st.caption("Draw digits, neat and sloppy, and read the probabilities; then a photo "
-               "through VGG16 and its Grad-CAM map.")
+    st.caption("Draw digits, neat and sloppy; then a photo through VGG16 and its Grad-CAM.")
 
 # ------------------------------------------------------------- diagnostics --
 availability = datasets.availability()

@@ -255,7 +255,7 @@ def test_chart_tick_labels_are_at_least_16_px(shots, name):
 
 def test_home_fits_one_screen(shots):
     boxes = shots("home").boxes
-    assert sum(name.startswith("link") for name in boxes) == 6
+    assert sum(name.startswith("link") for name in boxes) == 7
     assert outside(boxes) == {}
 
 
