@@ -170,8 +170,11 @@ def enlarged_png(img: np.ndarray, side: int) -> bytes:
 @st.cache_data(max_entries=1024, show_spinner=False)
 def enlarged_pngs(images: np.ndarray, side: int) -> list[bytes]:
     """:func:`enlarged_png` of each of ``images`` ``(N, H, W[, C])``, in one cached call
-    (each call of a cached function costs its hashing: a gallery is one call)."""
-    return [enlarged_png(img, side) for img in images]
+    (each call of a cached function costs its hashing: a gallery is one call; the
+    pictures are made here, not cached a second time one by one)."""
+    from cnnlib.figures_conv import png_bytes
+
+    return [png_bytes(enlarge(img, side)) for img in images]
 
 
 def prediction_grid(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray,

@@ -55,6 +55,7 @@ if "train_defaults" not in st.session_state:
     st.session_state["train_defaults"] = (shown.config if shown else PAGE_DEFAULTS).to_dict()
 D = config.TrainConfig.from_dict(st.session_state["train_defaults"])  # this session's defaults
 
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def class_counts(name: str):
     """The bars of images per class of dataset ``name``, built once per server and
