@@ -71,7 +71,7 @@ def run(quick: bool = False) -> list[dict]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return _skipped("Playwright is not installed")
-    from cnnlib import vgg16
+    from cnnlib.models import vgg16
 
     tmp = Path(tempfile.mkdtemp(prefix="cnn-bench-app-"))
     env = {"CNN_STUDIO_RUNS_DIR": str(tmp / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}

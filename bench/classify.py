@@ -3,8 +3,8 @@
 Figures (medians after warm-up, with min and max, in milliseconds):
 
 - ``digit``: canvas RGBA ``(280, 280, 4)`` uint8 (a drawn 7) -> probabilities:
-  :func:`cnnlib.preprocess.canvas_to_mnist` then the model through
-  :func:`cnnlib.inference.predictor`. Model: the bundled ``mnist`` model, or a
+  :func:`cnnlib.data.preprocess.canvas_to_mnist` then the model through
+  :func:`cnnlib.models.inference.predictor`. Model: the bundled ``mnist`` model, or a
   ``studio_cnn`` built by the zoo (same compute, random weights) if the file
   is absent. Reference: the same preprocessing then ``model.predict``.
   Target: under 20 ms, and at least 5x faster than ``model.predict``.
@@ -49,7 +49,8 @@ def drawn_seven() -> np.ndarray:
 
 
 def _digit_model():
-    from cnnlib import store, zoo
+    from cnnlib import store
+    from cnnlib.models import zoo
 
     models = REPO_ROOT / "models"
     if (models / "mnist.keras").exists():
@@ -71,7 +72,8 @@ def run(quick: bool = False) -> list[dict]:
     """
     from PIL import Image
 
-    from cnnlib import images, inference, preprocess, vgg16
+    from cnnlib.data import images, preprocess
+    from cnnlib.models import inference, vgg16
 
     reps = 5 if quick else 30
     rows = []

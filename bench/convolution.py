@@ -3,9 +3,9 @@
 Input: one 256 x 256 x 3 float32 image (random, fixed seed) and one 5 x 5 x 3
 filter, "same" padding, stride 1. Figures:
 
-- ``conv2d``: :func:`cnnlib.convolution.conv2d`, against ``tf.nn.conv2d`` on
+- ``conv2d``: :func:`cnnlib.conv.arithmetic.conv2d`, against ``tf.nn.conv2d`` on
   the same input (eager, one image, result copied back to numpy);
-- one page interaction: :func:`cnnlib.conv_explain.compute_layer`
+- one page interaction: :func:`cnnlib.conv.explain.compute_layer`
   (convolution, ReLU, 2 x 2 max pooling with its winners, one position
   explained), against the same work in TensorFlow: ``tf.nn.conv2d``,
   ``tf.nn.relu`` and ``tf.nn.max_pool_with_argmax``.
@@ -20,8 +20,8 @@ import os
 
 import numpy as np
 
-from cnnlib.conv_explain import compute_layer
-from cnnlib.convolution import conv2d
+from cnnlib.conv.arithmetic import conv2d
+from cnnlib.conv.explain import compute_layer
 
 from .common import time_ms, timed_row
 

@@ -47,8 +47,8 @@ SAMPLE = 1000
 def _overview_and_pictures(infos, extractor, x):
     """What the page computes for a new input: the overview, then every grid's first
     page drawn and PNG-encoded."""
-    from cnnlib.figures_conv import png_uri
     from cnnlib.network import overview
+    from cnnlib.viz.figures_conv import png_uri
 
     ov = overview.overview(infos, extractor, x)
     return ov, [png_uri(overview.grid(ov, i).picture) for i, v in enumerate(ov.views) if v.how == "maps"]
@@ -56,7 +56,7 @@ def _overview_and_pictures(infos, extractor, x):
 
 def _vgg16(folder: Path):
     """VGG16 with the ImageNet weights if present, else the test fixture's weights file."""
-    from cnnlib import vgg16
+    from cnnlib.models import vgg16
 
     try:
         return vgg16.build(vgg16.find_weights()), "ImageNet weights"
@@ -70,7 +70,7 @@ def _vgg16(folder: Path):
 
 
 def _cifar_sample():
-    from cnnlib import datasets
+    from cnnlib.data import datasets
 
     ds = datasets.load("cifar10", data_dir=SHARED_DATA if SHARED_DATA.exists() else None)
     x = np.concatenate([ds.x_test, ds.x_train])[:SAMPLE]
@@ -80,7 +80,8 @@ def _cifar_sample():
 
 def run(quick: bool = False) -> list[dict]:
     """Time the overview (MNIST, VGG16), the top patches and one explanation; the rows."""
-    from cnnlib import datasets, samples, store
+    from cnnlib import store
+    from cnnlib.data import datasets, samples
     from cnnlib.network import activations, formulas, inputs, layers, recompute, top_patches
 
     reps = 5 if quick else 20

@@ -23,15 +23,17 @@ def _plain_fit(config_dict: dict, out) -> None:
     but an epoch timer (epoch hooks do not synchronise batches)."""
     import keras
 
-    from cnnlib import datasets, training, zoo
-    from cnnlib.config import TrainConfig
+    from cnnlib.data import datasets
+    from cnnlib.models import zoo
+    from cnnlib.training import engine
+    from cnnlib.training.config import TrainConfig
 
     config = TrainConfig.from_dict(config_dict)
     data = datasets.load(config.dataset, config.data_dir, n_train=config.n_train, seed=config.seed)
     keras.utils.set_random_seed(config.seed)
     x, y = datasets.to_float(data.x_train), data.y_train
     model = zoo.build(config.arch, data.image_shape, data.num_classes)
-    training.compile_model(model, config)
+    engine.compile_model(model, config)
     times = []
 
     class EpochTimer(keras.callbacks.Callback):
@@ -159,7 +161,7 @@ def run(quick: bool = False) -> list[dict]:
     import dataclasses
     import tempfile
 
-    from cnnlib.config import TrainConfig
+    from cnnlib.training.config import TrainConfig
 
     config = TrainConfig(dataset="mnist", arch="studio_cnn", epochs=4 if quick else 6,
                          batch_size=64, validation_split=0.0, keep_best=False,

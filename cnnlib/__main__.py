@@ -23,8 +23,10 @@ def _quiet_tensorflow() -> None:
 def cmd_train(args) -> int:
     from tqdm import tqdm
 
-    from . import config as config_mod
-    from . import datasets, rundir, store, training, tutorials
+    from cnnlib import rundir, store
+    from cnnlib.data import datasets
+    from cnnlib.training import config as config_mod
+    from cnnlib.training import engine, lessons
 
     try:
         config = config_mod.from_args(args)
@@ -34,11 +36,11 @@ def cmd_train(args) -> int:
     except store.ERRORS as e:
         _print_error(e)
         return 2
-    lesson = tutorials.lesson(config.tutorial) if config.tutorial else None
+    lesson = lessons.lesson(config.tutorial) if config.tutorial else None
     if lesson is not None:
         print(f"Lesson {lesson.name}: tutorial {lesson.file}, \"{lesson.title}\". "
               f"The text reports {lesson.figure_text()}.")
-        for field, mine, theirs in tutorials.differences(config, lesson):
+        for field, mine, theirs in lessons.differences(config, lesson):
             print(f"  changed from the text: {field} = {mine!r} (the text: {theirs!r})")
     bar = None
 
@@ -67,14 +69,14 @@ def cmd_train(args) -> int:
                   f"({ev['samples_per_s']:.0f} samples/s, {ev['elapsed']:.0f} s elapsed)")
 
     try:
-        result = training.train(config, on_event=on_event)
+        result = engine.train(config, on_event=on_event)
     except datasets.DatasetUnavailableError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(rundir.status_sentence(result.end, config.to_dict()))
     if lesson is not None:
-        mine = tutorials.own_figure(lesson, result.run_dir.events())
-        print(f"Your {tutorials.METRIC_TEXT[lesson.metric]}: "
+        mine = lessons.own_figure(lesson, result.run_dir.events())
+        print(f"Your {lessons.METRIC_TEXT[lesson.metric]}: "
               + ("-" if mine is None else f"{mine:.4g}")
               + f" ({result.end['n_test']:,} test images, {result.run_dir.events()[0]['n_train']:,}"
               f" training images from {result.dataset.source}); the text's: "
@@ -100,7 +102,7 @@ def _save_options(args) -> dict:
 
 
 def _print_error(e: Exception) -> None:
-    from . import store
+    from cnnlib import store
 
     print(f"error: {e}", file=sys.stderr)
     if isinstance(e, store.BundledModelError):
@@ -108,7 +110,7 @@ def _print_error(e: Exception) -> None:
 
 
 def cmd_models(args) -> int:
-    from . import paths, store
+    from cnnlib import paths, store
 
     models = store.list_models()
     if not models:
@@ -119,7 +121,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    from . import store
+    from cnnlib import store
 
     try:
         path = store.delete_model(args.name, owner=args.owner,
@@ -132,7 +134,7 @@ def cmd_delete(args) -> int:
 
 
 def cmd_prefetch(args) -> int:
-    from . import prefetch
+    from cnnlib.data import prefetch
 
     return prefetch.main(datasets=args.datasets, vgg16=args.vgg16)
 
@@ -145,7 +147,7 @@ def _owner_arguments(parser, verb: str) -> None:
 
 
 def main(argv=None) -> int:
-    from . import config
+    from cnnlib.training import config
 
     p = argparse.ArgumentParser(prog="python -m cnnlib", description="CNN Studio's library, headless.")
     sub = p.add_subparsers(dest="command", required=True)

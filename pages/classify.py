@@ -15,22 +15,40 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnnlib import datasets, gradcam, images, preprocess, store, vgg16
-from cnnlib.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
+from cnnlib import store
+from cnnlib.data import datasets, images, preprocess
+from cnnlib.data.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
+from cnnlib.explain import gradcam
+from cnnlib.models import vgg16
 from pages import common
-from pages.classify_parts import (SOFTMAX_NOTE, classifier_problems, gallery_indices,
-                                  missing_file_ui, probability_chart, show_steps,
-                                  stored_classifier, test_split_probabilities, vgg16_class_index,
-                                  vgg16_predictor)
-from pages.common import (LAST_DIGIT_KEY, dataset_error, enlarge, enlarged_png, load_dataset,
-                          pick_model, prediction_grid)
+from pages.classify_parts import (
+    SOFTMAX_NOTE,
+    classifier_problems,
+    gallery_indices,
+    missing_file_ui,
+    probability_chart,
+    show_steps,
+    stored_classifier,
+    test_split_probabilities,
+    vgg16_class_index,
+    vgg16_predictor,
+)
+from pages.common import (
+    LAST_DIGIT_KEY,
+    dataset_error,
+    enlarge,
+    enlarged_png,
+    load_dataset,
+    pick_model,
+    prediction_grid,
+)
 
 common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
 
 TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16"]
 CANVAS = 280  # canvas side in pixels, 10x MNIST's 28
-DIGIT_SHAPE = (28, 28, 1)  # what the canvas becomes (cnnlib.preprocess)
+DIGIT_SHAPE = (28, 28, 1)  # what the canvas becomes (cnnlib.data.preprocess)
 N_SAMPLES = 12  # CIFAR-10 gallery size
 
 st.session_state.setdefault("classify_canvas_n", 0)  # bumped by Clear: a fresh canvas key

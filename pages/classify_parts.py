@@ -10,8 +10,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnlib import datasets, inference, store, vgg16
-from cnnlib.prefetch import VGG16_WEIGHTS
+from cnnlib import store
+from cnnlib.data import datasets
+from cnnlib.data.prefetch import VGG16_WEIGHTS
+from cnnlib.models import inference, vgg16
 from pages.common import enlarge, load_dataset, load_stored_model
 
 HIGHLIGHT, OTHERS = "#d62728", "#7f9fbf"  # the top class, the rest
@@ -23,7 +25,7 @@ SOFTMAX_NOTE = ("This model's outputs are not probabilities (they are not all in
 @st.cache_resource(show_spinner="Loading the model...")
 def stored_classifier(name: str, mtime: float):
     """``(model, classify)`` for a stored model, shared by all sessions: ``classify``
-    is the fast direct-call path giving probabilities (:func:`cnnlib.inference.classifier`).
+    is the fast direct-call path giving probabilities (:func:`cnnlib.models.inference.classifier`).
 
     Raises:
         store.ModelLoadError, OSError: the file does not load.
@@ -43,11 +45,11 @@ def test_split_probabilities(name: str, mtime: float, dataset: str,
     Returns:
         ``(probs, softmax_applied)``: float32 ``(N_test, classes)`` rows summing to
         1, and whether the model's scores were passed through softmax
-        (:class:`cnnlib.inference.Probabilities`).
+        (:class:`cnnlib.models.inference.Probabilities`).
 
     Raises:
         store.ModelLoadError, OSError, ValueError: as :func:`stored_classifier`.
-        cnnlib.datasets.DatasetUnavailableError: the dataset cannot be loaded.
+        cnnlib.data.datasets.DatasetUnavailableError: the dataset cannot be loaded.
     """
     _, classify = stored_classifier(name, mtime)
     x = load_dataset(dataset).x_test
@@ -66,7 +68,7 @@ def classifier_problems(entries: list[store.StoredModel], task) -> dict[str, str
 
     Returns:
         ``{name: sentence}`` for each model that does not load, or that
-        :func:`cnnlib.inference.check_classifier` refuses (inputs, image shape,
+        :func:`cnnlib.models.inference.check_classifier` refuses (inputs, image shape,
         outputs); the usable ones are absent.
     """
     problems = {}
@@ -200,7 +202,7 @@ def missing_file_ui(error: vgg16.FileUnavailableError, item: dict, consequence: 
     Args:
         error: why the file cannot be used (its ``summary`` is shown, its whole
             message folded under "Details").
-        item: ``cnnlib.prefetch.VGG16_WEIGHTS`` or ``IMAGENET_CLASS_INDEX``.
+        item: ``cnnlib.data.prefetch.VGG16_WEIGHTS`` or ``IMAGENET_CLASS_INDEX``.
         consequence: a sentence on what the page does without it.
     """
     failed = run_requested_download(item)

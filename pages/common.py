@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnlib import datasets, store
+from cnnlib import store
+from cnnlib.data import datasets
 
 #: Session-state keys that one page writes and another reads (each page's own
 #: keys carry its prefix and stay in that page).
@@ -55,7 +56,7 @@ def pick_model(entries: list[store.StoredModel], key: str, default: str | None =
         default: the name preselected when it is among ``entries`` and usable;
             else the first usable entry (the first entry if none is).
         problems: why a model cannot be used on this page, by name (a sentence,
-            such as :func:`cnnlib.inference.check_classifier` raises). Such a
+            such as :func:`cnnlib.models.inference.check_classifier` raises). Such a
             model is still listed, labelled ``name (unusable here: <why>)``, so
             that nobody wonders where it went; the page shows the sentence when
             it is chosen.
@@ -162,7 +163,7 @@ def enlarged_png(img: np.ndarray, side: int) -> bytes:
     Returns:
         PNG bytes, for ``st.image``.
     """
-    from cnnlib.figures_conv import png_bytes
+    from cnnlib.viz.figures_conv import png_bytes
 
     return png_bytes(enlarge(img, side))
 
@@ -172,7 +173,7 @@ def enlarged_pngs(images: np.ndarray, side: int) -> list[bytes]:
     """:func:`enlarged_png` of each of ``images`` ``(N, H, W[, C])``, in one cached call
     (each call of a cached function costs its hashing: a gallery is one call; the
     pictures are made here, not cached a second time one by one)."""
-    from cnnlib.figures_conv import png_bytes
+    from cnnlib.viz.figures_conv import png_bytes
 
     return [png_bytes(enlarge(img, side)) for img in images]
 

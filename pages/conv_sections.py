@@ -12,9 +12,12 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from cnnlib import conv_explain, inference, picture, store
-from cnnlib import figures_conv as figs
-from cnnlib.matrix_html import matrix_html, number
+from cnnlib import store
+from cnnlib.conv import explain
+from cnnlib.models import inference
+from cnnlib.viz import figures_conv as figs
+from cnnlib.viz import picture
+from cnnlib.viz.matrix_html import matrix_html, number
 from pages.common import import_keras, load_stored_model, pick_model
 
 CHANNEL_NAMES = ("R", "G", "B")
@@ -126,7 +129,7 @@ _map_component = st.components.v2.component("conv_feature_map", js=_MAP_JS, css=
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def input_png(image: np.ndarray, pads=(0, 0, 0, 0), field=None, patch=None) -> tuple[bytes, bool]:
-    """:func:`cnnlib.picture.input_picture` PNG-encoded, cached by its arguments: a
+    """:func:`cnnlib.viz.picture.input_picture` PNG-encoded, cached by its arguments: a
     class trying the same few settings gets stored bytes (the enlarging and the
     encoding were ~10 ms of each rerun, profiled under the 30-session load).
 
@@ -163,7 +166,7 @@ def feature_map_view(fmap: np.ndarray, cell: tuple[int, int], white: float, key:
     _map_component(key=key, data=map_view_data(fmap, cell, white), on_cell_change=on_pick)
 
 
-def explanation_section(e: conv_explain.Explanation, row: int, col: int, use_relu: bool) -> None:
+def explanation_section(e: explain.Explanation, row: int, col: int, use_relu: bool) -> None:
     """Patch, kernel and products of one output position, and their sum."""
     top, left, bottom, right = e.field.box
     st.subheader(f"Output ({row}, {col}) written out")
@@ -180,12 +183,12 @@ def explanation_section(e: conv_explain.Explanation, row: int, col: int, use_rel
                                                 (1.0, 0.0, 0.0)):
             column.markdown(f"**{title}**")
             column.html(matrix_html(values, white=white, label=title))
-    st.markdown(f"**Sum of the products:** {conv_explain.sum_text(e)}")
+    st.markdown(f"**Sum of the products:** {explain.sum_text(e)}")
     if use_relu:
         st.markdown(f"**After ReLU:** max({e.total:.4g}, 0) = {max(e.total, 0.0):.4g}")
 
 
-def sliding_section(image: np.ndarray, result: conv_explain.LayerResult, row: int, stride: int,
+def sliding_section(image: np.ndarray, result: explain.LayerResult, row: int, stride: int,
                     padding, dilation: int, white: float = 1.0) -> None:
     """An expander with the animation of the window sliding at the current stride
     while the feature map fills in."""
@@ -195,14 +198,14 @@ def sliding_section(image: np.ndarray, result: conv_explain.LayerResult, row: in
         return
     oh, ow = result.activated.shape
     budget = figs.frame_budget(image, result.activated)
-    positions = conv_explain.animation_positions((oh, ow), row, budget)
+    positions = explain.animation_positions((oh, ow), row, budget)
     if len(positions) == oh * ow:
         note = "every output position, row by row"
     else:
         note = f"output row {row}" + ("" if len(positions) == ow
                                       else f", {len(positions)} of its {ow} positions")
     kernel_hw = result.explanation.kernel.shape[:2]
-    fields = [conv_explain.receptive_field(image.shape[:2], kernel_hw, r, c, stride, padding, dilation)
+    fields = [explain.receptive_field(image.shape[:2], kernel_hw, r, c, stride, padding, dilation)
               for r, c in positions]
     with section:
         st.caption(f"Press Play: {note}. Each step moves the window {stride} pixel(s) and writes "
@@ -215,7 +218,7 @@ def sliding_section(image: np.ndarray, result: conv_explain.LayerResult, row: in
 @st.cache_resource(show_spinner=False)
 def _extractor(name: str, mtime: float):
     """A model from the input to its conv layers' outputs (TensorFlow loads here)."""
-    from cnnlib import feature_maps
+    from cnnlib.explain import feature_maps
 
     return feature_maps.feature_model(load_stored_model(name, mtime))
 
@@ -223,7 +226,7 @@ def _extractor(name: str, mtime: float):
 def trained_network_section(image: np.ndarray) -> None:
     """Learned first-layer kernels of a stored model and its feature maps for ``image``."""
     import_keras()  # TensorFlow loads here, and only here, on this page
-    from cnnlib import feature_maps
+    from cnnlib.explain import feature_maps
 
     models = [m for m in store.list_models() if m.ok]
     if not models:

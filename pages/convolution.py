@@ -12,12 +12,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnlib import conv_explain, datasets, images, kernels, samples
-from cnnlib import figures_conv as figs
-from cnnlib.matrix_html import matrix_html
+from cnnlib.conv import explain, kernels
+from cnnlib.data import datasets, images, samples
+from cnnlib.viz import figures_conv as figs
+from cnnlib.viz.matrix_html import matrix_html
 from pages import common
-from pages.conv_sections import (drop_bad_numbers, explanation_section, feature_map_view, input_png,
-                                 sliding_section, trained_network_section)
+from pages.conv_sections import (
+    drop_bad_numbers,
+    explanation_section,
+    feature_map_view,
+    input_png,
+    sliding_section,
+    trained_network_section,
+)
 
 common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
 
@@ -48,7 +55,7 @@ def uploaded_picture(upload) -> np.ndarray:
     """The uploaded file as a float picture in [0, 1] (at most ``samples.MAX_UPLOAD_SIDE``
     a side), decoded once per file and session: a slider moved later does not decode it
     again (decoding a large picture takes a second and one of the server's few decoding
-    slots, see :mod:`cnnlib.images`). Raises ``images.ImageError``."""
+    slots, see :mod:`cnnlib.data.images`). Raises ``images.ImageError``."""
     cached = st.session_state.get("conv_upload_picture")
     if cached is not None and cached[0] == upload.file_id:
         return cached[1]
@@ -190,14 +197,14 @@ padding = pad_n if pad_mode == "number" else pad_mode
 (h, w), depth = image.shape[:2], (image.shape[2] if image.ndim == 3 else 1)
 shape = " x ".join(str(v) for v in image.shape)
 try:
-    pads, (oh, ow) = conv_explain.layer_sizes((h, w), (ksize, ksize), stride, padding, dilation)
+    pads, (oh, ow) = explain.layer_sizes((h, w), (ksize, ksize), stride, padding, dilation)
 except ValueError as e:
     st.error(f"This setting has no output. {e}")
     st.stop()
 row, col = choose_position(oh, ow)
 top, bottom, left_pad, right_pad = pads
 if presenting:  # the output size with the current numbers, the line the class reads
-    st.latex(conv_explain.formula_latex(h, ksize, stride, padding, dilation, "O_h")
+    st.latex(explain.formula_latex(h, ksize, stride, padding, dilation, "O_h")
              + rf"\qquad O_w = {ow}")  # the width's own numbers are under Sizes
 else:
     st.markdown(f"**Input** {shape} → **padded input** {h + top + bottom} x {w + left_pad + right_pad}"
@@ -218,7 +225,7 @@ if kernel_error:  # shown where the kernel and the feature map would be
     st.stop()
 
 kernel = np.repeat(kernel2d[..., None], 3, axis=2) if depth == 3 else kernel2d  # (K, K[, 3])
-result = conv_explain.compute_layer(
+result = explain.compute_layer(
     image, kernel, stride=stride, padding=padding, dilation=dilation, use_relu=use_relu,
     pool_mode=POOLING[pool], pool_size=pool_size, pool_stride=pool_stride,
     row=row, col=col)
@@ -235,13 +242,13 @@ with right:
 explanation_section(e, row, col, use_relu)
 
 st.subheader("Sizes")
-st.latex(conv_explain.FORMULA_LATEX)
+st.latex(explain.FORMULA_LATEX)
 st.caption("N: input size, P: zeros added before and after, D: dilation, K: kernel size, S: stride. "
            "With the current numbers, for the height and the width:")
 lost = []
 for name, n, what in (("O_h", h, "row"), ("O_w", w, "column")):
-    st.latex(conv_explain.formula_latex(n, ksize, stride, padding, dilation, name))
-    if left_out := conv_explain.uncovered(n, ksize, stride, padding, dilation):
+    st.latex(explain.formula_latex(n, ksize, stride, padding, dilation, name))
+    if left_out := explain.uncovered(n, ksize, stride, padding, dilation):
         lost.append(f"the last {left_out} {what}{'s' if left_out > 1 else ''}")
 if lost:
     st.info(f"With stride {stride}, {' and '.join(lost)} of the padded input never fall under the "

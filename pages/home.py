@@ -3,7 +3,10 @@
 
 import streamlit as st
 
-from cnnlib import datasets, paths, store, tutorials, vgg16
+from cnnlib import paths, store
+from cnnlib.data import datasets
+from cnnlib.models import vgg16
+from cnnlib.training import lessons
 from pages import common, identity
 
 common.require_app_navigation()
@@ -12,7 +15,7 @@ common.require_app_navigation()
 #: the URL, so these query parameters choose the picture, the kernel and the stride).
 CONV_LESSON = {"conv_sample": "house", "conv_kernel": "sobel x", "conv_stride": "1"}
 #: The Train page lesson of the lecture path (chosen in that page's Lesson box).
-TRAIN_LESSON = tutorials.LESSONS["mnist_cnn"]
+TRAIN_LESSON = lessons.LESSONS["mnist_cnn"]
 
 st.title("CNN Studio")
 st.markdown("Convolutional neural networks on real images, one idea per page. Start here.")

@@ -14,11 +14,22 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnnlib import datasets, images, picture, samples, store, vgg16
+from cnnlib import store
+from cnnlib.data import datasets, images, samples
+from cnnlib.models import vgg16
 from cnnlib.network import activations, inputs, layers, uploads
+from cnnlib.viz import picture
 from pages import common
-from pages.inside_parts import (Explored, chosen_neuron, default_neuron, explored_overview,
-                                filter_section, overview_section, scores_section, select)
+from pages.inside_parts import (
+    Explored,
+    chosen_neuron,
+    default_neuron,
+    explored_overview,
+    filter_section,
+    overview_section,
+    scores_section,
+    select,
+)
 
 common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
 common.import_keras()  # every view here needs TensorFlow

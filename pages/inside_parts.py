@@ -16,13 +16,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnlib import datasets, picture
-from cnnlib.figures_conv import png_uri
-from cnnlib.matrix_html import matrix_html, number
+from cnnlib.data import datasets
 from cnnlib.network import formulas, layers, overview, pictures, recompute, top_patches
 from cnnlib.network.inputs import PreparedInput
 from cnnlib.network.numpy_activations import SOFTMAX_LATEX
 from cnnlib.network.receptive_field import receptive_field
+from cnnlib.viz import picture
+from cnnlib.viz.figures_conv import png_uri
+from cnnlib.viz.matrix_html import matrix_html, number
 from pages.common import enlarge, load_dataset, presenting
 
 #: The explained neuron, in session state (also set by a click on a grid).

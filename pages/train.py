@@ -9,7 +9,11 @@ shows and stops only this browser's job; of other people's it shows counts.
 import numpy as np
 import streamlit as st
 
-from cnnlib import config, datasets, jobs, mosaic, rundir, train_plots, tutorials, zoo
+from cnnlib import jobs, rundir
+from cnnlib.data import datasets
+from cnnlib.models import zoo
+from cnnlib.training import config, lessons
+from cnnlib.viz import mosaic, train_plots
 from pages import common, identity
 from pages.train_lessons import comparison_section, data_note, lesson_box, lesson_selector
 from pages.train_results import Alert, past_runs_section, show_results, visible_runs
@@ -330,8 +334,8 @@ def live_panel(job_id: str) -> None:
     if end is not None:
         st.markdown(rundir.status_sentence(end, job.config.to_dict()))
     show_progress(job)
-    if job.config.tutorial in tutorials.LESSONS:
-        lesson_box(tutorials.LESSONS[job.config.tutorial], job.config, job.events)
+    if job.config.tutorial in lessons.LESSONS:
+        lesson_box(lessons.LESSONS[job.config.tutorial], job.config, job.events)
     show_curves(job)
     show_snapshot(job)
     if job.state in ("failed", "interrupted"):

@@ -1,11 +1,14 @@
 """The Train page's lessons: one click to a tutorial's exact settings, and its
-reported figure beside the learner's own (see :mod:`cnnlib.tutorials`)."""
+reported figure beside the learner's own (see :mod:`cnnlib.training.lessons`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cnnlib import config, datasets, rundir, train_plots, tutorials
+from cnnlib import rundir
+from cnnlib.data import datasets
+from cnnlib.training import config, lessons
+from cnnlib.viz import train_plots
 from pages import common
 
 LESSON_KEY = config.widget_key("tutorial")
@@ -14,7 +17,7 @@ LESSON_KEY = config.widget_key("tutorial")
 def _label(name: str | None) -> str:
     if name is None:
         return "None: my own settings"
-    lesson = tutorials.LESSONS[name]
+    lesson = lessons.LESSONS[name]
     return f"{name}: tutorial {lesson.tutorial}, {lesson.summary}"
 
 
@@ -25,7 +28,7 @@ def apply_lesson(name: str | None = None) -> None:
     name = name or st.session_state.get(LESSON_KEY)
     if name is None:
         return
-    lesson = tutorials.lesson(name)
+    lesson = lessons.lesson(name)
     st.session_state[LESSON_KEY] = name
     values = lesson.config.to_dict()
     try:
@@ -39,18 +42,18 @@ def apply_lesson(name: str | None = None) -> None:
             st.session_state[config.widget_key(field)] = value
 
 
-def lesson_selector(default: str | None) -> tutorials.Lesson | None:
+def lesson_selector(default: str | None) -> lessons.Lesson | None:
     """The Lesson select box, starting at ``default``; returns the chosen lesson."""
-    names = [None, *tutorials.LESSONS]
+    names = [None, *lessons.LESSONS]
     name = st.selectbox("Lesson", names, format_func=_label, key=LESSON_KEY,
                         index=names.index(default) if default in names else 0,
                         on_change=apply_lesson,
                         help="Fills every setting below with a tutorial's; you can still "
                              "change any of them.")
-    return tutorials.LESSONS.get(name) if name else None
+    return lessons.LESSONS.get(name) if name else None
 
 
-def data_note(lesson: tutorials.Lesson, local_n_train: int, source: str) -> str:
+def data_note(lesson: lessons.Lesson, local_n_train: int, source: str) -> str:
     """One sentence comparing the text's training set with the local one."""
     if local_n_train >= lesson.text_n_train:
         return f"This machine has the text's {lesson.text_n_train:,} training images ({source})."
@@ -58,7 +61,7 @@ def data_note(lesson: tutorials.Lesson, local_n_train: int, source: str) -> str:
             f"{local_n_train:,} ({source}), so expect a lower figure.")
 
 
-def lesson_box(lesson: tutorials.Lesson, current: config.TrainConfig,
+def lesson_box(lesson: lessons.Lesson, current: config.TrainConfig,
                events: list[dict] | None = None) -> None:
     """The lesson's title, the text's figure, the learner's figure from ``events`` (a
     run's, or None before training) and any setting changed from the text's."""
@@ -67,25 +70,25 @@ def lesson_box(lesson: tutorials.Lesson, current: config.TrainConfig,
                     f"*{lesson.title}* (`{lesson.file}`): {lesson.summary}")
         st.markdown(f"The text reports {lesson.figure_text()}.")
         if events:
-            mine = tutorials.own_figure(lesson, events)
+            mine = lessons.own_figure(lesson, events)
             start = rundir.last(events, "start")
             if mine is not None and start is not None:
-                st.markdown(f"Your run: **{tutorials.METRIC_TEXT[lesson.metric]} {mine:.4g}** "
+                st.markdown(f"Your run: **{lessons.METRIC_TEXT[lesson.metric]} {mine:.4g}** "
                             f"({start['n_train']:,} training images, {start['n_test']:,} test "
                             f"images from `{start['dataset_source']}`).")
-        changed = tutorials.differences(current, lesson)
+        changed = lessons.differences(current, lesson)
         if changed:
             st.caption("Changed from the text: " + ", ".join(
                 f"{field} {mine!r} (text: {theirs!r})" for field, mine, theirs in changed))
 
 
-def comparison_section(lesson: tutorials.Lesson, runs: list[rundir.RunDir]) -> None:
+def comparison_section(lesson: lessons.Lesson, runs: list[rundir.RunDir]) -> None:
     """For a lesson the text compares with another (002: CNN vs logistic regression):
     both models' latest runs among ``runs`` (newest first: this person's), with the
     text's figures, on one chart, and a button that loads the other lesson."""
     if lesson.compare_with is None:
         return
-    other = tutorials.lesson(lesson.compare_with)
+    other = lessons.lesson(lesson.compare_with)
     rows = []
     for item in (lesson, other):
         run = next((r for r in runs if r.config().tutorial == item.name and r.result()), None)

@@ -15,8 +15,11 @@ from typing import Literal
 import numpy as np
 import streamlit as st
 
-from cnnlib import datasets, evaluation, jobs, rundir, store, train_plots
+from cnnlib import jobs, rundir, store
+from cnnlib.data import datasets
 from cnnlib.rundir import RunDir
+from cnnlib.training import evaluation
+from cnnlib.viz import train_plots
 from pages import common, identity
 
 

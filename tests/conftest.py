@@ -7,7 +7,6 @@ import shutil
 import tempfile
 
 import pytest
-
 from testutil import REPO, SHARED_DATA
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

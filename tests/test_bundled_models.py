@@ -5,9 +5,10 @@ Accuracy is recomputed here from the images, never read from the model card.
 
 import numpy as np
 import pytest
-
-from cnnlib import datasets, store
 from testutil import SHARED_DATA, requires_shared_data
+
+from cnnlib import store
+from cnnlib.data import datasets
 
 pytestmark = requires_shared_data
 

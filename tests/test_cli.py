@@ -6,10 +6,12 @@ import subprocess
 import sys
 
 import pytest
+from testutil import REPO, requires_shared_data
 
 from cnnlib import __main__ as cli
-from cnnlib import config, paths, store, zoo
-from testutil import REPO, requires_shared_data
+from cnnlib import paths, store
+from cnnlib.models import zoo
+from cnnlib.training import config
 
 
 @requires_shared_data

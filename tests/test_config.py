@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from cnnlib import config
-from cnnlib.config import Range, TrainConfig
+from cnnlib.training import config
+from cnnlib.training.config import Range, TrainConfig
 
 
 def test_every_field_has_help_and_numbers_have_a_range():

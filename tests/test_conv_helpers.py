@@ -11,10 +11,13 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from cnnlib import conv_explain, feature_maps, kernels, picture, samples
-from cnnlib import figures_conv as figs
-from cnnlib.convolution import conv2d
-from cnnlib.matrix_html import matrix_html
+from cnnlib.conv import explain, kernels
+from cnnlib.conv.arithmetic import conv2d
+from cnnlib.data import samples
+from cnnlib.explain import feature_maps
+from cnnlib.viz import figures_conv as figs
+from cnnlib.viz import picture
+from cnnlib.viz.matrix_html import matrix_html
 
 
 def test_presets_are_square_finite_and_blurs_keep_brightness():
@@ -110,7 +113,7 @@ def test_samples_are_float_images_in_unit_range():
 
 
 def test_dataset_images_are_scaled_by_the_one_to_float():
-    from cnnlib import datasets
+    from cnnlib.data import datasets
 
     rng = np.random.default_rng(0)
     gray, rgb = (rng.integers(0, 256, shape, dtype=np.uint8) for shape in ((3, 4, 1), (3, 4, 3)))
@@ -124,16 +127,16 @@ def test_dataset_images_are_scaled_by_the_one_to_float():
 def test_sum_text_writes_out_the_products():
     x = np.arange(16, dtype=np.float32).reshape(4, 4)
     k = kernels.preset("sobel x")
-    e = conv_explain.explain_position(x, k, 1, 1)
-    text = conv_explain.sum_text(e)
+    e = explain.explain_position(x, k, 1, 1)
+    text = explain.sum_text(e)
     terms, total = text.rsplit(" = ", 1)
     pairs = [t.split(" × ") for t in terms.split(" + ")]
     assert len(pairs) == 9
     values = [(float(a.strip("()")), float(b.strip("()"))) for a, b in pairs]
     assert sum(a * b for a, b in values) == pytest.approx(float(total)) == pytest.approx(e.total)
     rgb = np.random.default_rng(1).random((9, 9, 3), dtype=np.float32)
-    big = conv_explain.explain_position(rgb, np.ones((5, 5, 3), np.float32), 2, 3)
-    text = conv_explain.sum_text(big)  # 75 products: one partial sum per channel
+    big = explain.explain_position(rgb, np.ones((5, 5, 3), np.float32), 2, 3)
+    text = explain.sum_text(big)  # 75 products: one partial sum per channel
     assert text.count("25 products") == 3
     partial = [float(p.split(" (")[0]) for p in text.rsplit(" = ", 1)[0].split(" + ")]
     assert sum(partial) == pytest.approx(big.total, abs=0.02)  # 4 significant digits each
@@ -160,7 +163,7 @@ def orange(pixels) -> np.ndarray:
 
 def test_input_picture_frames_the_window_thick_and_insets_the_patch():
     img = samples.sample("circles")  # (128, 128)
-    res = conv_explain.compute_layer(img, kernels.preset("sobel x"), row=60, col=10)
+    res = explain.compute_layer(img, kernels.preset("sobel x"), row=60, col=10)
     drawn, lay = picture.input_picture(img, res.pads, res.explanation.field, res.explanation.patch)
     assert drawn.dtype == np.uint8 and drawn.shape == (128 * lay.scale + 2 * lay.margin,) * 2 + (3,)
     assert lay.scale * 128 >= 512 and lay.line >= 4 and lay.inset
@@ -176,14 +179,14 @@ def test_input_picture_frames_the_window_thick_and_insets_the_patch():
     assert right_half > orange(drawn[:, :drawn.shape[1] // 2]).sum()  # far from a window on the left
     plain, lay0 = picture.input_picture(img)
     assert not orange(plain).any() and not lay0.inset
-    big = picture.input_picture(img, field=conv_explain.receptive_field((128, 128), (40, 40), 0, 0),
+    big = picture.input_picture(img, field=explain.receptive_field((128, 128), (40, 40), 0, 0),
                                 patch=np.zeros((40, 40)))[1]
     assert not big.inset  # a large window needs no enlargement
 
 
 def test_input_picture_draws_the_padding_as_zeros_and_dilated_taps():
     img = np.ones((10, 12), np.float32)
-    res = conv_explain.compute_layer(img, np.ones((3, 3), np.float32), padding=2, dilation=2, row=0, col=0)
+    res = explain.compute_layer(img, np.ones((3, 3), np.float32), padding=2, dilation=2, row=0, col=0)
     drawn, lay = picture.input_picture(img, res.pads, res.explanation.field, res.explanation.patch)
     s = lay.scale
     assert drawn[lay.y(-2) + s // 2, lay.x(5) + s // 2].tolist() == [0, 0, 0]  # a padding zero is black
@@ -221,11 +224,11 @@ def test_matrix_html_writes_each_number_on_its_colour():
 
 
 def test_layer_sizes_and_animation_positions():
-    assert conv_explain.layer_sizes((28, 30), (3, 3), 2, "same") == ((0, 1, 0, 1), (14, 15))
+    assert explain.layer_sizes((28, 30), (3, 3), 2, "same") == ((0, 1, 0, 1), (14, 15))
     with pytest.raises(ValueError, match="at least 1"):
-        conv_explain.layer_sizes((28, 28), (3, 3), 0)
-    assert conv_explain.animation_positions((2, 3), 1, 10) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
-    row = conv_explain.animation_positions((50, 60), 7, 24)
+        explain.layer_sizes((28, 28), (3, 3), 0)
+    assert explain.animation_positions((2, 3), 1, 10) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    row = explain.animation_positions((50, 60), 7, 24)
     assert len(row) == 24 and row[0] == (7, 0) and row[-1] == (7, 59) and {r for r, _ in row} == {7}
 
 
@@ -237,10 +240,10 @@ def png(uri: str) -> np.ndarray:
 
 def test_figures_show_the_data_they_are_given():
     img = samples.sample("house")
-    res = conv_explain.compute_layer(img, np.repeat(kernels.preset("sharpen")[..., None], 3, 2),
+    res = explain.compute_layer(img, np.repeat(kernels.preset("sharpen")[..., None], 3, 2),
                                      padding="same", stride=2, pool_mode="max", row=5, col=7)
     positions = [(0, c) for c in range(res.feature_map.shape[1])]
-    fields = [conv_explain.receptive_field(img.shape[:2], (3, 3), r, c, 2, "same") for r, c in positions]
+    fields = [explain.receptive_field(img.shape[:2], (3, 3), r, c, 2, "same") for r, c in positions]
     anim = figs.sliding_figure(img, res.feature_map, fields, positions, res.pads)
     anim = go.Figure(anim.to_dict())  # built unvalidated: it must pass Plotly's validation
     assert len(anim.frames) == len(positions) == len(anim.layout.sliders[0].steps)
@@ -326,7 +329,7 @@ def test_feature_maps_are_taken_after_batch_norm_and_activation():
     rectified maps: no negative value, and the block's last layer is found."""
     import keras
 
-    from cnnlib import zoo
+    from cnnlib.models import zoo
 
     model = zoo.build("mnist_cnn", (28, 28, 1), 10)
     blocks = [(c.name, last.name) for c, last in feature_maps.conv_blocks(model)]

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-
-from cnnlib import datasets
 from testutil import SHARED_DATA, requires_shared_data
+
+from cnnlib.data import datasets
 
 
 @requires_shared_data

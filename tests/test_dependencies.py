@@ -4,7 +4,6 @@ import re
 from importlib import metadata
 
 import pytest
-
 from testutil import REPO
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnlib import downscale, images
+from cnnlib.data import downscale, images
 
 
 def picture(mode: str, size=(301, 217), seed=0) -> Image.Image:

@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pytest
 
-from cnnlib import evaluation
+from cnnlib.training import evaluation
 
 
 def test_confusion_matrix_counts_true_rows_predicted_columns():

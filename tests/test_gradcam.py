@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cnnlib import gradcam, zoo
+from cnnlib.explain import gradcam
+from cnnlib.models import zoo
 
 SIZE, SQUARE = 16, 4
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from cnnlib import images
+from cnnlib.data import images
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
@@ -224,7 +224,8 @@ def test_to_gray_composites_alpha_over_black_only_when_asked():
 
 def test_one_grayscale_conversion_in_the_library():
     """The canvas, the convolution page and the feature maps all use images.to_gray."""
-    from cnnlib import feature_maps, preprocess, samples
+    from cnnlib.data import preprocess, samples
+    from cnnlib.explain import feature_maps
 
     assert not hasattr(samples, "to_gray") and not hasattr(preprocess, "to_grayscale")
     assert feature_maps.to_gray is images.to_gray and preprocess.to_gray is images.to_gray

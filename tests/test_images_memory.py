@@ -18,9 +18,9 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
-
-from cnnlib import images
 from testutil import REPO
+
+from cnnlib.data import images
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads /proc/self/status")
@@ -32,7 +32,7 @@ PEAK_LIMIT = 150 * MB
 CHILD = r"""
 import json, sys
 import numpy as np
-from cnnlib import images
+from cnnlib.data import images
 
 def status(field):
     with open("/proc/self/status") as f:
@@ -113,7 +113,7 @@ def test_a_7000x7000_16_bit_png_decodes_in_bounded_memory(tmp_path):
 
 THREE_AT_ONCE = r"""
 import json, sys, threading
-from cnnlib import images
+from cnnlib.data import images
 exec(sys.argv[2])  # status()
 data = open(sys.argv[1], "rb").read()
 with open("/proc/self/clear_refs", "w") as f:

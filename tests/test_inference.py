@@ -1,9 +1,9 @@
-"""cnnlib.inference: the fast classifier, and which outputs count as probabilities."""
+"""cnnlib.models.inference: the fast classifier, and which outputs count as probabilities."""
 
 import numpy as np
 import pytest
 
-from cnnlib import inference, zoo
+from cnnlib.models import inference, zoo
 
 
 def two_inputs():

@@ -9,11 +9,11 @@ import sys
 import time
 
 import pytest
+from testutil import REPO, tiny_config
 
 from cnnlib import jobs
-from cnnlib.config import TrainConfig
 from cnnlib.rundir import RunDir
-from testutil import REPO, tiny_config
+from cnnlib.training.config import TrainConfig
 
 
 def occupied_manager(**limits):

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from testutil import REPO, requires_shared_data, tiny_config
 
 from cnnlib import jobs, store
-from cnnlib.config import TrainConfig
 from cnnlib.rundir import RunDir
-from testutil import REPO, requires_shared_data, tiny_config
+from cnnlib.training.config import TrainConfig
 
 pytestmark = requires_shared_data
 

@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from cnnlib import datasets, vgg16
+import cnnlib as cnnlib_package
+from cnnlib.data import datasets
 from cnnlib.keras_home import keras_home
+from cnnlib.models import vgg16
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def test_every_reader_follows_keras_home(home, monkeypatch, setting):
 
 
 def test_no_other_module_reads_the_variable():
-    cnnlib = Path(datasets.__file__).parent
+    cnnlib = Path(cnnlib_package.__file__).parent
     readers = sorted(p.name for p in cnnlib.rglob("*.py")
                      if '"KERAS_HOME"' in p.read_text(encoding="utf-8"))
     assert readers == ["keras_home.py"]

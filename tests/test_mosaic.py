@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnlib import mosaic
+from cnnlib.viz import mosaic
 
 
 def test_grid_layout_gap_and_scale():

@@ -11,7 +11,7 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import layers as K  # noqa: E402
 
-from cnnlib import zoo  # noqa: E402
+from cnnlib.models import zoo  # noqa: E402
 from cnnlib.network import layers, receptive_field  # noqa: E402
 
 L = layers

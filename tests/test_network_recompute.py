@@ -8,10 +8,12 @@ import pytest
 
 keras = pytest.importorskip("keras")
 from keras import layers as K  # noqa: E402
-
-from cnnlib import datasets, store, zoo  # noqa: E402
-from cnnlib.network import activations, layers, recompute  # noqa: E402
 from testutil import SHARED_DATA  # noqa: E402
+
+from cnnlib import store
+from cnnlib.data import datasets
+from cnnlib.models import zoo  # noqa: E402
+from cnnlib.network import activations, layers, recompute  # noqa: E402
 
 RTOL, ATOL = 1e-4, 1e-6  # ATOL: for values that are 0 (after a ReLU) give or take rounding
 TUTORIAL_ARCHS = [a for a in zoo.ARCHITECTURES if zoo.ARCHITECTURES[a].source.startswith("Tutorial")]

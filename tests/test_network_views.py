@@ -1,5 +1,5 @@
 """What the overview draws (cnnlib.network.overview, pictures, scores, formulas, inputs,
-top_patches): maps in the colour rule of cnnlib.picture, most active channels first,
+top_patches): maps in the colour rule of cnnlib.viz.picture, most active channels first,
 the softmax's logits found wherever the model keeps them, the top patches equal to a
 brute-force search, and each input prepared as its model expects."""
 
@@ -9,9 +9,19 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import layers as K  # noqa: E402
 
-from cnnlib import picture, zoo  # noqa: E402
-from cnnlib.network import (activations, formulas, inputs, layers, overview, pictures,  # noqa: E402
-                            recompute, scores, top_patches)
+from cnnlib.models import zoo  # noqa: E402
+from cnnlib.network import (
+    activations,
+    formulas,
+    inputs,
+    layers,
+    overview,
+    pictures,
+    recompute,
+    scores,
+    top_patches,
+)
+from cnnlib.viz import picture
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
-
-from cnnlib import datasets, preprocess, store, zoo
-from pages.common import LAST_DIGIT_KEY
-from testutil import REPO, SHARED_DATA, requires_shared_data
 from test_images import png_with_header_size, truncated_jpeg
+from testutil import REPO, SHARED_DATA, requires_shared_data
 from vgg16_files import random_weights_file
+
+from cnnlib import store
+from cnnlib.data import datasets, preprocess
+from cnnlib.models import zoo
+from pages.common import LAST_DIGIT_KEY
 
 pytestmark = requires_shared_data  # the CIFAR tab reads the real test images
 
@@ -438,7 +440,7 @@ def test_tiny_and_huge_photos_are_used_with_a_note(size, note):
 def test_download_button_offline_explains_instead_of_crashing(monkeypatch):
     import urllib.error
 
-    from cnnlib import prefetch
+    from cnnlib.data import prefetch
 
     def offline(url, timeout):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
@@ -464,7 +466,7 @@ def test_download_button_fills_the_keras_cache(monkeypatch, tmp_path):
     fake file, so the next message is about that file, not about a missing one)."""
     import hashlib
 
-    from cnnlib import prefetch
+    from cnnlib.data import prefetch
 
     body = b"not really 528 MB of weights" * 1000
     monkeypatch.setitem(prefetch.VGG16_WEIGHTS, "file_hash", hashlib.md5(body).hexdigest())

@@ -10,7 +10,6 @@ dataset (as a card written by hand or copied beside another file would).
 import json
 
 import pytest
-
 from test_page_classify import drawn_canvas, gallery
 from test_page_classify import open_tab as classify_page
 from testutil import SHARED_DATA, requires_shared_data

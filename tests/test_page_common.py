@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from testutil import REPO
 
 from pages import common
-from testutil import REPO
 
 WORKAROUND = ("pages/common.require_app_navigation (which keeps deep links such as /train on a "
               "fresh server going through app.py's st.navigation)")

@@ -25,7 +25,7 @@ requires_shared_data = pytest.mark.skipif(
     not (REPO.parent / "shared" / "datasets" / "mnist.npz").exists(), reason="real data not found")
 
 PAGE = "pages/convolution.py"
-N = 128  # side of the sample pictures (cnnlib.samples.SIZE)
+N = 128  # side of the sample pictures (cnnlib.data.samples.SIZE)
 
 
 def open_page(query: dict | None = None, state: dict | None = None) -> AppTest:
@@ -389,7 +389,7 @@ def test_colours_follow_the_sign_of_the_values():
 
 def test_the_identity_kernel_shows_a_copy_of_the_input():
     at = open_page(query={"conv_sample": "circles", "conv_kernel": "identity", "conv_padding": "same"})
-    from cnnlib import samples
+    from cnnlib.data import samples
 
     np.testing.assert_array_equal(feature_map(at), samples.sample("circles"))
     d = map_data(at)  # and its picture has the input's gray levels, cell by cell

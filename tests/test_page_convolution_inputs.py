@@ -4,11 +4,18 @@ finite or beyond the kernel's limit are refused with a sentence on the page."""
 
 import numpy as np
 import pytest
-
-from cnnlib import kernels
-from test_page_convolution import (N, _edit_custom, feature_map, matrix, open_page,
-                                   nothing_computed, sizes_line)
+from test_page_convolution import (
+    N,
+    _edit_custom,
+    feature_map,
+    matrix,
+    nothing_computed,
+    open_page,
+    sizes_line,
+)
 from testutil import requires_shared_data
+
+from cnnlib.conv import kernels
 
 PAGE_NUMBERS = ["conv_pad", "conv_stride", "conv_dilation", "conv_pool_size", "conv_pool_stride",
                 "conv_row", "conv_col"]  # conv_index: below, it needs a dataset
@@ -160,7 +167,7 @@ def test_an_upload_is_decoded_once_per_session(monkeypatch):
 
     from PIL import Image
 
-    from cnnlib import images
+    from cnnlib.data import images
 
     calls = []
     real = images.decode_image

@@ -3,9 +3,11 @@
 from urllib.parse import parse_qs
 
 from streamlit.testing.v1 import AppTest
-
-from cnnlib import kernels, samples, tutorials
 from testutil import REPO, requires_shared_data
+
+from cnnlib.conv import kernels
+from cnnlib.data import samples
+from cnnlib.training import lessons
 
 PAGES = ["convolution", "inside", "train", "classify"]  # what each page teaches
 LECTURE = ["convolution", "train", "classify"]  # the lecture path
@@ -45,7 +47,7 @@ def test_home_says_what_each_page_teaches_then_a_lecture_path_with_links():
     assert setting["conv_kernel"] in kernels.names() and setting["conv_sample"] in samples.names()
     # the Train lesson is one of the lessons that the Train page's Lesson box offers
     name = links[len(PAGES) + 1].value.split("`")[1]
-    assert name in tutorials.LESSONS
+    assert name in lessons.LESSONS
     assert f"Pick `{name}` in the Lesson box" in " ".join(c.value for c in at.caption)
 
 

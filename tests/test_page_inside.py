@@ -12,9 +12,9 @@ import re
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from testutil import REPO, requires_shared_data
 
 from pages.common import LAST_DIGIT_KEY
-from testutil import REPO, requires_shared_data
 
 PAGE = "pages/inside.py"
 pytestmark = requires_shared_data  # the page opens on a test image of the model's dataset
@@ -170,7 +170,7 @@ def test_the_digit_drawn_on_classify_is_an_input():
 
 
 def test_an_uploaded_keras_file_is_explored(tmp_path):
-    from cnnlib import zoo
+    from cnnlib.models import zoo
 
     model = zoo.build("cifar_small", (32, 32, 3), 10)
     at = open_page({"inside_source": "upload"})
@@ -225,7 +225,6 @@ def vgg16_weights(tmp_path_factory):
     """A local VGG16 weights file (random values, the official layout); afterwards the
     ~2 GB VGG16 the page holds is freed."""
     import streamlit as st
-
     from vgg16_files import random_weights_file
 
     path = random_weights_file(tmp_path_factory.mktemp("vgg16"))

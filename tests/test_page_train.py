@@ -7,10 +7,11 @@ import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from cnnlib import config, jobs, paths, rundir, tutorials
-from pages import identity
 from testutil import REPO, requires_shared_data
+
+from cnnlib import jobs, paths, rundir
+from cnnlib.training import config, lessons
+from pages import identity
 
 pytestmark = requires_shared_data
 
@@ -185,10 +186,11 @@ def test_an_interrupted_run_is_shown_from_its_files_and_can_be_saved(tmp_path, m
     """A run whose server died mid-job (no end event, no test predictions, job.json
     "interrupted") but whose best epoch is on disk: the page says evaluation did not
     happen, draws its curves and offers the save form. Someone else does not see it."""
-    from cnnlib import training
     from testutil import tiny_config
 
-    run = training.train(tiny_config(arch="logistic", n_train=64, n_test=40, epochs=2)).run_dir
+    from cnnlib.training import engine
+
+    run = engine.train(tiny_config(arch="logistic", n_train=64, n_test=40, epochs=2)).run_dir
     lines = (run.path / "history.jsonl").read_text().splitlines()
     (run.path / "history.jsonl").write_text(
         "\n".join(line for line in lines if json.loads(line)["type"] != "end") + "\n")
@@ -240,12 +242,12 @@ def test_reopened_runs_keep_their_own_state_and_refuse_other_test_images(tmp_pat
     test images are no longer in the data folder shows its confusion matrix but not
     images under the wrong labels."""
     import numpy as np
-
-    from cnnlib import training
     from testutil import SHARED_DATA, tiny_config
 
-    first = training.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=1))
-    second = training.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=2))
+    from cnnlib.training import engine
+
+    first = engine.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=1))
+    second = engine.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=2))
     at = open_page(tmp_path, monkeypatch)
     at.selectbox(key="train_reopen").set_value(first.run_dir.name).run()
     name_box = at.text_input(key=f"train_save_name_past_{first.run_dir.name}")
@@ -278,7 +280,7 @@ def test_lesson_fills_the_form_and_the_page_says_how_the_run_ended(tmp_path, mon
     at = open_page(tmp_path, monkeypatch)
     at.selectbox(key="train_tutorial").set_value("cifar3_batchnorm").run()
     assert not at.exception
-    lesson = tutorials.lesson("cifar3_batchnorm")
+    lesson = lessons.lesson("cifar3_batchnorm")
     assert at.selectbox(key="train_arch").value == "cifar_bn3"
     assert at.select_slider(key="train_batch_size").value == 128
     assert at.selectbox(key="train_monitor").value == "val_accuracy"
@@ -291,7 +293,7 @@ def test_lesson_fills_the_form_and_the_page_says_how_the_run_ended(tmp_path, mon
                for c in at.caption)
     # the form is the lesson's, but for the local data sizes
     cfg = config.from_state(at.session_state)
-    assert tutorials.differences(cfg, lesson) == []
+    assert lessons.differences(cfg, lesson) == []
     at.button(key="train_start").click().run()
     wait_for(at, lambda a: "Status: **finished**" in markdown_text(a), timeout=300)
     (run,) = rundir.list_runs()
@@ -326,10 +328,11 @@ def test_augmentation_follows_the_dataset(tmp_path, monkeypatch):
 def test_closed_sections_are_not_drawn(tmp_path, monkeypatch):
     """Past runs, the model summary and the class counts are built only while open:
     every viewer's rerun would pay for them."""
-    from cnnlib import training
     from testutil import tiny_config
 
-    training.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=1))
+    from cnnlib.training import engine
+
+    engine.train(tiny_config(arch="logistic", n_train=64, n_test=40, seed=1))
     at = open_page(tmp_path, monkeypatch, past_open=False)
     assert "Past runs (1)" in [e.label for e in at.expander]
     assert not [s for s in at.selectbox if s.key == "train_reopen"] and not at.dataframe

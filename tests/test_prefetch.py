@@ -2,7 +2,7 @@
 
 import keras
 
-from cnnlib import prefetch
+from cnnlib.data import prefetch
 
 
 def test_prefetch_downloads_everything_asked(monkeypatch, capsys):

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
-
-from cnnlib import datasets, paths, preprocess
 from testutil import SHARED_DATA, requires_shared_data
+
+from cnnlib import paths
+from cnnlib.data import datasets, preprocess
 
 CANVAS = 280
 
@@ -180,7 +181,8 @@ def test_ACCURACY_bundled_mnist_model_on_real_digits_drawn_onto_a_canvas():
     if not (paths.models_dir() / "mnist.keras").exists():
         pytest.skip(f"the bundled model {paths.models_dir() / 'mnist.keras'} is absent "
                     "(train it with `python -m cnnlib train --dataset mnist --save mnist`)")
-    from cnnlib import inference, store
+    from cnnlib import store
+    from cnnlib.models import inference
 
     model = store.load_model("mnist")
     ds = datasets.load("mnist", data_dir=SHARED_DATA, n_test=1000, seed=7)

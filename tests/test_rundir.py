@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from cnnlib import rundir
-from cnnlib.config import TrainConfig
 from cnnlib.rundir import RunDir
+from cnnlib.training.config import TrainConfig
 
 
 def start(batches=10, n_train=640, epochs=3):

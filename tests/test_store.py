@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from cnnlib import store, zoo
+from cnnlib import store
+from cnnlib.models import zoo
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import threading
 import time
 
 import pytest
-
-from cnnlib import paths, store, zoo
-from cnnlib.store import files
 from testutil import REPO
-from tests.support.fake_runs import make_run
 
+from cnnlib import paths, store
+from cnnlib.models import zoo
+from cnnlib.store import files
+from tests.support.fake_runs import make_run
 
 
 @pytest.fixture(autouse=True)

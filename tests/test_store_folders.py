@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from cnnlib import paths, store, zoo
 from testutil import REPO
+
+from cnnlib import paths, store
+from cnnlib.models import zoo
 from tests.support.fake_runs import make_run
 
 

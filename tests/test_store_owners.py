@@ -2,10 +2,10 @@
 
 import pytest
 
-from cnnlib import store, zoo
+from cnnlib import store
+from cnnlib.models import zoo
 from cnnlib.store import files
 from tests.support.fake_runs import make_run
-
 
 
 @pytest.fixture(autouse=True)

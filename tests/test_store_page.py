@@ -6,9 +6,10 @@ import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from cnnlib import paths, store, zoo
 from testutil import REPO
+
+from cnnlib import paths, store
+from cnnlib.models import zoo
 from tests.support.fake_runs import make_run
 
 

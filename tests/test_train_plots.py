@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from cnnlib import train_plots
+from cnnlib.viz import train_plots
 
 
 def test_ema_matches_the_debiased_formula():

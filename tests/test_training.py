@@ -4,17 +4,19 @@ import json
 
 import numpy as np
 import pytest
-
-from cnnlib import augment, datasets, rundir, store, training
-from cnnlib.config import TrainConfig
 from testutil import requires_shared_data, tiny_config
+
+from cnnlib import rundir, store
+from cnnlib.data import augment, datasets
+from cnnlib.training import engine
+from cnnlib.training.config import TrainConfig
 
 pytestmark = requires_shared_data
 
 
 def test_one_epoch_emits_events_and_writes_run_dir():
     events = []
-    result = training.train(tiny_config(), on_event=events.append)
+    result = engine.train(tiny_config(), on_event=events.append)
     types = [e["type"] for e in events]
     assert types[0] == "start" and types[-1] == "end"
     assert events[0]["eager_batches"] == 3  # QuickStart: the first points before tracing
@@ -40,16 +42,16 @@ def test_one_epoch_emits_events_and_writes_run_dir():
 def test_predictions_record_which_test_images_they_are():
     """The stored indices select, from the full test split, exactly the images and labels
     the run was evaluated on; another split is recognised as different."""
-    result = training.train(tiny_config(n_test=50, seed=3))
+    result = engine.train(tiny_config(n_test=50, seed=3))
     preds = result.run_dir.predictions()
     full = datasets.load("mnist")
     assert preds.probs.shape == (50, 10) and len(preds.test_indices) == 50
     np.testing.assert_array_equal(full.y_test[preds.test_indices], preds.y_true)
     # the images the run saw: the engine's own subset of the full split
-    expected = full.x_test[training.eval_indices(full.y_test, 50, 3)]
+    expected = full.x_test[engine.eval_indices(full.y_test, 50, 3)]
     np.testing.assert_array_equal(preds.test_images(full.x_test, full.y_test), expected)
     # the same probabilities as the kept model gives on those images now
-    np.testing.assert_allclose(training.predict_probs(result.model, datasets.to_float(expected)),
+    np.testing.assert_allclose(engine.predict_probs(result.model, datasets.to_float(expected)),
                                preds.probs, atol=1e-5)
     # a data folder whose test split differs (here: images shifted by one) is caught
     assert preds.test_images(full.x_test[1:], full.y_test[1:]) is None
@@ -65,7 +67,7 @@ def test_keep_best_restores_the_best_epochs_weights():
     # a high learning rate makes val_loss move around, so the best epoch is rarely the last
     config = tiny_config(arch="mlp", epochs=6, n_train=600, validation_split=0.2,
                          optimizer="sgd", learning_rate=0.5, seed=1)
-    result = training.train(config)
+    result = engine.train(config)
     val = [e["val_loss"] for e in result.history]
     best = int(np.argmin(val)) + 1
     assert best != len(val), f"the last epoch was the best ({val}): choose other settings"
@@ -73,7 +75,7 @@ def test_keep_best_restores_the_best_epochs_weights():
     assert end["best_epoch"] == best
     assert [e["epoch"] for e in result.history if e["best"]][-1] == best
     data = datasets.load("mnist", n_train=600, seed=1)
-    _, va = training.split_validation(data.y_train, 0.2, 1)
+    _, va = engine.split_validation(data.y_train, 0.2, 1)
     x_val, y_val = datasets.to_float(data.x_train[va]), data.y_train[va]
     for model in (result.model, store.load_model_file(result.run_dir.model_path)):
         model.compile(loss="sparse_categorical_crossentropy")
@@ -84,7 +86,7 @@ def test_keep_best_restores_the_best_epochs_weights():
 
 def test_learns_something_in_a_few_epochs():
     """Not a stub: three epochs on 1,000 real digits beat chance by far."""
-    result = training.train(tiny_config(arch="mlp", epochs=3, n_train=1000, n_test=500))
+    result = engine.train(tiny_config(arch="mlp", epochs=3, n_train=1000, n_test=500))
     assert result.test_accuracy > 0.7
     losses = [e["loss"] for e in result.history]
     assert losses[-1] < losses[0]
@@ -100,7 +102,7 @@ def test_stops_within_one_batch():
             seen["batches"] += 1
 
     stop_after = 3
-    result = training.train(tiny_config(epochs=5, n_train=640),
+    result = engine.train(tiny_config(epochs=5, n_train=640),
                             on_event=on_event, should_stop=lambda: seen["batches"] >= stop_after)
     n_batches = sum(e["type"] == "batch" for e in events)
     # the batch in flight when the request came may finish, nothing more
@@ -114,7 +116,7 @@ def test_augmentation_and_schedule_run():
     config = tiny_config(arch="logistic", augment_flip=True, augment_shift=0.1,
                          augment_rotation=10, augment_zoom=0.1, augment_stroke=True,
                          lr_schedule="cosine", optimizer="sgd", early_stopping_patience=1, epochs=2)
-    result = training.train(config)
+    result = engine.train(config)
     assert result.status in {"finished", "early_stopped"}
 
 
@@ -123,7 +125,7 @@ def test_augmentation_and_schedule_run():
                                          ("augment_rotation", 500), ("lr_schedule", "step")])
 def test_invalid_config_raises(field, value):
     with pytest.raises(ValueError, match=field):
-        training.train(tiny_config(**{field: value}))
+        engine.train(tiny_config(**{field: value}))
 
 
 def test_train_input_is_always_a_dataset_of_shuffled_batches():
@@ -156,14 +158,14 @@ def test_random_stroke_width_thickens_or_thins():
 
 def test_sgd_momentum_is_the_config_s_and_zero_by_default():
     assert TrainConfig().momentum == 0.0
-    assert training.make_optimizer("sgd", 0.01).momentum == 0.0
-    assert training.make_optimizer("sgd", 0.01, momentum=0.9).momentum == 0.9
+    assert engine.make_optimizer("sgd", 0.01).momentum == 0.0
+    assert engine.make_optimizer("sgd", 0.01, momentum=0.9).momentum == 0.9
 
 
 def test_validation_on_the_test_split_measures_the_reported_images():
     """With validation="test", the epoch's val_accuracy is the test accuracy of the same
     weights: the run validates on exactly the images it reports."""
-    result = training.train(tiny_config(validation="test", keep_best=False, n_test=100))
+    result = engine.train(tiny_config(validation="test", keep_best=False, n_test=100))
     start = result.run_dir.events()[0]
     assert start["n_val"] == start["n_test"] == 100
     assert start["n_train"] == 320  # nothing held out of the training images
@@ -174,7 +176,7 @@ def test_validation_on_the_test_split_measures_the_reported_images():
 def test_standardize_is_kept_in_the_model_and_survives_saving():
     config = tiny_config(arch="logistic", normalization="standardize", n_train=200,
                          validation_split=0.0)
-    result = training.train(config)
+    result = engine.train(config)
     data = datasets.load("mnist", n_train=200, seed=config.seed)
     x = datasets.to_float(data.x_train)
     mean, std = result.run_dir.events()[0]["standardize"]
@@ -190,7 +192,7 @@ def test_monitor_val_accuracy_keeps_the_highest_and_the_sentence_says_so():
     config = tiny_config(arch="mlp", epochs=6, n_train=600, validation_split=0.2,
                          optimizer="sgd", learning_rate=0.5, seed=1, monitor="val_accuracy",
                          early_stopping_patience=1)
-    result = training.train(config)
+    result = engine.train(config)
     accs = [e["val_accuracy"] for e in result.history]
     end = result.end
     assert end["monitor"] == "val_accuracy"
@@ -204,7 +206,7 @@ def test_monitor_val_accuracy_keeps_the_highest_and_the_sentence_says_so():
 
 
 def test_a_val_monitor_without_validation_falls_back_to_the_training_metric():
-    result = training.train(tiny_config(validation_split=0.0, monitor="val_accuracy"))
+    result = engine.train(tiny_config(validation_split=0.0, monitor="val_accuracy"))
     assert result.end["monitor"] == "accuracy" and result.end["kept_epoch"] == 1
 
 
@@ -228,7 +230,7 @@ def test_live_snapshots_show_the_first_conv_layer_as_it_learns():
     kernels and the maps of the first test image, and the kernels change as it learns."""
     events = []
     config = tiny_config(arch="mnist_cnn", epochs=2, n_train=640, snapshot_every_s=1e-6)
-    result = training.train(config, on_event=events.append)
+    result = engine.train(config, on_event=events.append)
     snaps = [e for e in events if e["type"] == "snapshot"]
     assert len(snaps) >= 2
     first, last_snap = (np.asarray(snaps[i]["kernels"]) for i in (0, -1))
@@ -246,8 +248,8 @@ def test_quick_start_runs_the_first_batches_eagerly_with_the_same_maths():
     optimizer; measured: differences <= 6e-5, while different dropout masks give 0.1)."""
     import keras
 
-    from cnnlib import zoo
-    from cnnlib.callbacks import QuickStart
+    from cnnlib.models import zoo
+    from cnnlib.training.callbacks import QuickStart
 
     rng = np.random.default_rng(0)
     x, y = rng.random((64, 12, 12, 1), dtype=np.float32), rng.integers(0, 3, 64)
@@ -259,7 +261,7 @@ def test_quick_start_runs_the_first_batches_eagerly_with_the_same_maths():
         keras.utils.set_random_seed(5)  # the same dropout masks on both sides
         model = zoo.build("lenet5", (12, 12, 1), 3)
         model.set_weights(start_weights)
-        training.compile_model(model, cfg, run_eagerly=quick)
+        engine.compile_model(model, cfg, run_eagerly=quick)
         eager = []
 
         class Record(keras.callbacks.Callback):

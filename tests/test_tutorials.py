@@ -5,8 +5,8 @@ import argparse
 
 import pytest
 
-from cnnlib import config, tutorials
-from cnnlib.config import TrainConfig
+from cnnlib.training import config, lessons
+from cnnlib.training.config import TrainConfig
 
 # name: (tutorial, the settings the text uses, the text's figure)
 TABLE = {
@@ -44,14 +44,14 @@ COMMON = dict(learning_rate=1e-3, momentum=0.0, lr_schedule="constant", normaliz
 
 
 def test_every_lesson_is_in_the_table():
-    assert set(tutorials.LESSONS) == set(TABLE)
+    assert set(lessons.LESSONS) == set(TABLE)
 
 
 @pytest.mark.parametrize("name", list(TABLE))
 def test_lesson_settings_field_by_field(name):
     tutorial, settings, figure = TABLE[name]
-    lesson = tutorials.lesson(name)
-    assert lesson.tutorial == tutorial and lesson.title == tutorials.TITLES[tutorial]
+    lesson = lessons.lesson(name)
+    assert lesson.tutorial == tutorial and lesson.title == lessons.TITLES[tutorial]
     assert lesson.file.startswith(tutorial + "_") and lesson.file.endswith(".txt")
     assert lesson.figure == figure
     cfg = lesson.config
@@ -71,19 +71,19 @@ def test_tutorial_files_and_titles_match_the_teaching_material():
     folder = REPO.parent / "shared" / "tutorials"
     if not folder.is_dir():
         pytest.skip(f"no teaching material at {folder}")
-    for number, name in tutorials.FILES.items():
+    for number, name in lessons.FILES.items():
         text = (folder / name).read_text(errors="replace")
-        assert tutorials.TITLES[number] in text, name
+        assert lessons.TITLES[number] in text, name
 
 
 def test_the_002_lessons_point_at_each_other():
-    assert tutorials.lesson("mnist_cnn").compare_with == "mnist_logistic"
-    assert tutorials.lesson("mnist_logistic").compare_with == "mnist_cnn"
+    assert lessons.lesson("mnist_cnn").compare_with == "mnist_logistic"
+    assert lessons.lesson("mnist_logistic").compare_with == "mnist_cnn"
 
 
 def test_unknown_lesson_is_named():
     with pytest.raises(ValueError, match="name='nope'"):
-        tutorials.lesson("nope")
+        lessons.lesson("nope")
     with pytest.raises(ValueError, match="tutorial='nope'"):
         TrainConfig(tutorial="nope").validate()
 
@@ -92,11 +92,11 @@ def test_tutorial_flag_sets_the_lesson_and_later_flags_still_win():
     parser = argparse.ArgumentParser()
     config.add_arguments(parser)
     cfg = config.from_args(parser.parse_args(["--tutorial", "mnist_mlp"]))
-    assert cfg == tutorials.lesson("mnist_mlp").config
+    assert cfg == lessons.lesson("mnist_mlp").config
     cfg = config.from_args(parser.parse_args(["--tutorial", "mnist_mlp", "--epochs", "1",
                                               "--n-train", "500"]))
     assert cfg.epochs == 1 and cfg.n_train == 500 and cfg.normalization == "standardize"
-    assert tutorials.differences(cfg, tutorials.lesson("mnist_mlp")) == [("epochs", 1, 3)]
+    assert lessons.differences(cfg, lessons.lesson("mnist_mlp")) == [("epochs", 1, 3)]
 
 
 def test_own_figure_reads_the_lesson_metric():
@@ -105,13 +105,13 @@ def test_own_figure_reads_the_lesson_metric():
               {"type": "epoch", "epoch": 3, "val_accuracy": 0.6, "partial": False},
               {"type": "epoch", "epoch": 4, "val_accuracy": 0.9, "partial": True},
               {"type": "end", "test_accuracy": 0.65}]
-    assert tutorials.own_figure(tutorials.lesson("cifar3_batchnorm"), events) == 0.7
-    assert tutorials.own_figure(tutorials.lesson("cifar_small"), events) == 0.6
-    assert tutorials.own_figure(tutorials.lesson("mnist_cnn"), events) == 0.65
-    assert tutorials.own_figure(tutorials.lesson("mnist_cnn"), events[:3]) is None
+    assert lessons.own_figure(lessons.lesson("cifar3_batchnorm"), events) == 0.7
+    assert lessons.own_figure(lessons.lesson("cifar_small"), events) == 0.6
+    assert lessons.own_figure(lessons.lesson("mnist_cnn"), events) == 0.65
+    assert lessons.own_figure(lessons.lesson("mnist_cnn"), events[:3]) is None
 
 
 def test_figure_text_names_the_data():
-    text = tutorials.lesson("cifar3_batchnorm").figure_text()
+    text = lessons.lesson("cifar3_batchnorm").figure_text()
     assert "0.883" in text and "15,000" in text
-    assert "no accuracy" in tutorials.lesson("cifar_6conv_augment").figure_text()
+    assert "no accuracy" in lessons.lesson("cifar_6conv_augment").figure_text()

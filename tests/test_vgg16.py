@@ -13,10 +13,11 @@ import urllib.error
 import numpy as np
 import pytest
 from PIL import Image
-
-from cnnlib import images, prefetch, vgg16
 from testutil import SHARED_DATA
 from vgg16_files import save_legacy_weights, write_keras2_h5_weights
+
+from cnnlib.data import images, prefetch
+from cnnlib.models import vgg16
 
 CLASS_INDEX = SHARED_DATA / "imagenet_class_index.json"
 requires_class_index = pytest.mark.skipif(not CLASS_INDEX.exists(),
@@ -279,7 +280,7 @@ def test_loaded_from_a_local_weights_file(random_vgg16, tmp_path_factory, monkey
 
 
 def test_gradcam_on_vgg16_block5(random_vgg16, photo):
-    from cnnlib import gradcam
+    from cnnlib.explain import gradcam
 
     x, _, _ = vgg16.preprocess_steps(images.decode_image(photo).array)
     res = gradcam.gradcam(random_vgg16, x, layer_name=vgg16.LAST_CONV_LAYER)

@@ -3,7 +3,7 @@ and every tutorial architecture checked layer by layer against its tutorial."""
 
 import pytest
 
-from cnnlib import zoo
+from cnnlib.models import zoo
 
 EXPECTED_PARAMS = {
     "logistic": 7_850,

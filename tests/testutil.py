@@ -15,7 +15,7 @@ requires_shared_data = pytest.mark.skipif(
 
 def tiny_config(**overrides):
     """A 1-epoch MNIST run on 320 real images (288 train, 32 validation, 9 batches of 32)."""
-    from cnnlib import config
+    from cnnlib.training import config
 
     base = dict(dataset="mnist", arch="mnist_cnn", epochs=1, batch_size=32, n_train=320,
                 n_test=64, validation_split=0.1)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlib import prefetch, vgg16
+from cnnlib.data import prefetch
+from cnnlib.models import vgg16
 
 
 def write_keras2_h5_weights(model, path: Path) -> Path:

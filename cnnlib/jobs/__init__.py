@@ -3,7 +3,7 @@
 Why a process: Streamlit reruns page scripts on every widget change and calls
 ``keras.backend.clear_session()`` after each run, so ``model.fit`` inside the
 server is slow and is killed by a refresh (see NOTES.md). A job here runs
-:func:`cnnlib.training.train` in a spawned process, which streams its events
+:func:`cnnlib.training.engine.train` in a spawned process, which streams its events
 through a ``multiprocessing`` queue. :meth:`Job.poll` drains the queue into
 :attr:`Job.events`, so a reader that attaches late (a page refresh, a second
 tab) still sees the whole history. A ``multiprocessing.Event`` asks the worker
@@ -29,13 +29,19 @@ No Streamlit import: the Train page keeps one :class:`JobManager` in
 ``st.cache_resource`` so that every session of the server shares it.
 """
 
-from .estimate import Overview, WaitEstimate, estimate_wait, format_duration
-from .job import FINAL_STATES, STATES, Job, owner_tag
-from .limits import (ENV_MAX_EPOCHS, ENV_MAX_JOBS, ENV_MAX_TRAIN_IMAGES, ENV_RUNS_MAX_MB,
-                     LimitError, Limits)
-from .manager import JobManager, NotOwnerError, OwnerBusyError
-from .recovery import mark_interrupted
-from .worker import JOB_ENV_PREFIXES, PROCESS_NAME, Worker, is_worker, job_environment
+from cnnlib.jobs.estimate import Overview, WaitEstimate, estimate_wait, format_duration
+from cnnlib.jobs.job import FINAL_STATES, STATES, Job, owner_tag
+from cnnlib.jobs.limits import (
+    ENV_MAX_EPOCHS,
+    ENV_MAX_JOBS,
+    ENV_MAX_TRAIN_IMAGES,
+    ENV_RUNS_MAX_MB,
+    LimitError,
+    Limits,
+)
+from cnnlib.jobs.manager import JobManager, NotOwnerError, OwnerBusyError
+from cnnlib.jobs.recovery import mark_interrupted
+from cnnlib.jobs.worker import JOB_ENV_PREFIXES, PROCESS_NAME, Worker, is_worker, job_environment
 
 __all__ = ["ENV_MAX_EPOCHS", "ENV_MAX_JOBS", "ENV_MAX_TRAIN_IMAGES", "ENV_RUNS_MAX_MB",
            "FINAL_STATES", "JOB_ENV_PREFIXES", "PROCESS_NAME", "STATES", "Job", "JobManager",

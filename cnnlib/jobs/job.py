@@ -8,10 +8,10 @@ import queue
 import threading
 import time
 
-from .. import rundir
-from ..config import TrainConfig
-from ..rundir import FINAL_JOB_STATES, JOB_STATES, RunDir
-from .worker import Worker
+from cnnlib import rundir
+from cnnlib.jobs.worker import Worker
+from cnnlib.rundir import FINAL_JOB_STATES, JOB_STATES, RunDir
+from cnnlib.training.config import TrainConfig
 
 #: States a job goes through (see :data:`cnnlib.rundir.JOB_STATES`).
 STATES = JOB_STATES

@@ -11,7 +11,7 @@ import dataclasses
 import os
 from typing import Mapping
 
-from ..config import TrainConfig
+from cnnlib.training.config import TrainConfig
 
 ENV_MAX_JOBS = "CNN_STUDIO_MAX_JOBS"
 ENV_MAX_EPOCHS = "CNN_STUDIO_MAX_EPOCHS"

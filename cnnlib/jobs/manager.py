@@ -26,13 +26,13 @@ import weakref
 from pathlib import Path
 from typing import Callable
 
-from .. import paths, rundir
-from ..config import TrainConfig
-from .estimate import Overview, WaitEstimate, estimate_wait
-from .job import Job
-from .limits import Limits
-from .recovery import mark_interrupted
-from .worker import Worker
+from cnnlib import paths, rundir
+from cnnlib.jobs.estimate import Overview, WaitEstimate, estimate_wait
+from cnnlib.jobs.job import Job
+from cnnlib.jobs.limits import Limits
+from cnnlib.jobs.recovery import mark_interrupted
+from cnnlib.jobs.worker import Worker
+from cnnlib.training.config import TrainConfig
 
 #: Seconds between two rounds of the manager's thread (polling, starting queued jobs).
 POLL_INTERVAL_S = 0.5

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..rundir import RunDir, list_runs
-from .worker import is_worker
+from cnnlib.jobs.worker import is_worker
+from cnnlib.rundir import RunDir, list_runs
 
 #: ``job.json`` states of a run whose training process should still be alive.
 LIVE_STATES = ("starting", "running")

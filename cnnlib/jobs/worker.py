@@ -33,9 +33,9 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from ..config import TrainConfig
-from ..keras_home import ENV_KERAS_HOME
-from ..rundir import ErrorEvent
+from cnnlib.keras_home import ENV_KERAS_HOME
+from cnnlib.rundir import ErrorEvent
+from cnnlib.training.config import TrainConfig
 
 #: The name a worker gives itself (``/proc/<pid>/comm``, at most 15 bytes).
 PROCESS_NAME = "cnn-studio-job"
@@ -135,7 +135,7 @@ def _worker(tasks, events, stop, ready, parent_pid: int) -> None:
 
     Ties itself to its server (:func:`die_with_parent`), names itself
     :data:`PROCESS_NAME`, lowers its priority (:data:`WORKER_NICENESS`), imports and warms up TensorFlow
-    (:func:`cnnlib.training.warm_up`), then waits for one task: ``(config dict,
+    (:func:`cnnlib.training.engine.warm_up`), then waits for one task: ``(config dict,
     environment)``, or None to exit without training. So a process started ahead of
     time (a warm worker) has the slow imports behind it when its job arrives.
     """
@@ -144,9 +144,9 @@ def _worker(tasks, events, stop, ready, parent_pid: int) -> None:
     os.nice(WORKER_NICENESS)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from .. import training
+        from cnnlib.training import engine
 
-        training.warm_up()  # imports Keras and TensorFlow and starts their runtime: the slow part
+        engine.warm_up()  # imports Keras and TensorFlow and starts their runtime: the slow part
         ready.set()
         while True:
             try:
@@ -161,7 +161,7 @@ def _worker(tasks, events, stop, ready, parent_pid: int) -> None:
             del os.environ[key]
         os.environ.update(env)
         config = TrainConfig.from_dict(config_dict)
-        training.train(config, on_event=events.put, should_stop=stop.is_set)
+        engine.train(config, on_event=events.put, should_stop=stop.is_set)
     except BaseException as e:  # report everything, even KeyboardInterrupt
         events.put(ErrorEvent(type="error", message=f"{type(e).__name__}: {e}",
                               traceback=traceback.format_exc()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import LayerInfo, chain
+from cnnlib.network.layers import LayerInfo, chain
 
 
 def activation_model(model, infos: list[LayerInfo] | None = None):
@@ -58,7 +58,7 @@ def activations(extractor, x: np.ndarray) -> list[np.ndarray]:
     Args:
         extractor: an :func:`activation_model`.
         x: float32 ``(N, H, W, C)``, the model's input as it expects it (for the
-            zoo's models: [0, 1]; for VGG16: :func:`cnnlib.vgg16.preprocess`).
+            zoo's models: [0, 1]; for VGG16: :func:`cnnlib.models.vgg16.preprocess`).
 
     Returns:
         float32 arrays, the input first then one per layer of the chain,

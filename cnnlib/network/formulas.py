@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import numpy_activations as acts
-from .recompute import (ActivationDetail, BatchNormDetail, ConvDetail, CopyDetail, DenseDetail,
-                        GlobalPoolDetail, Neuron, PoolDetail, ScaleDetail)
+from cnnlib.network import numpy_activations as acts
+from cnnlib.network.recompute import (
+    ActivationDetail,
+    BatchNormDetail,
+    ConvDetail,
+    CopyDetail,
+    DenseDetail,
+    GlobalPoolDetail,
+    Neuron,
+    PoolDetail,
+    ScaleDetail,
+)
 
 MAX_TERMS = 9  # values written one by one in a sum or a max (a 3 x 3 window); beyond, "..."
 MAX_PRODUCTS = 6  # channel sums written out for a convolution (the largest), when more than MAX_TERMS

@@ -3,10 +3,10 @@
 Every preparation returns a :class:`PreparedInput`: the array the model takes
 and a picture aligned with it pixel for pixel (the receptive fields are drawn
 on it), with the steps in between for display. The steps reuse the project's
-own: :func:`cnnlib.datasets.to_float` for dataset images, MNIST's recipe
-(:func:`cnnlib.preprocess.preprocess_canvas`) for a photo of a digit,
-:func:`cnnlib.vgg16.preprocess_steps` for VGG16, and
-:func:`cnnlib.feature_maps.prepare_image` (gray or RGB, resized) otherwise.
+own: :func:`cnnlib.data.datasets.to_float` for dataset images, MNIST's recipe
+(:func:`cnnlib.data.preprocess.preprocess_canvas`) for a photo of a digit,
+:func:`cnnlib.models.vgg16.preprocess_steps` for VGG16, and
+:func:`cnnlib.explain.feature_maps.prepare_image` (gray or RGB, resized) otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import dataclasses
 
 import numpy as np
 
-from ..datasets import to_float
-from ..feature_maps import prepare_image
-from ..images import to_gray
+from cnnlib.data.datasets import to_float
+from cnnlib.data.images import to_gray
+from cnnlib.explain.feature_maps import prepare_image
 
 #: How an uploaded picture is prepared: by the model's dataset (see :func:`upload_style`).
 STYLES = ("vgg16", "mnist", "fashion_mnist", "plain")
@@ -57,7 +57,7 @@ def from_dataset(image: np.ndarray, input_shape) -> PreparedInput:
 
 def from_picture(picture: np.ndarray, input_shape) -> PreparedInput:
     """A float picture in [0, 1] (``(H, W)`` or ``(H, W, 3)``, e.g. the digit drawn on
-    Classify) fitted to ``input_shape`` by :func:`cnnlib.feature_maps.prepare_image`."""
+    Classify) fitted to ``input_shape`` by :func:`cnnlib.explain.feature_maps.prepare_image`."""
     x = prepare_image(picture, input_shape)
     return PreparedInput(x, _view(x))
 
@@ -81,7 +81,7 @@ def _light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedInput:
-    """An uploaded photo (uint8 ``(H, W, 3)``, :func:`cnnlib.images.decode_image`) made
+    """An uploaded photo (uint8 ``(H, W, 3)``, :func:`cnnlib.data.images.decode_image`) made
     into the model's input.
 
     Styles: ``"vgg16"``: centre crop, 224 x 224, BGR minus the ImageNet means;
@@ -96,7 +96,7 @@ def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedI
     """
     rgb = np.asarray(rgb, dtype=np.uint8)
     if style == "vgg16":
-        from ..vgg16 import preprocess_steps
+        from cnnlib.models.vgg16 import preprocess_steps
 
         x, resized, steps = preprocess_steps(rgb, "center_crop")
         return PreparedInput(x, to_float(resized), tuple(steps))
@@ -109,7 +109,7 @@ def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedI
     steps = [("Your picture", rgb), ("Grayscale, inverted (light on dark, as the dataset)"
                                      if inverted else "Grayscale", gray)]
     if style == "mnist":
-        from ..preprocess import preprocess_canvas
+        from cnnlib.data.preprocess import preprocess_canvas
 
         made = preprocess_canvas(np.rint(gray * 255).astype(np.uint8))
         if made.image is None:

@@ -132,7 +132,7 @@ def chain(model) -> list[LayerInfo]:
     """
     import keras
 
-    from ..inference import check_image_input
+    from cnnlib.models.inference import check_image_input
 
     try:
         check_image_input(model)  # one input, of images (N, H, W, C): the Classify page's rule
@@ -197,7 +197,7 @@ class Geometry:
     Attributes:
         kernel, strides, dilation: ``(height, width)`` ints >= 1.
         padding: ``"valid"``, ``"same"`` (TensorFlow's rule, the odd pixel
-            after: :func:`cnnlib.convolution.padding_amounts`), or explicit
+            after: :func:`cnnlib.conv.arithmetic.padding_amounts`), or explicit
             ``((top, bottom), (left, right))`` zeros (``ZeroPadding2D``).
     """
 
@@ -208,7 +208,7 @@ class Geometry:
 
     def pads(self, input_hw: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
         """``((top, bottom), (left, right))`` zeros added to an input of ``input_hw``."""
-        from ..convolution import padding_amounts
+        from cnnlib.conv.arithmetic import padding_amounts
 
         if not isinstance(self.padding, str):
             return self.padding

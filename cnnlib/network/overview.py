@@ -18,10 +18,10 @@ import dataclasses
 
 import numpy as np
 
-from .activations import activations
-from .layers import LayerInfo
-from .pictures import PER_PAGE, Grid, channel_order, layer_grid, page_of, pages
-from .scores import Scores, class_scores
+from cnnlib.network.activations import activations
+from cnnlib.network.layers import LayerInfo
+from cnnlib.network.pictures import PER_PAGE, Grid, channel_order, layer_grid, page_of, pages
+from cnnlib.network.scores import Scores, class_scores
 
 MAX_BARS = 128
 TOP_BARS = 64

@@ -1,6 +1,6 @@
 """A layer's feature maps as one small picture: a grid of tiles, one per channel.
 
-Colours follow :func:`cnnlib.picture.value_scale` over the whole layer (one
+Colours follow :func:`cnnlib.viz.picture.value_scale` over the whole layer (one
 scale for every tile, so channels compare): gray from 0 (black) to the
 layer's maximum for non-negative maps (after a ReLU), blue-white-red centred
 on 0 for signed ones (a convolution before its activation). Each tile is
@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..picture import BACKGROUND_RGB, GRID_RGB, Scale, colourise, value_scale
+from cnnlib.viz.picture import BACKGROUND_RGB, GRID_RGB, Scale, colourise, value_scale
 
 TILE = 32  # drawn pixels per tile side, about (the browser enlarges the picture, pixelated)
 GAP = 2  # pixels between tiles (a 1-pixel gray frame inside the gap)
@@ -38,7 +38,7 @@ class Grid:
         cols, rows: tiles per row, rows of tiles.
         tile: ``(t_h, t_w)``, drawn pixels per tile.
         map_hw: ``(H, W)`` of one feature map.
-        scale: the colour :class:`cnnlib.picture.Scale` of the layer.
+        scale: the colour :class:`cnnlib.viz.picture.Scale` of the layer.
 
     A tile pixel ``(y, x)`` shows map pixels from ``y * H / t_h`` (rounded down).
     """
@@ -90,7 +90,7 @@ def _reduce(tiles: np.ndarray, target: int) -> np.ndarray:
 
 
 def _colours(values: np.ndarray, scale: Scale) -> np.ndarray:
-    """uint8 RGB ``(..., 3)`` of ``values`` on ``scale``: :func:`cnnlib.picture.colourise`'s
+    """uint8 RGB ``(..., 3)`` of ``values`` on ``scale``: :func:`cnnlib.viz.picture.colourise`'s
     colours through a 256-step table (the same colours within 1/255 of the range, and
     several times faster on a whole layer)."""
     lut = colourise(np.linspace(scale.zmin, scale.zmax, 256, dtype=np.float32)[None], scale)[0]
@@ -106,7 +106,7 @@ def layer_grid(maps: np.ndarray, channels=None, cols: int = 8, scale: Scale | No
         maps: float ``(H, W, C)``, one image's output of a layer.
         channels: the channels to draw, in order (default: all).
         cols: tiles per row (fewer when there are fewer tiles).
-        scale: the colour scale; default :func:`cnnlib.picture.value_scale` of all of
+        scale: the colour scale; default :func:`cnnlib.viz.picture.value_scale` of all of
             ``maps`` with ``white=0`` (gray up to the layer's own maximum).
         target: pixels per tile side, about.
 

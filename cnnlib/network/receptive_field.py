@@ -7,7 +7,7 @@ output positions along one axis reads the input interval
     [a * S - P_before,  b * S - P_before + D * (K - 1)]
 
 (kernel ``K``, stride ``S``, dilation ``D``, ``P_before`` zeros before the
-axis: TensorFlow's "same" rule, :func:`cnnlib.convolution.padding_amounts`),
+axis: TensorFlow's "same" rule, :func:`cnnlib.conv.arithmetic.padding_amounts`),
 clipped at each layer to the positions that exist there (the padding holds
 constants that depend on no pixel). Element-wise layers (batch norm,
 activations, dropout) read the same position. The theoretical size ignores
@@ -26,8 +26,8 @@ import dataclasses
 
 import numpy as np
 
-from ..conv_explain import ReceptiveField
-from .layers import LayerInfo, geometry
+from cnnlib.conv.explain import ReceptiveField
+from cnnlib.network.layers import LayerInfo, geometry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +60,8 @@ class Field:
         return self.height == 0 or self.width == 0
 
     def drawable(self) -> ReceptiveField | None:
-        """The rectangle as a :class:`cnnlib.conv_explain.ReceptiveField` (every pixel a
-        tap, all inside), for :func:`cnnlib.picture.input_picture`; None when empty."""
+        """The rectangle as a :class:`cnnlib.conv.explain.ReceptiveField` (every pixel a
+        tap, all inside), for :func:`cnnlib.viz.picture.input_picture`; None when empty."""
         if self.empty:
             return None
         rows = np.arange(self.top, self.top + self.height, dtype=np.int64)

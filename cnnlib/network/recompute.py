@@ -7,7 +7,7 @@ number that goes into it (a ``*Detail`` dataclass per kind of layer). The
 formulas are Keras 3's (https://keras.io/api/layers/):
 
 - ``Conv2D``: ``f(sum_c sum_(i,j) patch_c[i, j] * kernel_c[i, j] + bias)``,
-  the patch read as :func:`cnnlib.conv_explain.receptive_field` says (zeros
+  the patch read as :func:`cnnlib.conv.explain.receptive_field` says (zeros
   on the padding, TensorFlow's "same" rule), per axis so that strides and
   dilations may differ between height and width.
 - ``Dense``: ``f(sum_k x_k * w_k + bias)``.
@@ -34,9 +34,9 @@ import dataclasses
 
 import numpy as np
 
-from ..conv_explain import receptive_field
-from . import numpy_activations as acts
-from .layers import LayerInfo, NotExplainedError, geometry
+from cnnlib.conv.explain import receptive_field
+from cnnlib.network import numpy_activations as acts
+from cnnlib.network.layers import LayerInfo, NotExplainedError, geometry
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,7 @@ model:
   are recomputed from that layer's input, ``x @ kernel + bias``;
 - no softmax at all (a model trained ``from_logits=True``): the output is
   the logits, and the softmax is applied here, as the Classify page does
-  (:func:`cnnlib.inference.to_probabilities`); an output that already is a
+  (:func:`cnnlib.models.inference.to_probabilities`); an output that already is a
   distribution without a softmax layer has no logits to show.
 """
 
@@ -20,9 +20,9 @@ import dataclasses
 
 import numpy as np
 
-from ..inference import is_distribution
-from .layers import LayerInfo
-from .numpy_activations import softmax
+from cnnlib.models.inference import is_distribution
+from cnnlib.network.layers import LayerInfo
+from cnnlib.network.numpy_activations import softmax
 
 
 @dataclasses.dataclass(frozen=True)

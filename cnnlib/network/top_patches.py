@@ -16,9 +16,9 @@ import dataclasses
 
 import numpy as np
 
-from .activations import layer_model
-from .layers import LayerInfo
-from .receptive_field import Field, receptive_field
+from cnnlib.network.activations import layer_model
+from cnnlib.network.layers import LayerInfo
+from cnnlib.network.receptive_field import Field, receptive_field
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,7 @@ import hashlib
 import os
 import tempfile
 
-from ..store import ModelLoadError, load_model_file
+from cnnlib.store import ModelLoadError, load_model_file
 
 #: The largest upload taken, in megabytes (the bundled models are ~2.5 MB each).
 MAX_MODEL_MB = 25

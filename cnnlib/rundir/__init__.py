@@ -1,6 +1,6 @@
 """The run protocol: a training run's events and its directory, in one place.
 
-The training engine (:mod:`cnnlib.training`) reports a run as a stream of
+The training engine (:mod:`cnnlib.training.engine`) reports a run as a stream of
 events, plain JSON-able dicts typed here (:class:`StartEvent`,
 :class:`BatchEvent`, :class:`EpochEvent`, :class:`EndEvent`, and the job
 runner's :class:`ErrorEvent`). Every event has ``type`` and ``elapsed``
@@ -8,7 +8,7 @@ runner's :class:`ErrorEvent`). Every event has ``type`` and ``elapsed``
 
 A run directory (:class:`RunDir`) holds:
 
-* ``config.json``: the :class:`~cnnlib.config.TrainConfig` as a dict;
+* ``config.json``: the :class:`~cnnlib.training.config.TrainConfig` as a dict;
 * ``history.jsonl``: every event, one JSON object a line;
 * ``best.keras``: the kept model (the best epoch's weights with keep-best,
   else the last);
@@ -29,12 +29,30 @@ reading a stream, progress, the status sentence),
 from ``cnnlib.rundir``.
 """
 
-from .directory import (FINAL_JOB_STATES, JOB_STATES, Predictions, RunDir, images_digest,
-                        list_runs)
-from .events import (BatchEvent, EndEvent, EpochEvent, ErrorEvent, Event, Progress,
-                     SnapshotEvent, StartEvent,
-                     batch_values, last, of_type, progress, status_sentence)
-from .retention import prune_runs
+from cnnlib.rundir.directory import (
+    FINAL_JOB_STATES,
+    JOB_STATES,
+    Predictions,
+    RunDir,
+    images_digest,
+    list_runs,
+)
+from cnnlib.rundir.events import (
+    BatchEvent,
+    EndEvent,
+    EpochEvent,
+    ErrorEvent,
+    Event,
+    Progress,
+    SnapshotEvent,
+    StartEvent,
+    batch_values,
+    last,
+    of_type,
+    progress,
+    status_sentence,
+)
+from cnnlib.rundir.retention import prune_runs
 
 __all__ = ["FINAL_JOB_STATES", "JOB_STATES", "BatchEvent", "EndEvent", "EpochEvent", "ErrorEvent",
            "Event", "Predictions", "Progress", "RunDir", "SnapshotEvent", "StartEvent",

@@ -15,10 +15,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .. import paths
-from ..config import TrainConfig
-from .events import EndEvent
-
+from cnnlib import paths
+from cnnlib.rundir.events import EndEvent
+from cnnlib.training.config import TrainConfig
 
 # -------------------------------------------------------------- predictions --
 

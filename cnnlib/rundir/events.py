@@ -123,7 +123,7 @@ def status_sentence(end: dict, config: dict) -> str:
 
     Args:
         end: the run's :class:`EndEvent`.
-        config: its :class:`~cnnlib.config.TrainConfig` as a dict.
+        config: its :class:`~cnnlib.training.config.TrainConfig` as a dict.
 
     Returns:
         E.g. ``"Stopped early at epoch 4 (no better val_accuracy for 3 epochs); kept

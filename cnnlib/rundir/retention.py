@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .directory import list_runs
+from cnnlib.rundir.directory import list_runs
 
 MIB = 1024 * 1024
 

@@ -29,11 +29,26 @@ Loading uses ``keras.saving.load_model(..., safe_mode=True)``, which refuses
 to deserialise arbitrary Python code (lambdas) from a file.
 """
 
-from .catalog import (NAME_RE, StoredModel, list_models, load_model, load_model_file,
-                      load_with_card, read_card, validate_name)
-from .errors import (ERRORS, BundledModelError, ModelLoadError, ModelNotFoundError,
-                     NameTakenError, NotOwnerError, StoreWriteError)
-from .saving import card_from_run, check_can_save, delete_model, import_run, save_model
+from cnnlib.store.catalog import (
+    NAME_RE,
+    StoredModel,
+    list_models,
+    load_model,
+    load_model_file,
+    load_with_card,
+    read_card,
+    validate_name,
+)
+from cnnlib.store.errors import (
+    ERRORS,
+    BundledModelError,
+    ModelLoadError,
+    ModelNotFoundError,
+    NameTakenError,
+    NotOwnerError,
+    StoreWriteError,
+)
+from cnnlib.store.saving import card_from_run, check_can_save, delete_model, import_run, save_model
 
 __all__ = [
     "NAME_RE", "StoredModel", "list_models", "load_model", "load_model_file", "load_with_card",

@@ -10,10 +10,10 @@ import re
 import zipfile
 from pathlib import Path
 
-from .. import paths
-from . import files
-from .errors import ModelLoadError, ModelNotFoundError
-from .files import card_path, model_path
+from cnnlib import paths
+from cnnlib.store import files
+from cnnlib.store.errors import ModelLoadError, ModelNotFoundError
+from cnnlib.store.files import card_path, model_path
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 

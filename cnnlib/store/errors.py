@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from .. import paths
+from cnnlib import paths
 
 
 class ModelLoadError(RuntimeError):

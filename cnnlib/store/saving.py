@@ -6,13 +6,20 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import paths, rundir
-from ..rundir import RunDir
-from . import files
-from .catalog import check_file, locate, read_card_file, where, validate_name
-from .errors import (BundledModelError, ModelLoadError, ModelNotFoundError, NameTakenError,
-                     NotOwnerError, REFUSALS, write_error)
-from .files import model_path
+from cnnlib import paths, rundir
+from cnnlib.rundir import RunDir
+from cnnlib.store import files
+from cnnlib.store.catalog import check_file, locate, read_card_file, validate_name, where
+from cnnlib.store.errors import (
+    REFUSALS,
+    BundledModelError,
+    ModelLoadError,
+    ModelNotFoundError,
+    NameTakenError,
+    NotOwnerError,
+    write_error,
+)
+from cnnlib.store.files import model_path
 
 
 def _target(name: str, models_dir, overwrite_bundled: bool) -> tuple[Path, bool]:
@@ -190,7 +197,7 @@ def card_from_run(run: RunDir, notes: str = "") -> dict:
     Raises:
         ModelLoadError: the run has no readable ``config.json``.
     """
-    from ..datasets import DATASETS
+    from cnnlib.data.datasets import DATASETS
 
     config = run.config()
     if config is None:

@@ -1,7 +1,6 @@
 """Fixtures and hooks of the browser tests; the harness itself is in harness.py."""
 
 import pytest
-
 from harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NO_BROWSER, Server
 
 

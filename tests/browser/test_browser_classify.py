@@ -5,9 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from harness import REPO, assert_no_errors, draw, main, open_page, screenshot, wait_idle
+from PIL import Image
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not (REPO / "models" / "mnist.keras").exists(),

@@ -5,7 +5,6 @@ bar (Streamlit's bind="query-params" runs in the browser, out of AppTest's reach
 import re
 
 import pytest
-
 from harness import assert_no_errors, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser

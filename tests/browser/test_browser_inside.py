@@ -5,7 +5,6 @@ page shows no error in presentation mode at 1280 x 720."""
 import re
 
 import pytest
-
 from harness import assert_no_errors, main, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -65,7 +64,7 @@ def test_clicking_a_feature_map_explains_that_neuron(page, server):
 
 
 def test_an_uploaded_keras_file_is_explored(page, server, tmp_path):
-    from cnnlib import zoo
+    from cnnlib.models import zoo
 
     path = tmp_path / "my_lenet.keras"
     zoo.build("lenet5", (28, 28, 1), 10).save(path)

@@ -1,7 +1,6 @@
 """Every page loads in a real browser with no exception and no error element."""
 
 import pytest
-
 from harness import assert_no_errors, open_page, screenshot
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,6 @@
 import time
 
 import pytest
-
 from harness import assert_no_errors, main, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser

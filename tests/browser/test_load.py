@@ -16,7 +16,6 @@ import json
 import os
 
 import pytest
-
 from harness import ARTIFACTS
 from support.load import classroom
 

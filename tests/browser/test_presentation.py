@@ -13,7 +13,6 @@ style) are marked xfail, naming the change; they pass once the page makes it.
 from __future__ import annotations
 
 import pytest
-
 from harness import ARTIFACTS, REPO, assert_no_errors, draw, main, open_page, wait_idle
 
 pytestmark = pytest.mark.browser

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cnnlib import config, zoo
+from cnnlib.models import zoo
 from cnnlib.rundir import RunDir
+from cnnlib.training import config
 
 
 def make_run(root: Path, index: int, *, n_classes: int | None = None) -> RunDir:

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for cnnlib
 
 from cnnlib import jobs  # noqa: E402
-from cnnlib.config import TrainConfig  # noqa: E402
+from cnnlib.training.config import TrainConfig  # noqa: E402
 
 #: 9 batches of 32 images an epoch, many epochs: it runs until it is killed.
 CONFIG = TrainConfig(dataset="mnist", arch="mnist_cnn", epochs=500, batch_size=32, n_train=320,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .images import to_gray
+from cnnlib.data.images import to_gray
 
 
 def conv_layers(model) -> list:

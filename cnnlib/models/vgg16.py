@@ -30,8 +30,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .keras_home import keras_home
-from .prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
+from cnnlib.data.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
+from cnnlib.keras_home import keras_home
 
 ENV_WEIGHTS = "CNN_STUDIO_VGG16_WEIGHTS"
 ENV_CLASS_INDEX = "CNN_STUDIO_IMAGENET_CLASS_INDEX"
@@ -193,7 +193,7 @@ def fit_to_input(rgb: np.ndarray, mode: str = "center_crop",
       224))``, whose ``interpolation`` defaults to ``"nearest"``; nearest is
       kept so that the app feeds VGG16 the tutorial's pixels, aliasing
       included. (Same pixels as ``load_img`` for an upright photo of at most
-      2048 pixels a side; :func:`cnnlib.images.decode_image` applies EXIF
+      2048 pixels a side; :func:`cnnlib.data.images.decode_image` applies EXIF
       orientation and downscales larger ones first.)
 
     Args:
@@ -247,7 +247,7 @@ def preprocess_steps(rgb: np.ndarray, mode: str = "center_crop"
     """The whole preprocessing, with an image per step for display.
 
     Args:
-        rgb: uint8 ``(H, W, 3)`` photo, as :func:`cnnlib.images.decode_image` returns it.
+        rgb: uint8 ``(H, W, 3)`` photo, as :func:`cnnlib.data.images.decode_image` returns it.
         mode: how the photo becomes 224x224, as in :func:`fit_to_input`.
 
     Returns:
@@ -309,8 +309,8 @@ def download(item: dict, progress: Callable[[int, int | None], None] | None = No
     """Download ``VGG16_WEIGHTS`` or ``IMAGENET_CLASS_INDEX`` into the Keras cache.
 
     Args:
-        item: one of :data:`cnnlib.prefetch.VGG16_WEIGHTS`,
-            :data:`cnnlib.prefetch.IMAGENET_CLASS_INDEX` (origin, fname, md5).
+        item: one of :data:`cnnlib.data.prefetch.VGG16_WEIGHTS`,
+            :data:`cnnlib.data.prefetch.IMAGENET_CLASS_INDEX` (origin, fname, md5).
         progress: called as ``progress(bytes_done, bytes_total or None)``
             after each chunk.
         timeout: seconds to wait for the server at each read.

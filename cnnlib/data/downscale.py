@@ -4,7 +4,7 @@ A picture of 7000x7000 pixels held by Pillow as ``L`` takes 49 MB; the same
 picture as ``RGB`` takes 196 MB (Pillow stores RGB in 4 bytes a pixel), and a
 conversion with alpha compositing takes a few copies of that. So the picture
 is never converted whole: :func:`rgb_array` converts a band of rows
-(:func:`cnnlib.images.to_rgb`), shrinks it, and writes it into the output
+(:func:`cnnlib.data.images.to_rgb`), shrinks it, and writes it into the output
 array, then goes on to the next band. The memory used besides the decoded
 picture is the output array plus one band, whatever the picture's size.
 
@@ -52,7 +52,7 @@ def rgb_array(img, size: tuple[int, int], to_rgb) -> np.ndarray:
         size: ``(width, height)`` of the result, at most the image's own size
             on each side (this downscales; an equal size converts only).
         to_rgb: ``PIL.Image -> PIL.Image`` in mode ``RGB`` of the same size
-            (:func:`cnnlib.images.to_rgb` with the picture's white level).
+            (:func:`cnnlib.data.images.to_rgb` with the picture's white level).
 
     Returns:
         uint8 ``(height, width, 3)``, values 0..255.

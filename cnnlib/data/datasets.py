@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .keras_home import keras_home
+from cnnlib.keras_home import keras_home
 
 ENV_DATA_DIR = "CNN_STUDIO_DATA_DIR"
 

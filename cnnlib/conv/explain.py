@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from .convolution import conv2d, output_size, padding_amounts, pool2d, pool_winners, relu
+from cnnlib.conv.arithmetic import conv2d, output_size, padding_amounts, pool2d, pool_winners, relu
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +46,7 @@ def receptive_field(input_hw: tuple[int, int], kernel_hw: tuple[int, int], row: 
         input_hw: ``(H, W)`` of the input.
         kernel_hw: ``(K_h, K_w)``.
         row, col: output position, ``0 <= row < O_h``, ``0 <= col < O_w``.
-        stride, padding, dilation: as :func:`cnnlib.convolution.conv2d`.
+        stride, padding, dilation: as :func:`cnnlib.conv.arithmetic.conv2d`.
 
     Returns:
         A :class:`ReceptiveField`; tap ``(i, j)`` reads input pixel
@@ -164,7 +164,7 @@ def layer_sizes(input_hw: tuple[int, int], kernel_hw: tuple[int, int], stride: i
         ``((top, bottom, left, right), (O_h, O_w))``.
 
     Raises:
-        ValueError: as :func:`cnnlib.convolution.output_size` (a sentence for the user).
+        ValueError: as :func:`cnnlib.conv.arithmetic.output_size` (a sentence for the user).
     """
     (h, w), (kh, kw) = input_hw, kernel_hw
     oh, ow = output_size(h, kh, stride, padding, dilation), output_size(w, kw, stride, padding, dilation)
@@ -222,10 +222,10 @@ def compute_layer(image, kernel, *, stride: int = 1, padding: str | int = "valid
         image: ``(H, W)`` or ``(H, W, C)``, float in any range.
         kernel: ``(K_h, K_w)`` for a 2-D image, ``(K_h, K_w, C)`` for a
             ``(H, W, C)`` image (one filter summed over channels).
-        stride, padding, dilation: as :func:`cnnlib.convolution.conv2d`.
+        stride, padding, dilation: as :func:`cnnlib.conv.arithmetic.conv2d`.
         use_relu: apply ReLU to the feature map before pooling.
         pool_mode: None, ``"max"`` or ``"avg"``; pooling uses ``"valid"`` padding.
-        pool_size, pool_stride: as :func:`cnnlib.convolution.pool2d`.
+        pool_size, pool_stride: as :func:`cnnlib.conv.arithmetic.pool2d`.
         row, col: output position to explain; clipped into the output.
 
     Returns:

@@ -24,7 +24,8 @@ import types
 import typing
 from typing import Any, Mapping
 
-from . import datasets, zoo
+from cnnlib.data import datasets
+from cnnlib.models import zoo
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
@@ -143,7 +144,7 @@ class TrainConfig:
     n_test: int | None = setting(None, "Size of a stratified subset of the test images, for "
                                  "the final test accuracy (default: all).", range=Range(1))
     tutorial: str | None = setting(
-        None, "The lesson these settings come from (cnnlib.tutorials); on the command line "
+        None, "The lesson these settings come from (cnnlib.training.lessons); on the command line "
         "it sets every other setting to the tutorial's, which later flags can still change.",
         choices=lambda: tuple(_lesson_names()))
     data_dir: str | None = setting(None, "Folder with <dataset>.npz (default: "
@@ -196,7 +197,7 @@ class TrainConfig:
 
 
 def _lesson_names() -> list[str]:
-    from .tutorials import LESSONS  # imported here: tutorials builds TrainConfigs
+    from cnnlib.training.lessons import LESSONS  # imported here: tutorials builds TrainConfigs
 
     return list(LESSONS)
 
@@ -286,7 +287,7 @@ def from_args(args: argparse.Namespace) -> TrainConfig:
              if hasattr(args, f.name)}
     base = TrainConfig()
     if given.get("tutorial"):
-        from .tutorials import lesson
+        from cnnlib.training.lessons import lesson
 
         base = lesson(given["tutorial"]).config
     return dataclasses.replace(base, **given)

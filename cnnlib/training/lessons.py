@@ -18,8 +18,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from .config import TrainConfig
-from .rundir import last, of_type
+from cnnlib.rundir import last, of_type
+from cnnlib.training.config import TrainConfig
 
 #: The tutorials, by the number their file starts with.
 TITLES = {

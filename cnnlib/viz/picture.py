@@ -180,7 +180,7 @@ def input_picture(image, pads=(0, 0, 0, 0), field=None, patch=None, target: int 
         image: float ``(H, W)`` or ``(H, W, 3)`` in [0, 1].
         pads: ``(top, bottom, left, right)`` zeros around it, drawn as zeros
             (black) inside a dashed blue outline of the image.
-        field: a :class:`cnnlib.conv_explain.ReceptiveField` or None; its box
+        field: a :class:`cnnlib.conv.explain.ReceptiveField` or None; its box
             gets a thick orange frame and, with a dilation, each tap a dot
             (hollow where it reads padding).
         patch: the values under the kernel ``(K_h, K_w[, 3])`` in [0, 1]

@@ -9,7 +9,7 @@ model's forward pass in a ``tf.function`` with a fixed input signature
 runs the graph directly.
 
 A percentage is shown as a confidence only when it is one. A stored model
-may end in a softmax (every model of :mod:`cnnlib.zoo` does) or output raw
+may end in a softmax (every model of :mod:`cnnlib.models.zoo` does) or output raw
 scores (logits, from a model trained with ``from_logits=True``).
 :func:`classifier` tells the two apart: an output counts as probabilities
 when the last layer applies a softmax, or when every row lies in [0, 1] and

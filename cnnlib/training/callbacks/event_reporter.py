@@ -7,7 +7,7 @@ from typing import Callable
 
 import keras
 
-from ..rundir import BatchEvent, EpochEvent
+from cnnlib.rundir import BatchEvent, EpochEvent
 
 
 def _float(v) -> float | None:

@@ -1,6 +1,6 @@
 """Sample pictures for the Convolution page, drawn procedurally (nothing is
 copied from a dataset), and :func:`from_dataset_image` for the other pictures
-(grayscale: :func:`cnnlib.images.to_gray`).
+(grayscale: :func:`cnnlib.data.images.to_gray`).
 
 Every image here is float32 in ``[0, 1]``: grayscale ``(H, W)`` or RGB
 ``(H, W, 3)``.
@@ -12,10 +12,10 @@ import functools
 
 import numpy as np
 
-from .datasets import to_float
+from cnnlib.data.datasets import to_float
 
 SIZE = 128  # side of the procedural samples, pixels
-MAX_UPLOAD_SIDE = 256  # uploads are shrunk to this (cnnlib.images) so an interaction stays fast
+MAX_UPLOAD_SIDE = 256  # uploads are shrunk to this (cnnlib.data.images) so an interaction stays fast
 
 
 def _grid(n: int):
@@ -128,7 +128,7 @@ def from_dataset_image(image) -> np.ndarray:
         image: uint8 ``(H, W, 1)`` or ``(H, W, 3)``, values 0..255.
 
     Returns:
-        float32 in [0, 1] (:func:`cnnlib.datasets.to_float`), with the single
+        float32 in [0, 1] (:func:`cnnlib.data.datasets.to_float`), with the single
         channel of a gray image dropped: ``(H, W)`` for one channel,
         ``(H, W, 3)`` for three.
     """

@@ -1,6 +1,6 @@
 """Classic image-processing kernels, and custom kernels typed by a user.
 
-The kernels are applied as :func:`cnnlib.convolution.conv2d` applies them,
+The kernels are applied as :func:`cnnlib.conv.arithmetic.conv2d` applies them,
 by cross-correlation (no flip), so ``sobel x`` responds positively where the
 image gets brighter to the right.
 """

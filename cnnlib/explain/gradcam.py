@@ -12,7 +12,7 @@ of class ``c`` *before the softmax*:
 by its maximum (so it lies in [0, 1] and peaks at 1; all zeros when nothing
 supports the class). Gradients come from ``tf.GradientTape``.
 
-The class score: models from :mod:`cnnlib.zoo` have a layer named
+The class score: models from :mod:`cnnlib.models.zoo` have a layer named
 ``"logits"``, whose output is used. A model whose last layer is a ``Dense``
 with the softmax built in (VGG16's ``"predictions"``) gets its logits
 recomputed from that layer's input with the layer's own kernel and bias,
@@ -38,8 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .feature_maps import conv_blocks
-
+from cnnlib.explain.feature_maps import conv_blocks
 
 #: The smallest feature map (pixels a side) that :func:`find_target_layer` picks.
 MIN_MAP_SIDE = 3
@@ -59,7 +58,7 @@ def find_target_layer(model, min_side: int = MIN_MAP_SIDE) -> str:
     """Name of the last convolutional block whose feature map is at least ``min_side`` a side.
 
     A block is a ``Conv2D`` with the batch-norm and activation layers right after it
-    (:func:`cnnlib.feature_maps.conv_blocks`); its last layer is named. LeNet-5 gives
+    (:func:`cnnlib.explain.feature_maps.conv_blocks`); its last layer is named. LeNet-5 gives
     ``"c3_conv"`` (10x10), not C5 (1x1). A side that the model leaves open (None)
     counts as large enough.
 

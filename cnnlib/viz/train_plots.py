@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .plotly_grid import grid_layout
-from .rundir import batch_values
+from cnnlib.rundir import batch_values
+from cnnlib.viz.plotly_grid import grid_layout
 
 #: The most points a live curve draws, whatever the run's length: a redraw's
 #: cost grows with the number of points (NOTES.md: ~27 ms at 1,300 points).
@@ -54,7 +54,7 @@ def downsample_index(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
 def two_panels(titles: tuple[str, str], traces: list[dict], uirevision: str,
                right_range: list[float] | None = None) -> go.Figure:
     """Two charts side by side, x titled "epoch", as ``make_subplots(rows=1, cols=2)``
-    lays them out (:func:`cnnlib.plotly_grid.grid_layout`).
+    lays them out (:func:`cnnlib.viz.plotly_grid.grid_layout`).
 
     The live curves are rebuilt on every refresh of every viewer: through
     ``make_subplots`` and ``add_trace`` a figure took ~25 ms here; from dicts, ~4 ms.

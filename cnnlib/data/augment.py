@@ -68,7 +68,7 @@ def train_input(x, y, batch_size: int, config):
         x: float32 ``(N, H, W, C)`` in [0, 1].
         y: int64 ``(N,)`` labels.
         batch_size: images per batch (the last batch may be smaller).
-        config: a :class:`cnnlib.config.TrainConfig`.
+        config: a :class:`cnnlib.training.config.TrainConfig`.
 
     Returns:
         A prefetching ``tf.data.Dataset`` of ``ceil(N / batch_size)`` batches:

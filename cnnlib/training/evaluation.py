@@ -11,7 +11,7 @@ import io
 
 import numpy as np
 
-from .rundir import of_type
+from cnnlib.rundir import of_type
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:

@@ -1,14 +1,14 @@
 """The training engine: one ``model.fit`` run, observable and stoppable.
 
 ``train(config, on_event, should_stop)`` loads the dataset, builds the model
-from :mod:`cnnlib.zoo`, fits it, evaluates the kept model on the test images
+from :mod:`cnnlib.models.zoo`, fits it, evaluates the kept model on the test images
 and reports everything as :mod:`cnnlib.rundir` events, which it also writes to
 a new run directory. It knows nothing about Streamlit; the Train page runs it
 in a separate process (:mod:`cnnlib.jobs`) and the CLI runs it directly.
 
-Pieces: the settings are :class:`cnnlib.config.TrainConfig`; the Keras
-callbacks are in :mod:`cnnlib.callbacks`; the run directory and the events
-are defined in :mod:`cnnlib.rundir`; augmentation is :mod:`cnnlib.augment`.
+Pieces: the settings are :class:`cnnlib.training.config.TrainConfig`; the Keras
+callbacks are in :mod:`cnnlib.training.callbacks`; the run directory and the events
+are defined in :mod:`cnnlib.rundir`; augmentation is :mod:`cnnlib.data.augment`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import augment, datasets, rundir, zoo
-from .config import OPTIMIZERS, TrainConfig, monitor_mode
-from .rundir import EndEvent, RunDir, StartEvent
+from cnnlib import rundir
+from cnnlib.data import augment, datasets
+from cnnlib.models import zoo
+from cnnlib.rundir import EndEvent, RunDir, StartEvent
+from cnnlib.training.config import OPTIMIZERS, TrainConfig, monitor_mode
 
 
 @dataclasses.dataclass
@@ -69,7 +71,7 @@ def compile_model(model, config: TrainConfig, steps_per_epoch: int | None = None
                   run_eagerly: bool = False) -> None:
     """Compile ``model`` for integer labels: sparse categorical cross-entropy and
     accuracy, with ``config``'s optimizer; ``steps_per_epoch`` sizes a cosine schedule;
-    ``run_eagerly`` as Keras's (:class:`~cnnlib.callbacks.QuickStart` needs it)."""
+    ``run_eagerly`` as Keras's (:class:`~cnnlib.training.callbacks.QuickStart` needs it)."""
     total = steps_per_epoch * config.epochs if steps_per_epoch else None
     model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, total,
                                            config.lr_schedule, config.momentum),
@@ -116,7 +118,7 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
 
     Raises:
         ValueError: an invalid config.
-        cnnlib.datasets.DatasetUnavailableError: the dataset cannot be loaded.
+        cnnlib.data.datasets.DatasetUnavailableError: the dataset cannot be loaded.
     """
     config.validate()
     t0 = time.perf_counter()
@@ -134,8 +136,14 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
 
         import keras
 
-        from .callbacks import (EAGER_BATCHES, EventReporter, KeepBest, LiveSnapshots,
-                                QuickStart, StopOnRequest)
+        from cnnlib.training.callbacks import (
+            EAGER_BATCHES,
+            EventReporter,
+            KeepBest,
+            LiveSnapshots,
+            QuickStart,
+            StopOnRequest,
+        )
 
         data = datasets.load(config.dataset, config.data_dir, n_train=config.n_train,
                              seed=config.seed)

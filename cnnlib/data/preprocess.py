@@ -15,7 +15,7 @@ intermediate image so that a page can show them:
 
 1. canvas RGBA ``(H, W, 4)`` uint8;
 2. grayscale ink ``(H, W)`` in [0, 1]: luminance times alpha, i.e. the
-   canvas composited over black (:func:`cnnlib.images.to_gray`);
+   canvas composited over black (:func:`cnnlib.data.images.to_gray`);
 3. the crop to the bounding box of the ink;
 4. the crop resized (Lanczos, anti-aliased) so that its longer side is 20
    pixels, the aspect ratio kept;
@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .images import to_gray
+from cnnlib.data.images import to_gray
 
 #: Ink at or above this level (in [0, 1]) counts as drawn; fainter pixels are
 #: anti-aliasing fringe or noise and do not stretch the bounding box.

@@ -9,10 +9,10 @@
 Importing this package imports Keras (and TensorFlow).
 """
 
-from .event_reporter import EventReporter
-from .keep_best import KeepBest
-from .live_snapshots import LiveSnapshots
-from .quick_start import EAGER_BATCHES, QuickStart
-from .stop_on_request import StopOnRequest
+from cnnlib.training.callbacks.event_reporter import EventReporter
+from cnnlib.training.callbacks.keep_best import KeepBest
+from cnnlib.training.callbacks.live_snapshots import LiveSnapshots
+from cnnlib.training.callbacks.quick_start import EAGER_BATCHES, QuickStart
+from cnnlib.training.callbacks.stop_on_request import StopOnRequest
 
 __all__ = ["EAGER_BATCHES", "EventReporter", "KeepBest", "LiveSnapshots", "QuickStart", "StopOnRequest"]

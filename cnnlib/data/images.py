@@ -17,7 +17,7 @@ into an RGB uint8 array, and never lets a bad file through as anything but an
   from the header (:func:`decode_cost`: mode, bit depth, progressive JPEG,
   WebP) and an image that would take more than :data:`MAX_DECODE_BYTES`
   is refused before it is decoded; the conversion to RGB and the
-  downscaling go a band of rows at a time (:mod:`cnnlib.downscale`).
+  downscaling go a band of rows at a time (:mod:`cnnlib.data.downscale`).
   At most :data:`MAX_CONCURRENT_DECODES` pictures are decoded at once in
   the process; another waits up to :data:`DECODE_WAIT_S` seconds, then is
   refused with a sentence (the server is busy);
@@ -50,8 +50,8 @@ import threading
 
 import numpy as np
 
-from . import downscale
-from .datasets import to_float
+from cnnlib.data import downscale
+from cnnlib.data.datasets import to_float
 
 #: Formats accepted, as Pillow's openers name them (the JPEG opener also reads
 #: MPO, the JPEG variant many phone cameras write; ``format`` then says "MPO").
@@ -160,7 +160,7 @@ def to_gray(image, *, alpha_over_black: bool = False) -> np.ndarray:
     Args:
         image: ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` RGB; with
             ``alpha_over_black`` also ``(H, W, 4)`` RGBA. uint8 (0..255, scaled
-            by :func:`cnnlib.datasets.to_float`) or float (taken as it is,
+            by :func:`cnnlib.data.datasets.to_float`) or float (taken as it is,
             normally [0, 1]).
         alpha_over_black: composite an RGBA image over black, i.e. luma times
             alpha, so that white ink is 1 on an opaque black background and on

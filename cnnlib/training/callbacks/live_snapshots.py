@@ -8,7 +8,7 @@ from typing import Callable
 import keras
 import numpy as np
 
-from ..rundir import SnapshotEvent
+from cnnlib.rundir import SnapshotEvent
 
 
 class LiveSnapshots(keras.callbacks.Callback):
@@ -43,7 +43,7 @@ class LiveSnapshots(keras.callbacks.Callback):
         self.conv = None
 
     def on_train_begin(self, logs=None):
-        from ..feature_maps import conv_blocks
+        from cnnlib.explain.feature_maps import conv_blocks
 
         blocks = conv_blocks(self.model)
         if blocks:

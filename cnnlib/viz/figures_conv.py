@@ -3,10 +3,10 @@ sliding-window animation, pooling, and a trained model's kernels and maps.
 
 Pixel ``(r, c)`` of an image is drawn centred on ``x = c``, ``y = r`` with
 the y axis pointing down, as images are read. Value maps follow the colour
-rule of :func:`cnnlib.picture.value_scale`: gray from 0 for non-negative
+rule of :func:`cnnlib.viz.picture.value_scale`: gray from 0 for non-negative
 values, a diverging scale centred on 0 (and 0 marked on the colour bar) for
 signed ones. The input and the feature map themselves are pictures
-(:mod:`cnnlib.picture`), and small matrices HTML (:mod:`cnnlib.matrix_html`):
+(:mod:`cnnlib.viz.picture`), and small matrices HTML (:mod:`cnnlib.viz.matrix_html`):
 a chart each would cost the browser far more on every change.
 """
 
@@ -18,8 +18,8 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 
-from .picture import Scale, colourise, plotly_colorscale, to_rgb8, value_scale
-from .plotly_grid import axis_suffix, grid_layout
+from cnnlib.viz.picture import Scale, colourise, plotly_colorscale, to_rgb8, value_scale
+from cnnlib.viz.plotly_grid import axis_suffix, grid_layout
 
 WINDOW = "#ff7f0e"  # receptive-field outline, as picture.WINDOW_RGB
 MAX_FRAMES = 200  # animation frames, at most
@@ -114,7 +114,7 @@ def _axes(count: int = 1, ranges: dict | None = None, ticks: bool = True, **layo
 
 def _panels(traces: list, cells: list[int], rows: int, cols: int, titles: list[str],
             gap: tuple[float, float] = (0.08, 0.1), **layout) -> go.Figure:
-    """A grid of image panels (:func:`cnnlib.plotly_grid.grid_layout`): trace ``i``
+    """A grid of image panels (:func:`cnnlib.viz.plotly_grid.grid_layout`): trace ``i``
     goes to panel ``cells[i]`` (0-based, row-major)."""
     layout.setdefault("margin", {"l": 4, "r": 4, "t": 30, "b": 4})
     out = _axes(rows * cols, **layout)
@@ -167,12 +167,12 @@ def sliding_figure(image: np.ndarray, fmap: np.ndarray, fields: list, positions:
 
     Args:
         image: ``(H, W)`` or ``(H, W, 3)`` in [0, 1].
-        fmap: ``(O_h, O_w)`` feature map, coloured by :func:`cnnlib.picture.value_scale`.
+        fmap: ``(O_h, O_w)`` feature map, coloured by :func:`cnnlib.viz.picture.value_scale`.
         fields: one :class:`ReceptiveField` per frame.
         positions: the output ``(row, col)`` of each frame, same length.
         pads: ``(top, bottom, left, right)``: the padding is drawn as zeros.
         duration_ms: time per frame when playing.
-        white: as :func:`cnnlib.picture.value_scale`.
+        white: as :func:`cnnlib.viz.picture.value_scale`.
     """
     h, w = image.shape[:2]
     top, bottom, left, right = pads

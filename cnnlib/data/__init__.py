@@ -1,0 +1,4 @@
+"""Data: datasets (``datasets``, one contract, offline first), augmentation
+(``augment``), safe photo decoding (``images``, ``downscale``), a canvas drawing
+made an MNIST digit (``preprocess``), procedural pictures (``samples``) and
+filling the Keras cache for offline use (``prefetch``)."""
