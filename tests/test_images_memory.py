@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 from testutil import REPO
 
-from cnnlib.data import images
+from cnnlib.data import decode_cost, images
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads /proc/self/status")
@@ -32,7 +32,7 @@ PEAK_LIMIT = 150 * MB
 CHILD = r"""
 import json, sys
 import numpy as np
-from cnnlib.data import images
+from cnnlib.data import decode_cost, images
 
 def status(field):
     with open("/proc/self/status") as f:
@@ -113,7 +113,7 @@ def test_a_7000x7000_16_bit_png_decodes_in_bounded_memory(tmp_path):
 
 THREE_AT_ONCE = r"""
 import json, sys, threading
-from cnnlib.data import images
+from cnnlib.data import decode_cost, images
 exec(sys.argv[2])  # status()
 data = open(sys.argv[1], "rb").read()
 with open("/proc/self/clear_refs", "w") as f:
@@ -193,7 +193,7 @@ def test_webp_is_costed_at_its_decoder_s_measured_bytes_per_pixel(tmp_path):
     peak, out = decode_in_subprocess(tmp_path, data)
     assert peak < PEAK_LIMIT and out.shape == (2000, 2000, 3)
     img = Image.open(io.BytesIO(data))
-    assert images.decode_cost(img, img.size) == 2000 * 2000 * images.WEBP_BYTES_PER_PIXEL
+    assert decode_cost.decode_cost(img, img.size) == 2000 * 2000 * decode_cost.WEBP_BYTES_PER_PIXEL
     big = encode(Image.fromarray(scene(3000, 3)), "WEBP", quality=80)
     with pytest.raises(images.ImageError, match="3000x3000 RGB WEBP would take about 144 MB"):
         images.decode_image(big)
@@ -221,8 +221,8 @@ def test_decode_cost_by_mode_and_bit_depth():
     def cost(img, fmt, **kw):
         opened = Image.open(io.BytesIO(encode(img, fmt, **kw)))
         if fmt == "PNG":
-            images._decode_16_bit_gray_as_8_bit(opened)
-        return images.decode_cost(opened, opened.size) / (opened.width * opened.height)
+            decode_cost.decode_16_bit_gray_as_8_bit(opened)
+        return decode_cost.decode_cost(opened, opened.size) / (opened.width * opened.height)
 
     assert cost(Image.new("RGB", (40, 30)), "PNG") == 4  # Pillow keeps RGB in 4 bytes
     assert cost(Image.new("RGBA", (40, 30)), "PNG") == 4
@@ -232,7 +232,7 @@ def test_decode_cost_by_mode_and_bit_depth():
     assert cost(Image.fromarray(np.zeros((30, 40), np.uint16)), "PNG") == 1  # decoded as 8-bit
     assert cost(Image.new("CMYK", (40, 30)), "JPEG") == 4
     assert cost(Image.new("RGB", (32, 32)), "JPEG", progressive=True, subsampling=0) == 4 + 6
-    assert images.bytes_per_pixel("I;16B") == 2 and images.bytes_per_pixel("F") == 4
+    assert decode_cost.bytes_per_pixel("I;16B") == 2 and decode_cost.bytes_per_pixel("F") == 4
 
 
 # ---- at most MAX_CONCURRENT_DECODES at once ----------------------------------------------

@@ -14,7 +14,7 @@ into an RGB uint8 array, and never lets a bad file through as anything but an
   whatever its format. Pillow reduces while decoding where it can (JPEGs
   at 1/2, 1/4 or 1/8 scale through ``Image.draft``; 16-bit grayscale PNGs
   straight to 8 bits), the memory that decoding then takes is estimated
-  from the header (:func:`decode_cost`: mode, bit depth, progressive JPEG,
+  from the header (:mod:`cnnlib.data.decode_cost`: mode, bit depth, progressive JPEG,
   WebP) and an image that would take more than :data:`MAX_DECODE_BYTES`
   is refused before it is decoded; the conversion to RGB and the
   downscaling go a band of rows at a time (:mod:`cnnlib.data.downscale`).
@@ -51,6 +51,7 @@ import threading
 import numpy as np
 
 from cnnlib.data import downscale
+from cnnlib.data.decode_cost import decode_16_bit_gray_as_8_bit, decode_cost, too_costly
 from cnnlib.data.datasets import to_float
 
 #: Formats accepted, as Pillow's openers name them (the JPEG opener also reads
@@ -63,14 +64,11 @@ MAX_PIXELS = 50_000_000
 #: Images with a longer side than this are downscaled after decoding.
 MAX_SIDE = 2048
 #: Images whose decoding would take more memory than this, in bytes, are refused
-#: (:func:`decode_cost`). The bands of the RGB conversion and the output array
+#: (:func:`cnnlib.data.decode_cost.decode_cost`). The bands of the RGB conversion and the output array
 #: (at most 2048x2048x3, 12.6 MB) come on top: about 100 MB a picture in all.
 MAX_DECODE_BYTES = 64 * 2**20
 #: Text metadata a PNG may carry (Pillow's ``PngImagePlugin.MAX_TEXT_MEMORY``).
 MAX_PNG_TEXT_BYTES = 2**20
-#: Pillow's WebP decoding takes ~13-15 bytes a pixel (measured): libwebp's canvases,
-#: their copy as bytes, and Pillow's image.
-WEBP_BYTES_PER_PIXEL = 16
 #: Pictures decoded at once by this process (each up to ~100 MB); more wait.
 MAX_CONCURRENT_DECODES = 2
 #: How long a decode waits for one of those slots, seconds, before it is refused.
@@ -204,7 +202,7 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int = M
             side is at most this.
         max_bytes: refuse files larger than this.
         max_decode_bytes: refuse images whose decoding would take more memory
-            than this, in bytes (:func:`decode_cost`, from the header, after
+            than this, in bytes (:func:`~cnnlib.data.decode_cost.decode_cost`, from the header, after
             the reductions Pillow can make while decoding).
 
     Returns:
@@ -258,10 +256,10 @@ def _decode(data: bytes, max_pixels: int, max_side: int, max_decode_bytes: int) 
         try:
             if fmt in ("JPEG", "MPO") and size != (w, h):
                 img.draft("RGB", size)  # decode at 1/2, 1/4 or 1/8 scale, still >= size
-            _decode_16_bit_gray_as_8_bit(img)
+            decode_16_bit_gray_as_8_bit(img)
             cost = decode_cost(img, (w, h))
             if cost > max_decode_bytes:
-                raise ImageError(_too_costly(fmt, mode, (w, h), cost, max_decode_bytes))
+                raise ImageError(too_costly(fmt, mode, (w, h), cost, max_decode_bytes))
             img.seek(0)  # first frame of a GIF (or an animated PNG / WebP)
             img.load()
         except ImageError:
@@ -295,66 +293,6 @@ def _decode(data: bytes, max_pixels: int, max_side: int, max_decode_bytes: int) 
         notes.append(f"The image is only {ow}x{oh} pixels: it will be "
                      "enlarged a lot, so the prediction means little.")
     return DecodedImage(array, fmt, mode, (w, h), tuple(notes))
-
-
-def decode_cost(img, original_size: tuple[int, int]) -> int:
-    """Bytes of memory that loading ``img`` takes, estimated from its header.
-
-    The decoded pixels in Pillow's storage (:func:`bytes_per_pixel` of the
-    mode it decodes to, at the size a JPEG draft gives), plus the decoder's
-    own buffers where they are large: libwebp's canvases and their copy
-    (:data:`WEBP_BYTES_PER_PIXEL` in all), and a progressive JPEG's DCT
-    coefficients (2 bytes per sample of each component over the whole,
-    unreduced image: libjpeg keeps them all until the last scan).
-
-    Args:
-        img: an opened, not yet loaded ``PIL.Image.Image`` (after any ``draft``).
-        original_size: ``(width, height)`` in the file's header.
-    """
-    w, h = img.size
-    if img.format == "WEBP":
-        return w * h * WEBP_BYTES_PER_PIXEL
-    cost = w * h * bytes_per_pixel(img.mode)
-    if img.format in ("JPEG", "MPO") and img.info.get("progressive"):
-        layers = getattr(img, "layer", None) or [("?", 1, 1, 0)] * 3
-        h_max = max(c[1] for c in layers)
-        v_max = max(c[2] for c in layers)
-        samples = sum(c[1] * c[2] for c in layers) / (h_max * v_max)  # per pixel
-        cost += int(2 * samples * original_size[0] * original_size[1])
-    return cost
-
-
-def bytes_per_pixel(mode: str) -> int:
-    """Bytes a pixel of Pillow ``mode`` takes in memory: 1 for ``1``, ``L`` and
-    ``P``; 2 for ``I;16*``; 4 for every other mode (``RGB`` included: Pillow
-    stores it as 4 bytes)."""
-    if mode in ("1", "L", "P"):
-        return 1
-    return 2 if mode.startswith("I;16") else 4
-
-
-def _decode_16_bit_gray_as_8_bit(img) -> None:
-    """Make Pillow decode a 16-bit grayscale PNG straight to 8-bit ``L``.
-
-    Each sample becomes its high byte (``v >> 8``, within 1 of ``v / 257``):
-    half the memory of ``I;16``, and no float copy in :func:`to_rgb`. Pillow
-    has no public switch for this (``Image.draft`` serves JPEG only); as its
-    JPEG draft does, this sets the mode and the tile's raw mode before loading.
-    """
-    if (img.format == "PNG" and img.mode == "I;16" and len(img.tile) == 1
-            and img.tile[0].args == "I;16B"):
-        img._mode = "L"
-        img.tile = [img.tile[0]._replace(args="L;16B")]
-
-
-def _too_costly(fmt: str, mode: str, size: tuple[int, int], cost: int, limit: int) -> str:
-    w, h = size
-    fits = w * h * limit / cost / 1e6  # megapixels of this kind that would fit
-    advice = f"Downscale it to about {fits:.0f} megapixels" if fits >= 1 else "Downscale it"
-    if fmt not in ("JPEG", "MPO"):
-        advice += " or save it as a JPEG (decoded at a reduced scale)"
-    return (f"The {w}x{h} {mode} {fmt} would take about {cost / 1e6:.0f} MB of the server's "
-            f"memory to decode; one picture may take {limit / 1e6:.0f} MB. {advice}.")
 
 
 #: EXIF orientations that turn or flip the stored pixels (1 leaves them as they are).
