@@ -17,27 +17,30 @@ CONV_LESSON = {"conv_sample": "house", "conv_kernel": "sobel x", "conv_stride": 
 #: The Train page lesson of the lecture path (chosen in that page's Lesson box).
 TRAIN_LESSON = lessons.LESSONS["mnist_cnn"]
 
+#: Each page: its file, name, icon and what it teaches, in the navigation's order.
+PAGES = (
+    ("pages/convolution.py", "Convolution", "grid_on",
+     "A kernel slides over an image: the feature map, its size from padding, stride and "
+     "dilation (with your numbers), ReLU and pooling."),
+    ("pages/inside.py", "Inside the network", "account_tree",
+     "Every layer of any model on one input, to the logits and softmax; click a neuron to see "
+     "its sum worked out."),
+    ("pages/train.py", "Train", "model_training",
+     "Dataset, architecture, epochs, batch size, learning rate; loss and accuracy live; "
+     "overfitting; the confusion matrix."),
+    ("pages/classify.py", "Classify", "image_search",
+     "Probabilities for a digit you draw, CIFAR-10 test images with their top-k, a photo "
+     "through VGG16, and Grad-CAM: where it looked."),
+)
+
 st.title("CNN Studio")
 st.markdown("Convolutional neural networks on real images, one idea per page. Start here.")
 
 st.subheader("What each page teaches")
-conv, inside, train, classify = st.columns(4, gap="medium")
-with conv:
-    st.page_link("pages/convolution.py", label="**Convolution**", icon=":material/grid_on:")
-    st.markdown("A kernel slides over an image: the feature map, its size from padding, "
-                "stride and dilation (with your numbers), ReLU and pooling.")
-with inside:
-    st.page_link("pages/inside.py", label="**Inside the network**", icon=":material/account_tree:")
-    st.markdown("Every layer of any model on one input, to the logits and softmax; click a "
-                "neuron to see its sum worked out.")
-with train:
-    st.page_link("pages/train.py", label="**Train**", icon=":material/model_training:")
-    st.markdown("Dataset, architecture, epochs, batch size, learning rate; loss and accuracy "
-                "live; overfitting; the confusion matrix.")
-with classify:
-    st.page_link("pages/classify.py", label="**Classify**", icon=":material/image_search:")
-    st.markdown("Probabilities for a digit you draw, CIFAR-10 test images with their top-k, "
-                "a photo through VGG16, and Grad-CAM: where it looked.")
+for column, (path, name, icon, teaches) in zip(st.columns(len(PAGES), gap="medium"), PAGES):
+    with column:
+        st.page_link(path, label=f"**{name}**", icon=f":material/{icon}:")
+        st.markdown(teaches)
 
 st.subheader("A lecture path")
 first, second, third = st.columns(3, gap="medium")
