@@ -12,9 +12,7 @@ keras = pytest.importorskip("keras")
 from keras import layers as K  # noqa: E402
 
 from cnnlib.models import zoo  # noqa: E402
-from cnnlib.network import layers, receptive_field  # noqa: E402
-
-L = layers
+from cnnlib.network import reader, receptive_field  # noqa: E402
 
 
 def synthetic(name: str):
@@ -76,7 +74,7 @@ def positions(h, w, few=False):
 
 
 def check_every_spatial_layer(model, few=False):
-    infos = layers.chain(model)
+    infos = reader.chain(model)
     x = np.random.default_rng(1).random((1, *infos[0].output_shape), dtype=np.float32)
     checked = 0
     for info in infos[1:]:
@@ -108,7 +106,7 @@ def test_receptive_fields_of_zoo_architectures(arch, shape):
 
 def test_a_position_on_padding_only_reads_no_pixel():
     model = synthetic("non-square")
-    infos = layers.chain(model)
+    infos = reader.chain(model)
     pad = next(i for i in infos if i.type == "ZeroPadding2D")
     field = receptive_field.receptive_field(infos, pad.index, 0, 5)  # the top row is padding
     assert field.empty and field.drawable() is None
@@ -122,7 +120,7 @@ def test_theoretical_size_and_jump_of_vgg16_blocks():
         for i in range(convs):
             x = K.Conv2D(1, 3, padding="same", name=f"block{block}_conv{i + 1}")(x)
         x = K.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    infos = layers.chain(keras.Model(inputs, x))
+    infos = reader.chain(keras.Model(inputs, x))
     by_name = {i.name: i for i in infos}
     conv = receptive_field.receptive_field(infos, by_name["block5_conv3"].index, 7, 7)
     pool = receptive_field.receptive_field(infos, by_name["block5_pool"].index, 3, 3)
@@ -134,7 +132,7 @@ def test_theoretical_size_and_jump_of_vgg16_blocks():
 
 def test_dense_units_and_positions_outside_are_refused():
     model = zoo.build("cifar_small", (32, 32, 3), 10)
-    infos = layers.chain(model)
+    infos = reader.chain(model)
     dense = next(i for i in infos if i.kind == "dense")
     with pytest.raises(ValueError, match="whole input"):
         receptive_field.receptive_field(infos, dense.index, 0, 0)

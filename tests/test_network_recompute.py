@@ -13,7 +13,7 @@ from testutil import SHARED_DATA  # noqa: E402
 from cnnlib import store
 from cnnlib.data import datasets
 from cnnlib.models import zoo  # noqa: E402
-from cnnlib.network import activations, layers, recompute  # noqa: E402
+from cnnlib.network import layer_outputs, layers, reader, recompute  # noqa: E402
 
 RTOL, ATOL = 1e-4, 1e-6  # ATOL: for values that are 0 (after a ReLU) give or take rounding
 TUTORIAL_ARCHS = [a for a in zoo.ARCHITECTURES if zoo.ARCHITECTURES[a].source.startswith("Tutorial")]
@@ -34,8 +34,8 @@ def randomise_batch_norm(model, rng):
 def check_every_layer(model, x, rng, per_layer=2):
     """For each layer: ``per_layer`` random neurons and the largest one, numpy vs Keras.
     Returns the number of layers checked."""
-    infos = layers.chain(model)
-    outs = activations.activations(activations.activation_model(model, infos), x)
+    infos = reader.chain(model)
+    outs = layer_outputs.layer_outputs(layer_outputs.extractor(model, infos), x)
     for info in infos:
         keras_out = outs[info.index][0]
         x_in = outs[max(info.index - 1, 0)][0]
@@ -107,9 +107,9 @@ def test_the_other_layer_types_and_settings():
 def test_the_details_add_up_to_the_value():
     rng = np.random.default_rng(3)
     model = zoo.build("cifar_small", (32, 32, 3), 10)
-    infos = layers.chain(model)
+    infos = reader.chain(model)
     x = rng.random((1, 32, 32, 3), "f4")
-    outs = activations.activations(activations.activation_model(model, infos), x)
+    outs = layer_outputs.layer_outputs(layer_outputs.extractor(model, infos), x)
     conv = recompute.explain(infos[1], outs[0][0], (29, 3, 4))  # bottom row of a valid 3 x 3 conv
     d = conv.detail
     assert d.patch.shape == d.kernel.shape == (3, 3, 3) and list(d.rows) == [29, 30, 31]
@@ -132,7 +132,7 @@ def test_the_details_add_up_to_the_value():
 def test_a_layer_type_not_handled_says_so():
     model = keras.Sequential([keras.Input((8, 8, 2)), K.Conv2D(2, 3, name="conv"),
                               K.LayerNormalization(name="ln"), K.Flatten(name="flat")])
-    infos = layers.chain(model)
+    infos = reader.chain(model)
     x = np.zeros((6, 6, 2), "f4")
     with pytest.raises(layers.NotExplainedError, match="not explained for LayerNormalization"):
         recompute.explain(infos[2], x, (0, 0, 0))
@@ -158,9 +158,9 @@ def test_models_that_are_not_one_chain_are_refused_with_a_sentence():
     for model, words in [(two_inputs, "takes 2 inputs"), (branches, "branches or joins"),
                          (nested, "a whole model inside"), (twice, "used more than once"),
                          (vector, "input of shape 784, not images"), (open_size, "fixed height")]:
-        with pytest.raises(layers.NotExplorableError, match=words):
-            layers.chain(model)
-    chain = layers.chain(keras.Sequential([keras.Input((8, 8, 1), name="pixels"), K.Conv2D(2, 3, name="c")]))
+        with pytest.raises(reader.NotExplorableError, match=words):
+            reader.chain(model)
+    chain = reader.chain(keras.Sequential([keras.Input((8, 8, 1), name="pixels"), K.Conv2D(2, 3, name="c")]))
     assert [(i.name, i.kind, i.output_shape, i.params) for i in chain] == [
         ("pixels", "input", (8, 8, 1), 0), ("c", "conv", (6, 6, 2), 20)]
 
@@ -177,5 +177,5 @@ def test_a_sequential_loaded_from_a_file_is_one_chain(tmp_path):
     assert len(loaded.layers[0]._inbound_nodes) > 1  # what made a graph walk refuse it
     x = rng.random((1, 10, 10, 1), dtype=np.float32)
     assert check_every_layer(loaded, x, rng) == 5
-    outs = activations.activations(activations.activation_model(loaded, layers.chain(loaded)), x)
+    outs = layer_outputs.layer_outputs(layer_outputs.extractor(loaded, reader.chain(loaded)), x)
     np.testing.assert_allclose(outs[-1], np.asarray(loaded(x)), rtol=1e-6)

@@ -11,12 +11,12 @@ from keras import layers as K  # noqa: E402
 
 from cnnlib.models import zoo  # noqa: E402
 from cnnlib.network import (
-    activations,
     formulas,
     inputs,
-    layers,
+    layer_outputs,
     overview,
     pictures,
+    reader,
     recompute,
     scores,
     top_patches,
@@ -28,9 +28,9 @@ from cnnlib.viz import picture
 def small():
     """A cifar_small model (conv 10, pool, dense 100, logits, softmax) and one input."""
     model = zoo.build("cifar_small", (32, 32, 3), 10)
-    infos = layers.chain(model)
+    infos = reader.chain(model)
     x = np.random.default_rng(0).random((1, 32, 32, 3), dtype=np.float32)
-    return model, infos, activations.activation_model(model, infos), x
+    return model, infos, layer_outputs.extractor(model, infos), x
 
 
 def test_overview_draws_maps_bars_and_text_and_finds_the_logits(small):
@@ -84,25 +84,25 @@ def test_the_logits_of_a_dense_softmax_and_of_a_model_without_softmax():
     x = rng.random((1, 6, 6, 1), dtype=np.float32)
     built_in = keras.Sequential([keras.Input((6, 6, 1)), K.Flatten(name="flat"),
                                  K.Dense(4, activation="softmax", name="predictions")])
-    infos = layers.chain(built_in)
-    s = scores.class_scores(infos, activations.activations(activations.activation_model(built_in, infos), x))
+    infos = reader.chain(built_in)
+    s = scores.class_scores(infos, layer_outputs.layer_outputs(layer_outputs.extractor(built_in, infos), x))
     assert "before its built-in softmax" in s.source
     np.testing.assert_allclose(s.probs, np.exp(s.logits) / np.exp(s.logits).sum(), rtol=1e-5)
     raw = keras.Sequential([keras.Input((6, 6, 1)), K.Flatten(), K.Dense(4, name="scores")])
-    infos = layers.chain(raw)
-    big = [a * 100 for a in activations.activations(activations.activation_model(raw, infos), x)]
+    infos = reader.chain(raw)
+    big = [a * 100 for a in layer_outputs.layer_outputs(layer_outputs.extractor(raw, infos), x)]
     s = scores.class_scores(infos, big)
     assert s.applied_here and s.shift == s.logits.max()  # exp(100) would be unreadable
     assert s.exps.max() == 1.0 and s.probs.sum() == pytest.approx(1.0)
     maps = keras.Sequential([keras.Input((6, 6, 1)), K.Conv2D(2, 3, name="conv")])
-    infos = layers.chain(maps)
+    infos = reader.chain(maps)
     with pytest.raises(ValueError, match="ends in conv of shape 4 x 4 x 2, not one score per class"):
-        scores.class_scores(infos, activations.activations(activations.activation_model(maps, infos), x))
+        scores.class_scores(infos, layer_outputs.layer_outputs(layer_outputs.extractor(maps, infos), x))
 
 
 def test_formulas_write_the_numbers_that_make_the_value(small):
     _, infos, extractor, x = small
-    outs = [o[0] for o in activations.activations(extractor, x)]
+    outs = [o[0] for o in layer_outputs.layer_outputs(extractor, x)]
     conv = recompute.explain(infos[1], outs[0], (3, 4, 2))
     lines = formulas.formula(conv)
     assert lines[0].startswith(r"z = \sum_{c}") and formulas.num(conv.detail.total) in lines[1]
@@ -123,7 +123,7 @@ def test_top_patches_equal_a_brute_force_search(small):
     model, infos, extractor, _ = small
     images = np.random.default_rng(2).random((23, 32, 32, 3), dtype=np.float32)
     maxima = top_patches.channel_maxima(model, infos, 1, images, batch=10)  # 3 batches
-    maps = activations.activations(extractor, images)[1]  # (23, 30, 30, 10)
+    maps = layer_outputs.layer_outputs(extractor, images)[1]  # (23, 30, 30, 10)
     for channel in (0, 7):
         found = top_patches.top_patches(maxima, infos, 1, channel, k=5)
         best = maps[..., channel].reshape(23, -1).max(axis=1)

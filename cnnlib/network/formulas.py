@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.network import numpy_activations as acts
-from cnnlib.network.recompute import (
+from cnnlib.network import activation_functions as acts
+from cnnlib.network.neuron import (
     ActivationDetail,
     BatchNormDetail,
     ConvDetail,

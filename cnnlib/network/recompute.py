@@ -1,9 +1,10 @@
 """One neuron of one layer recomputed in numpy from the previous layer's output.
 
-:func:`explain` takes a layer of a :func:`~.layers.chain`, the output of the
+:func:`explain` takes a layer of a :func:`~cnnlib.network.reader.chain`, the output of the
 layer before it (what Keras computed) and the index of one output value, and
-returns a :class:`Neuron`: that value recomputed in float64 numpy, with every
-number that goes into it (a ``*Detail`` dataclass per kind of layer). The
+returns a :class:`~.neuron.Neuron`: that value recomputed in float64 numpy,
+with every number that goes into it (a ``*Detail`` of :mod:`.neuron` per kind
+of layer). The
 formulas are Keras 3's (https://keras.io/api/layers/):
 
 - ``Conv2D``: ``f(sum_c sum_(i,j) patch_c[i, j] * kernel_c[i, j] + bias)``,
@@ -18,7 +19,7 @@ formulas are Keras 3's (https://keras.io/api/layers/):
 - pooling: the maximum or the mean of the window; with "same" padding the
   padded cells never win and are left out of the mean, as ``tf.nn.max_pool``
   / ``tf.nn.avg_pool`` do; global pooling: over the whole map.
-- activations: :mod:`.numpy_activations`; softmax over the last axis.
+- activations: :mod:`.activation_functions`; softmax over the last axis.
 - ``Flatten`` (channels-last, row-major), ``ZeroPadding2D``, ``Dropout`` and
   the other layers of :data:`~.layers.IDENTITY_TYPES`: a copy of one input
   value (or a padding zero).
@@ -30,157 +31,22 @@ A layer type or setting not handled raises
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from cnnlib.conv.explain import receptive_field
-from cnnlib.network import numpy_activations as acts
+from cnnlib.network import activation_functions as acts
 from cnnlib.network.layers import LayerInfo, NotExplainedError, geometry
-
-
-@dataclasses.dataclass(frozen=True)
-class Neuron:
-    """One output value of a layer, recomputed.
-
-    Attributes:
-        layer, type, kind: the layer's name, Keras class name and role
-            (:data:`~.layers.KINDS`).
-        index: the value's index in the layer's output without the batch axis,
-            ``(row, col, channel)`` or ``(unit,)``.
-        value: the value recomputed in float64 numpy.
-        detail: the numbers behind it, a ``*Detail`` of this module (None for
-            the input).
-    """
-
-    layer: str
-    type: str
-    kind: str
-    index: tuple[int, ...]
-    value: float
-    detail: object = None
-
-
-@dataclasses.dataclass(frozen=True)
-class ConvDetail:
-    """A ``Conv2D`` output ``(row, col, filter)``.
-
-    Attributes:
-        rows, cols: int64 ``(K_h,)``, ``(K_w,)``, the input rows and columns of
-            the kernel's taps; values outside the input fall on the padding.
-        patch: float64 ``(K_h, K_w, C_in)``, the input under the kernel (0 on padding).
-        kernel: float64 ``(K_h, K_w, C_in)``, this filter's weights.
-        channel_sums: float64 ``(C_in,)``, ``sum(patch * kernel)`` per input channel.
-        bias: the filter's bias, or None when the layer has none.
-        total: ``channel_sums.sum() + bias``, before the activation.
-        activation: the built-in activation's name (``"linear"``: none).
-        scores: float64 ``(F,)``, every filter's total at this position, when the
-            activation is a softmax (taken over the filters); else None.
-    """
-
-    rows: np.ndarray
-    cols: np.ndarray
-    patch: np.ndarray
-    kernel: np.ndarray
-    channel_sums: np.ndarray
-    bias: float | None
-    total: float
-    activation: str
-    scores: np.ndarray | None = None
-
-    @property
-    def products(self) -> np.ndarray:
-        """float64 ``(K_h, K_w, C_in)``: ``patch * kernel``."""
-        return self.patch * self.kernel
-
-
-@dataclasses.dataclass(frozen=True)
-class DenseDetail:
-    """A ``Dense`` unit: ``inputs``, ``weights`` float64 ``(D,)``, ``bias`` (None: no
-    bias), ``total`` before the activation, ``activation``'s name; ``scores`` float64
-    ``(units,)``, every unit's total, when the activation is a softmax (else None)."""
-
-    inputs: np.ndarray
-    weights: np.ndarray
-    bias: float | None
-    total: float
-    activation: str
-    scores: np.ndarray | None = None
-
-    @property
-    def products(self) -> np.ndarray:
-        return self.inputs * self.weights
-
-    def largest(self, k: int = 10) -> np.ndarray:
-        """int64 indices of the ``k`` products of largest magnitude, largest first."""
-        return np.argsort(-np.abs(self.products), kind="stable")[:k]
-
-
-@dataclasses.dataclass(frozen=True)
-class BatchNormDetail:
-    """``gamma * (x - mean) / sqrt(variance + epsilon) + beta`` for one channel
-    (``gamma`` 1 and ``beta`` 0 when the layer has none)."""
-
-    x: float
-    mean: float
-    variance: float
-    epsilon: float
-    gamma: float
-    beta: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ScaleDetail:
-    """``Normalization``: ``(x - shift) / divisor``; ``Rescaling``: ``x * factor + shift``.
-    ``formula`` is ``"normalization"`` or ``"rescaling"``."""
-
-    formula: str
-    x: float
-    shift: float
-    factor: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ActivationDetail:
-    """An activation of ``x``; for a softmax, ``vector`` float64 ``(K,)`` holds the
-    scores ``z`` it is taken over and ``position`` the index of this one."""
-
-    function: str
-    x: float
-    vector: np.ndarray | None = None
-    position: int | None = None
-    options: str = ""  # e.g. "max_value=6" for a ReLU layer
-
-
-@dataclasses.dataclass(frozen=True)
-class PoolDetail:
-    """A pooling window: ``window`` float64 ``(k_h, k_w)`` (NaN on the padding) read
-    at input ``rows`` x ``cols``; for max pooling ``winner`` is its ``(i, j)`` in
-    the window; ``count`` is the number of real cells (the mean's divisor)."""
-
-    mode: str
-    rows: np.ndarray
-    cols: np.ndarray
-    window: np.ndarray
-    winner: tuple[int, int] | None
-    count: int
-
-
-@dataclasses.dataclass(frozen=True)
-class GlobalPoolDetail:
-    """Global pooling of one channel: ``values`` float64 ``(H, W)``."""
-
-    mode: str
-    values: np.ndarray
-
-
-@dataclasses.dataclass(frozen=True)
-class CopyDetail:
-    """A value copied from the input at ``source`` (None: a zero of the padding);
-    ``why`` says which layer does this and how."""
-
-    source: tuple[int, ...] | None
-    why: str
+from cnnlib.network.neuron import (
+    ActivationDetail,
+    BatchNormDetail,
+    ConvDetail,
+    CopyDetail,
+    DenseDetail,
+    GlobalPoolDetail,
+    Neuron,
+    PoolDetail,
+    ScaleDetail,
+)
 
 
 def _taps(n: int, kernel: int, stride: int, padding, dilation: int, o: int) -> np.ndarray:
@@ -363,7 +229,7 @@ def explain(info: LayerInfo, x_in: np.ndarray, index) -> Neuron:
     """Recompute one output value of a layer from the layer's input.
 
     Args:
-        info: a layer of a :func:`~.layers.chain`.
+        info: a layer of a :func:`~cnnlib.network.reader.chain`.
         x_in: the layer's input for one image, without the batch axis: the
             previous layer's output (float32 ``(H, W, C)`` or ``(D,)``); for
             the input itself (``info.index == 0``), the input.
