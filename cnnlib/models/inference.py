@@ -60,8 +60,9 @@ def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
 
     Raises:
         ValueError: the model does not have one image input and one row of
-            scores out (see :func:`cnnlib.network.reader.check_structure`); when called, an input of another image
-            shape (a side the model leaves open, None, takes any size).
+            scores out (see :func:`cnnlib.network.reader.check_structure`);
+            when called, an input of another image shape (a side the model
+            leaves open, None, takes any size).
     """
     import tensorflow as tf
 
@@ -139,7 +140,8 @@ def to_probabilities(scores: np.ndarray, logits: Logits | None = None) -> Probab
         return Probabilities(s, False, logits.layer)
     if is_distribution(s):
         return Probabilities(s, False, None)
-    return Probabilities(softmax(s).astype(np.float32), True, logits.output if logits is not None else None)
+    last = logits.output if logits is not None else None
+    return Probabilities(softmax(s).astype(np.float32), True, last)
 
 
 def classifier(model) -> Callable[[np.ndarray], Probabilities]:

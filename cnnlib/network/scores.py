@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from cnnlib.models.inference import is_distribution
-from cnnlib.network.activation_functions import softmax
+from cnnlib.network.activation_functions import softmax, softmax_shift
 from cnnlib.network.layers import LayerInfo
 from cnnlib.network.logits import chain_logits
 
@@ -40,8 +40,8 @@ class Scores:
             ``"the output of layer 'logits'"``).
         layer: the name of the layer that holds the logits (None with ``logits``).
         applied_here: the model has no softmax; this module applied it.
-        shift: subtracted from every logit before ``exp`` (their maximum when
-            some ``exp(z)`` would overflow or be unreadable, else 0); the
+        shift: subtracted from every logit before ``exp``
+            (:func:`~cnnlib.network.activation_functions.softmax_shift`); the
             softmax does not change.
     """
 
@@ -64,10 +64,6 @@ class Scores:
     def top(self, k: int = 10) -> np.ndarray:
         """The ``k`` most probable classes, most probable first (int64)."""
         return np.argsort(-self.probs, kind="stable")[:k]
-
-
-def _shift(z: np.ndarray) -> float:
-    return float(z.max()) if np.abs(z).max() > 30 else 0.0
 
 
 def class_scores(chain: list[LayerInfo], outputs: list[np.ndarray]) -> Scores:
@@ -98,15 +94,16 @@ def class_scores(chain: list[LayerInfo], outputs: list[np.ndarray]) -> Scores:
     found = chain_logits(chain)
     if found.how == "softmax layer" and len(chain) > 1:
         z = out[-2].astype(np.float64)
-        return Scores(z, final, f"the output of layer {found.layer!r}", layer=found.layer, shift=_shift(z))
+        return Scores(z, final, f"the output of layer {found.layer!r}", layer=found.layer,
+                      shift=softmax_shift(z))
     if found.how == "built-in softmax":
         layer = last.layer
         z = out[-2].astype(np.float64) @ np.asarray(layer.kernel, np.float64)
         if layer.use_bias:
             z = z + np.asarray(layer.bias, np.float64)
         return Scores(z, final, f"layer {last.name!r} before its built-in softmax", layer=found.layer,
-                      shift=_shift(z))
+                      shift=softmax_shift(z))
     if is_distribution(final[None]):
         return Scores(None, final, f"layer {last.name!r} (it gives probabilities without a softmax layer)")
     return Scores(final, softmax(final), f"the output of layer {last.name!r}", layer=last.name,
-                  applied_here=True, shift=_shift(final))
+                  applied_here=True, shift=softmax_shift(final))
