@@ -134,9 +134,10 @@ def test_grad_cam_s_target_is_the_last_conv_block_of_the_walk_inside_uses(case):
     assert chain[at].output_shape[0] >= reader.MIN_MAP_SIDE
 
 
-def test_a_sequential_model_gets_the_same_grad_cam_as_its_functional_twin():
+def test_a_sequential_model_gets_the_same_grad_cam_as_its_functional_twin(tmp_path):
     """The reader re-calls a Sequential's layers (a loaded one is not one graph); the
-    heatmap equals that of the same layers and weights built as a functional model."""
+    heatmap equals that of the same layers and weights built as a functional model,
+    and so does the Sequential saved and loaded again."""
     keras.utils.set_random_seed(3)
     seq = sequential()
     inp = keras.Input((12, 12, 1))
@@ -151,6 +152,11 @@ def test_a_sequential_model_gets_the_same_grad_cam_as_its_functional_twin():
     assert a.layer == b.layer == "conv" and a.score == b.score == "dense pre-softmax"
     assert np.ptp(a.heatmap) > 0
     np.testing.assert_allclose(a.heatmap, b.heatmap, atol=1e-5)
+    seq.save(tmp_path / "seq.keras")
+    loaded = keras.saving.load_model(tmp_path / "seq.keras", safe_mode=True)
+    c = gradcam.gradcam(loaded, x, class_index=1)
+    assert c.logits_layer == "predictions"
+    np.testing.assert_allclose(c.heatmap, a.heatmap, atol=1e-5)
 
 
 def test_outputs_model_gives_each_wanted_layer_s_output():
