@@ -45,6 +45,26 @@ def shape_text(shape) -> str:
     return "x".join("?" if d is None else str(d) for d in shape)
 
 
+#: What a classifier here takes and gives, per side: (rank with the batch axis, the
+#: sentence for more than one tensor, the sentence for another rank).
+_SIDES = {
+    "input": (4, "The model takes {n} inputs; a classifier here takes one image.",
+              "The model takes input of shape {shape}, not images (height x width x channels)."),
+    "output": (2, "The model gives {n} outputs; a classifier here gives one row of class scores.",
+               "The model gives output of shape {shape}, not one score per class."),
+}
+
+
+def _check_side(model, side: str) -> None:
+    rank, several, other_rank = _SIDES[side]
+    tensors = model.inputs if side == "input" else model.outputs
+    if len(tensors) != 1:
+        raise ValueError(several.format(n=len(tensors)))
+    shape = model.input_shape if side == "input" else model.output_shape
+    if len(shape) != rank:
+        raise ValueError(other_rank.format(shape=shape_text(shape[1:])))
+
+
 def check_image_input(model) -> None:
     """Refuse a model that does not take one batch of images ``(N, H, W, C)``.
 
@@ -52,12 +72,7 @@ def check_image_input(model) -> None:
         ValueError: more than one input, or an input of another rank; the
             message is a sentence naming what the model takes.
     """
-    if len(model.inputs) != 1:
-        raise ValueError(f"The model takes {len(model.inputs)} inputs; a classifier here takes "
-                         "one image.")
-    if len(model.input_shape) != 4:
-        raise ValueError(f"The model takes input of shape {shape_text(model.input_shape[1:])}, not "
-                         "images (height x width x channels).")
+    _check_side(model, "input")
 
 
 def check_structure(model) -> None:
@@ -68,13 +83,8 @@ def check_structure(model) -> None:
             an output that is not ``(N, classes)``; the message is a sentence
             naming what the model has.
     """
-    check_image_input(model)
-    if len(model.outputs) != 1:
-        raise ValueError(f"The model gives {len(model.outputs)} outputs; a classifier here gives "
-                         "one row of class scores.")
-    if len(model.output_shape) != 2:
-        raise ValueError(f"The model gives output of shape {shape_text(model.output_shape[1:])}, not "
-                         "one score per class.")
+    _check_side(model, "input")
+    _check_side(model, "output")
 
 
 def layers_of(model) -> list:
