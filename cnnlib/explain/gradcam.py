@@ -67,7 +67,8 @@ def gradcam(model, image: np.ndarray, class_index: int | None = None,
     """Grad-CAM heatmap of one image.
 
     Args:
-        model: a functional ``keras.Model`` (the zoo's, a stored one, VGG16).
+        model: a ``keras.Model``, functional or ``Sequential`` (the zoo's, a
+            stored one, VGG16).
         image: float32 ``(H, W, C)`` or ``(1, H, W, C)``, already preprocessed
             the way the model expects (``[0, 1]`` for the zoo's models,
             ``vgg16.preprocess`` output for VGG16).
@@ -81,7 +82,9 @@ def gradcam(model, image: np.ndarray, class_index: int | None = None,
 
     Raises:
         ValueError: a bad image shape, a class index out of range, an unknown
-            layer, a layer whose output is not 4-D ``(N, h, w, k)``, or (no
+            layer, a layer whose output is not 4-D ``(N, h, w, k)``, a model that
+            is not one image in and one row of scores out
+            (:func:`cnnlib.network.reader.check_structure`), or (no
             ``layer_name``) a model without a convolutional layer whose map is at
             least :data:`cnnlib.network.reader.MIN_MAP_SIDE` a side.
     """
