@@ -82,14 +82,14 @@ def run(quick: bool = False) -> list[dict]:
     """Time the overview (MNIST, VGG16), the top patches and one explanation; the rows."""
     from cnnlib import store
     from cnnlib.data import datasets, samples
-    from cnnlib.network import activations, formulas, inputs, layers, recompute, top_patches
+    from cnnlib.network import formulas, inputs, layer_outputs, reader, recompute, top_patches
 
     reps = 5 if quick else 20
     rows = []
     models = REPO_ROOT / "models"
     model = store.load_model("mnist", models_dir=models)
-    infos = layers.chain(model)
-    extractor = activations.activation_model(model, infos)
+    infos = reader.chain(model)
+    extractor = layer_outputs.extractor(model, infos)
     digit = datasets.load("mnist", data_dir=SHARED_DATA if SHARED_DATA.exists() else None,
                           n_train=1, n_test=10).x_test
     x = inputs.from_dataset(digit[0], infos[0].output_shape).x
@@ -103,7 +103,7 @@ def run(quick: bool = False) -> list[dict]:
         detail=f"{len(uris)} grids, {sum(len(u) for u in uris) / 1024:.0f} KiB of PNG data URIs"))
 
     cifar = store.load_model("cifar10", models_dir=models)
-    cinfos = layers.chain(cifar)
+    cinfos = reader.chain(cifar)
     deep = next(i.index for i in cinfos if i.name == "block3_relu2")
     images, made_of = _cifar_sample()
     maxima_box = {}
@@ -124,8 +124,8 @@ def run(quick: bool = False) -> list[dict]:
 
     with tempfile.TemporaryDirectory(prefix="bench-vgg16-") as folder:
         net, weights = _vgg16(Path(folder))
-    vinfos = layers.chain(net)
-    vextractor = activations.activation_model(net, vinfos)
+    vinfos = reader.chain(net)
+    vextractor = layer_outputs.extractor(net, vinfos)
     photo = (samples.sample("house", 480) * 255).round().astype(np.uint8)
 
     def vgg_overview():

@@ -14,7 +14,7 @@ from streamlit.errors import StreamlitAPIException
 
 from cnnlib import store
 from cnnlib.conv import explain
-from cnnlib.models import inference
+from cnnlib.network import reader
 from cnnlib.viz import figures_conv as figs
 from cnnlib.viz import picture
 from cnnlib.viz.matrix_html import matrix_html, number
@@ -237,7 +237,7 @@ def trained_network_section(image: np.ndarray) -> None:
     try:
         with st.spinner("Loading the model..."):
             model = load_stored_model(name, mtime)
-            inference.check_image_input(model)  # one batch of (H, W, C) images in
+            reader.check_image_input(model)  # one batch of (H, W, C) images in
             learned = feature_maps.first_layer_kernels(model)
             maps = feature_maps.feature_maps(model, image, _extractor(name, mtime))
     except (store.ModelLoadError, ValueError) as e:

@@ -17,7 +17,7 @@ import streamlit as st
 from cnnlib import store
 from cnnlib.data import datasets, images, samples
 from cnnlib.models import vgg16
-from cnnlib.network import activations, inputs, layers, uploads
+from cnnlib.network import inputs, layer_outputs, reader, uploads
 from cnnlib.viz import picture
 from pages import common
 from pages.inside_parts import (
@@ -44,9 +44,9 @@ def explorer(key: tuple, _model):
     """``(model, chain, activation model)``, built once per model version (``key``). The
     model returned is the one the chain was built from: use it rather than a fresh copy
     from another cache, whose layers would not belong to this chain's graph.
-    Raises :class:`cnnlib.network.layers.NotExplorableError` (not cached)."""
-    infos = layers.chain(_model)
-    return _model, infos, activations.activation_model(_model, infos)
+    Raises :class:`cnnlib.network.reader.NotExplorableError` (not cached)."""
+    infos = reader.chain(_model)
+    return _model, infos, layer_outputs.extractor(_model, infos)
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4, ttl=1800)
@@ -190,7 +190,7 @@ if isinstance(chosen, str):
 key, label, model, class_names, dataset, is_vgg = chosen
 try:
     model, infos, extractor = explorer(key, model)
-except layers.NotExplorableError as e:
+except reader.NotExplorableError as e:
     st.error(f"This model cannot be explored here. {e}")
     st.stop()
 

@@ -19,7 +19,7 @@ import streamlit as st
 from cnnlib.data import datasets
 from cnnlib.network import formulas, layers, overview, pictures, recompute, top_patches
 from cnnlib.network.inputs import PreparedInput
-from cnnlib.network.numpy_activations import SOFTMAX_LATEX
+from cnnlib.network.activation_functions import SOFTMAX_LATEX
 from cnnlib.network.receptive_field import receptive_field
 from cnnlib.viz import picture
 from cnnlib.viz.figures_conv import png_uri

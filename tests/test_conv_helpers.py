@@ -15,6 +15,7 @@ from cnnlib.conv import explain, kernels
 from cnnlib.conv.arithmetic import conv2d
 from cnnlib.data import samples
 from cnnlib.explain import feature_maps
+from cnnlib.network import inputs, reader
 from cnnlib.viz import figures_conv as figs
 from cnnlib.viz import picture
 from cnnlib.viz.matrix_html import matrix_html
@@ -302,19 +303,19 @@ def tiny_conv_model():
 
 def test_feature_maps_of_a_model(tiny_conv_model):
     model = tiny_conv_model
-    assert [layer.name for layer in feature_maps.conv_layers(model)] == ["conv1", "conv2"]
+    assert [layer.name for layer in reader.conv_layers(model)] == ["conv1", "conv2"]
     learned = feature_maps.first_layer_kernels(model)
     np.testing.assert_array_equal(learned, np.asarray(model.get_layer("conv1").kernel))
     img = samples.sample("house", 24)  # RGB and twice the size: grayscale and resized
     maps = feature_maps.feature_maps(model, img)
     assert [(n, m.shape) for n, m in maps] == [("conv1", (10, 10, 4)), ("conv2", (5, 5, 6))]
-    x = feature_maps.prepare_image(img, (12, 12, 1))
+    x = inputs.prepare_image(img, (12, 12, 1))
     assert x.shape == (1, 12, 12, 1) and 0 <= x.min() and x.max() <= 1
     # the first layer's maps are our own conv2d of the prepared image, plus bias, then ReLU
     bias = np.asarray(model.get_layer("conv1").bias)
     ours = np.maximum(conv2d(x[0], learned) + bias, 0)
     np.testing.assert_allclose(maps[0][1], ours, rtol=1e-4, atol=1e-5)
-    assert feature_maps.prepare_image(samples.sample("circles", 16), (12, 12, 3)).shape == (1, 12, 12, 3)
+    assert inputs.prepare_image(samples.sample("circles", 16), (12, 12, 3)).shape == (1, 12, 12, 3)
 
 
 def test_model_without_convolutions_is_explained(tiny_conv_model):
@@ -332,7 +333,7 @@ def test_feature_maps_are_taken_after_batch_norm_and_activation():
     from cnnlib.models import zoo
 
     model = zoo.build("mnist_cnn", (28, 28, 1), 10)
-    blocks = [(c.name, last.name) for c, last in feature_maps.conv_blocks(model)]
+    blocks = [(c.name, last.name) for c, last in reader.conv_blocks(model)]
     assert blocks == [("conv1", "relu1"), ("conv2", "relu2")]
     img = np.random.default_rng(0).random((28, 28)).astype(np.float32)
     maps = feature_maps.feature_maps(model, img)

@@ -5,6 +5,7 @@ import pytest
 
 from cnnlib.explain import gradcam
 from cnnlib.models import zoo
+from cnnlib.network import reader
 
 SIZE, SQUARE = 16, 4
 
@@ -60,11 +61,11 @@ def trained():
 
 
 def test_target_layer_is_the_rectified_output_of_the_last_conv_block():
-    assert gradcam.find_target_layer(tiny_cnn()) == "relu"  # conv2 -> bn -> relu
-    assert gradcam.find_target_layer(zoo.build("studio_cnn", (28, 28, 1), 10)) == "block3_relu2"
-    assert gradcam.find_target_layer(zoo.build("mnist_cnn")) == "relu2"  # conv2 -> relu2 (002)
+    assert reader.last_conv_block(tiny_cnn()) == "relu"  # conv2 -> bn -> relu
+    assert reader.last_conv_block(zoo.build("studio_cnn", (28, 28, 1), 10)) == "block3_relu2"
+    assert reader.last_conv_block(zoo.build("mnist_cnn")) == "relu2"  # conv2 -> relu2 (002)
     with pytest.raises(ValueError, match="no convolutional layer"):
-        gradcam.find_target_layer(zoo.build("logistic"))
+        reader.last_conv_block(zoo.build("logistic"))
 
 
 @pytest.mark.parametrize("arch,shape,layer,size", [
@@ -78,10 +79,10 @@ def test_target_layer_is_the_rectified_output_of_the_last_conv_block():
 ])
 def test_target_is_the_last_block_with_a_map_of_at_least_3x3(arch, shape, layer, size):
     model = zoo.build(arch, shape, 10)
-    assert gradcam.find_target_layer(model) == layer
+    assert reader.last_conv_block(model) == layer
     res = gradcam.gradcam(model, np.random.default_rng(0).random(shape, np.float32))
     assert res.layer == layer and res.map_size == size
-    assert min(size) >= gradcam.MIN_MAP_SIDE
+    assert min(size) >= reader.MIN_MAP_SIDE
 
 
 def test_lenet5_map_is_not_one_uniform_square():
@@ -110,8 +111,8 @@ def test_no_map_of_at_least_3x3_is_refused_with_a_sentence():
     model = keras.Model(inp, layers.Dense(2, activation="softmax", name="predictions")(x))
     with pytest.raises(ValueError, match=r"no convolutional layer with a feature map of at least "
                                          r"3x3 \(conv1 2x2, conv2 1x1\).*uniform square"):
-        gradcam.find_target_layer(model)
-    assert gradcam.find_target_layer(model, min_side=2) == "conv1"
+        reader.last_conv_block(model)
+    assert reader.last_conv_block(model, min_side=2) == "conv1"
 
 
 def test_a_model_that_outputs_logits_is_explained_by_them(trained):
@@ -182,7 +183,7 @@ def test_layer_kinds_are_recognised_by_class_not_by_class_name():
     x = ClippedReLU(max_value=6.0, name="relu6")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     model = keras.Model(inp, Classifier(2, activation="softmax", name="predictions")(x))
-    assert gradcam.find_target_layer(model) == "relu6"
+    assert reader.last_conv_block(model) == "relu6"
     x, _, _ = synthetic(2, seed=8)
     res = gradcam.gradcam(model, x[1])
     assert res.layer == "relu6" and res.score == "dense pre-softmax"

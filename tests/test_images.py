@@ -225,10 +225,10 @@ def test_to_gray_composites_alpha_over_black_only_when_asked():
 def test_one_grayscale_conversion_in_the_library():
     """The canvas, the convolution page and the feature maps all use images.to_gray."""
     from cnnlib.data import preprocess, samples
-    from cnnlib.explain import feature_maps
+    from cnnlib.network import inputs
 
     assert not hasattr(samples, "to_gray") and not hasattr(preprocess, "to_grayscale")
-    assert feature_maps.to_gray is images.to_gray and preprocess.to_gray is images.to_gray
+    assert inputs.to_gray is images.to_gray and preprocess.to_gray is images.to_gray
     rgba = np.random.default_rng(2).integers(0, 256, (40, 30, 4), dtype=np.uint8)
     step = preprocess.preprocess_canvas(rgba).steps[1]
     assert step.title == "Grayscale"

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from cnnlib.models import inference, zoo
+from cnnlib.network.activation_functions import softmax
+from cnnlib.network.logits import Logits, find_logits
 
 
 def two_inputs():
@@ -61,32 +63,35 @@ def test_probabilities_pass_and_anything_else_goes_through_softmax():
     assert not inference.is_distribution(np.array([[0.5, 0.5 + 2 * inference.SUM_TOLERANCE]]))
     assert not inference.is_distribution(np.array([[np.nan, 1.0]]))
     # a model that ends in a softmax is trusted as it is
-    assert not inference.to_probabilities(np.array([[0.3, 0.3]]), softmax_output=True).softmax_applied
+    ends_in_softmax = Logits("logits", None, None, "softmax", True, "softmax layer")
+    trusted = inference.to_probabilities(np.array([[0.3, 0.3]]), ends_in_softmax)
+    assert not trusted.softmax_applied and trusted.logits_layer == "logits"
 
 
 def test_softmax_is_stable_for_large_scores():
-    s = inference.softmax(np.array([[1000.0, 1000.0, -1000.0]]))
+    s = softmax(np.array([[1000.0, 1000.0, -1000.0]]))
     np.testing.assert_allclose(s, [[0.5, 0.5, 0.0]], atol=1e-7)
 
 
 def test_zoo_classifier_gives_the_model_s_own_probabilities():
     model = zoo.build("mnist_cnn")
-    assert inference.ends_in_softmax(model)
+    assert find_logits(model).softmax
     x = np.random.default_rng(0).random((3, 28, 28, 1), np.float32)
     out = inference.classifier(model)(x)
-    assert not out.softmax_applied and out.probs.shape == (3, 10)
+    assert not out.softmax_applied and out.probs.shape == (3, 10) and out.logits_layer == "logits"
     np.testing.assert_allclose(out.probs, np.asarray(model(x, training=False)), atol=1e-6)
 
 
 def test_a_logits_model_is_passed_through_softmax_and_says_so():
     model = linear_head()
-    assert not inference.ends_in_softmax(model)
+    assert not find_logits(model).softmax
     x = np.random.default_rng(1).random((2, 28, 28, 1), np.float32)
     out = inference.classifier(model)(x)
-    assert out.softmax_applied
+    assert out.softmax_applied and out.logits_layer == "scores"
     np.testing.assert_allclose(out.probs.sum(axis=1), 1.0, atol=1e-6)
-    logits = np.asarray(model(x, training=False))
-    np.testing.assert_allclose(out.probs, inference.softmax(logits), atol=1e-6)
+    logits = np.asarray(model(x, training=False), np.float64)
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(out.probs, expected / expected.sum(1, keepdims=True), atol=1e-6)
     assert (out.probs.argmax(1) == logits.argmax(1)).all()
 
 

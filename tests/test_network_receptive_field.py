@@ -12,9 +12,7 @@ keras = pytest.importorskip("keras")
 from keras import layers as K  # noqa: E402
 
 from cnnlib.models import zoo  # noqa: E402
-from cnnlib.network import layers, receptive_field  # noqa: E402
-
-L = layers
+from cnnlib.network import reader, receptive_field  # noqa: E402
 
 
 def synthetic(name: str):
@@ -76,16 +74,16 @@ def positions(h, w, few=False):
 
 
 def check_every_spatial_layer(model, few=False):
-    infos = layers.chain(model)
-    x = np.random.default_rng(1).random((1, *infos[0].output_shape), dtype=np.float32)
+    chain = reader.chain(model)
+    x = np.random.default_rng(1).random((1, *chain[0].output_shape), dtype=np.float32)
     checked = 0
-    for info in infos[1:]:
+    for info in chain[1:]:
         if not info.spatial:
             continue
         sub = keras.Model(model.inputs[0], info.layer.output)
         h, w = info.output_shape[:2]
         for r, c in positions(h, w, few):
-            field = receptive_field.receptive_field(infos, info.index, r, c)
+            field = receptive_field.receptive_field(chain, info.index, r, c)
             expected = gradient_box(sub, x, r, c)
             got = None if field.empty else field.box
             assert got == expected, (model.name, info.name, (r, c), field)
@@ -108,9 +106,9 @@ def test_receptive_fields_of_zoo_architectures(arch, shape):
 
 def test_a_position_on_padding_only_reads_no_pixel():
     model = synthetic("non-square")
-    infos = layers.chain(model)
-    pad = next(i for i in infos if i.type == "ZeroPadding2D")
-    field = receptive_field.receptive_field(infos, pad.index, 0, 5)  # the top row is padding
+    chain = reader.chain(model)
+    pad = next(i for i in chain if i.type == "ZeroPadding2D")
+    field = receptive_field.receptive_field(chain, pad.index, 0, 5)  # the top row is padding
     assert field.empty and field.drawable() is None
 
 
@@ -122,22 +120,22 @@ def test_theoretical_size_and_jump_of_vgg16_blocks():
         for i in range(convs):
             x = K.Conv2D(1, 3, padding="same", name=f"block{block}_conv{i + 1}")(x)
         x = K.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    infos = layers.chain(keras.Model(inputs, x))
-    by_name = {i.name: i for i in infos}
-    conv = receptive_field.receptive_field(infos, by_name["block5_conv3"].index, 7, 7)
-    pool = receptive_field.receptive_field(infos, by_name["block5_pool"].index, 3, 3)
+    chain = reader.chain(keras.Model(inputs, x))
+    by_name = {i.name: i for i in chain}
+    conv = receptive_field.receptive_field(chain, by_name["block5_conv3"].index, 7, 7)
+    pool = receptive_field.receptive_field(chain, by_name["block5_pool"].index, 3, 3)
     assert (conv.size, conv.jump, conv.height) == ((196, 196), (16, 16), 196)
     assert (pool.size, pool.jump) == ((212, 212), (32, 32))
-    corner = receptive_field.receptive_field(infos, by_name["block5_conv3"].index, 0, 0)
+    corner = receptive_field.receptive_field(chain, by_name["block5_conv3"].index, 0, 0)
     assert corner.box == (0, 0, 105, 105)  # rows -90..105 (196), clipped at the image's corner
 
 
 def test_dense_units_and_positions_outside_are_refused():
     model = zoo.build("cifar_small", (32, 32, 3), 10)
-    infos = layers.chain(model)
-    dense = next(i for i in infos if i.kind == "dense")
+    chain = reader.chain(model)
+    dense = next(i for i in chain if i.kind == "dense")
     with pytest.raises(ValueError, match="whole input"):
-        receptive_field.receptive_field(infos, dense.index, 0, 0)
+        receptive_field.receptive_field(chain, dense.index, 0, 0)
     with pytest.raises(ValueError, match="Received: row=30"):
-        receptive_field.receptive_field(infos, 1, 30, 0)
-    assert receptive_field.receptive_field(infos, 0, 4, 5).box == (4, 5, 4, 5)  # the input itself
+        receptive_field.receptive_field(chain, 1, 30, 0)
+    assert receptive_field.receptive_field(chain, 0, 4, 5).box == (4, 5, 4, 5)  # the input itself

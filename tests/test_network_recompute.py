@@ -13,7 +13,7 @@ from testutil import SHARED_DATA  # noqa: E402
 from cnnlib import store
 from cnnlib.data import datasets
 from cnnlib.models import zoo  # noqa: E402
-from cnnlib.network import activations, layers, recompute  # noqa: E402
+from cnnlib.network import layer_outputs, layers, reader, recompute  # noqa: E402
 
 RTOL, ATOL = 1e-4, 1e-6  # ATOL: for values that are 0 (after a ReLU) give or take rounding
 TUTORIAL_ARCHS = [a for a in zoo.ARCHITECTURES if zoo.ARCHITECTURES[a].source.startswith("Tutorial")]
@@ -34,9 +34,9 @@ def randomise_batch_norm(model, rng):
 def check_every_layer(model, x, rng, per_layer=2):
     """For each layer: ``per_layer`` random neurons and the largest one, numpy vs Keras.
     Returns the number of layers checked."""
-    infos = layers.chain(model)
-    outs = activations.activations(activations.activation_model(model, infos), x)
-    for info in infos:
+    chain = reader.chain(model)
+    outs = layer_outputs.layer_outputs(layer_outputs.extractor(model, chain), x)
+    for info in chain:
         keras_out = outs[info.index][0]
         x_in = outs[max(info.index - 1, 0)][0]
         strongest = np.unravel_index(int(np.argmax(keras_out)), keras_out.shape)
@@ -44,7 +44,7 @@ def check_every_layer(model, x, rng, per_layer=2):
             neuron = recompute.explain(info, x_in, index)
             np.testing.assert_allclose(neuron.value, keras_out[tuple(index)], rtol=RTOL, atol=ATOL,
                                        err_msg=f"{model.name} {info.name} ({info.type}) {index}")
-    return len(infos)
+    return len(chain)
 
 
 @pytest.mark.parametrize("name,dataset", [("mnist", "mnist"), ("cifar10", "cifar10")])
@@ -107,37 +107,37 @@ def test_the_other_layer_types_and_settings():
 def test_the_details_add_up_to_the_value():
     rng = np.random.default_rng(3)
     model = zoo.build("cifar_small", (32, 32, 3), 10)
-    infos = layers.chain(model)
+    chain = reader.chain(model)
     x = rng.random((1, 32, 32, 3), "f4")
-    outs = activations.activations(activations.activation_model(model, infos), x)
-    conv = recompute.explain(infos[1], outs[0][0], (29, 3, 4))  # bottom row of a valid 3 x 3 conv
+    outs = layer_outputs.layer_outputs(layer_outputs.extractor(model, chain), x)
+    conv = recompute.explain(chain[1], outs[0][0], (29, 3, 4))  # bottom row of a valid 3 x 3 conv
     d = conv.detail
     assert d.patch.shape == d.kernel.shape == (3, 3, 3) and list(d.rows) == [29, 30, 31]
     assert d.channel_sums == pytest.approx(d.products.sum(axis=(0, 1)))
     assert d.total == pytest.approx(d.channel_sums.sum() + d.bias)
     assert conv.value == pytest.approx(max(d.total, 0))  # its ReLU
-    pool = recompute.explain(infos[2], outs[1][0], (3, 4, 1))
+    pool = recompute.explain(chain[2], outs[1][0], (3, 4, 1))
     assert pool.detail.window.shape == (2, 2) and pool.detail.count == 4
     i, j = pool.detail.winner
     assert pool.value == pool.detail.window[i, j] == pool.detail.window.max()
-    flat = recompute.explain(infos[3], outs[2][0], (15 * 10 + 3,))  # row 1, column 0, channel 3
+    flat = recompute.explain(chain[3], outs[2][0], (15 * 10 + 3,))  # row 1, column 0, channel 3
     assert flat.detail.source == (1, 0, 3)
-    dense = recompute.explain(infos[4], outs[3][0], (7,))
+    dense = recompute.explain(chain[4], outs[3][0], (7,))
     top = dense.detail.largest(5)
     assert abs(dense.detail.products[top[0]]) == np.abs(dense.detail.products).max()
-    softmax = recompute.explain(infos[6], outs[5][0], (2,))
+    softmax = recompute.explain(chain[6], outs[5][0], (2,))
     assert softmax.detail.vector.shape == (10,) and softmax.detail.position == 2
 
 
 def test_a_layer_type_not_handled_says_so():
     model = keras.Sequential([keras.Input((8, 8, 2)), K.Conv2D(2, 3, name="conv"),
                               K.LayerNormalization(name="ln"), K.Flatten(name="flat")])
-    infos = layers.chain(model)
+    chain = reader.chain(model)
     x = np.zeros((6, 6, 2), "f4")
     with pytest.raises(layers.NotExplainedError, match="not explained for LayerNormalization"):
-        recompute.explain(infos[2], x, (0, 0, 0))
+        recompute.explain(chain[2], x, (0, 0, 0))
     with pytest.raises(ValueError, match="Received: index=\\(6, 0, 0\\)"):
-        recompute.explain(infos[1], np.zeros((8, 8, 2), "f4"), (6, 0, 0))
+        recompute.explain(chain[1], np.zeros((8, 8, 2), "f4"), (6, 0, 0))
     with pytest.raises(layers.NotExplainedError, match="channels-first"):
         layers.geometry(layers.LayerInfo(1, "c", "Conv2D", "conv", (2, 6, 6), 0,
                                          K.Conv2D(2, 3, data_format="channels_first")))
@@ -158,9 +158,9 @@ def test_models_that_are_not_one_chain_are_refused_with_a_sentence():
     for model, words in [(two_inputs, "takes 2 inputs"), (branches, "branches or joins"),
                          (nested, "a whole model inside"), (twice, "used more than once"),
                          (vector, "input of shape 784, not images"), (open_size, "fixed height")]:
-        with pytest.raises(layers.NotExplorableError, match=words):
-            layers.chain(model)
-    chain = layers.chain(keras.Sequential([keras.Input((8, 8, 1), name="pixels"), K.Conv2D(2, 3, name="c")]))
+        with pytest.raises(reader.NotExplorableError, match=words):
+            reader.chain(model)
+    chain = reader.chain(keras.Sequential([keras.Input((8, 8, 1), name="pixels"), K.Conv2D(2, 3, name="c")]))
     assert [(i.name, i.kind, i.output_shape, i.params) for i in chain] == [
         ("pixels", "input", (8, 8, 1), 0), ("c", "conv", (6, 6, 2), 20)]
 
@@ -177,5 +177,5 @@ def test_a_sequential_loaded_from_a_file_is_one_chain(tmp_path):
     assert len(loaded.layers[0]._inbound_nodes) > 1  # what made a graph walk refuse it
     x = rng.random((1, 10, 10, 1), dtype=np.float32)
     assert check_every_layer(loaded, x, rng) == 5
-    outs = activations.activations(activations.activation_model(loaded, layers.chain(loaded)), x)
+    outs = layer_outputs.layer_outputs(layer_outputs.extractor(loaded, reader.chain(loaded)), x)
     np.testing.assert_allclose(outs[-1], np.asarray(loaded(x)), rtol=1e-6)

@@ -11,12 +11,12 @@ from keras import layers as K  # noqa: E402
 
 from cnnlib.models import zoo  # noqa: E402
 from cnnlib.network import (
-    activations,
     formulas,
     inputs,
-    layers,
+    layer_outputs,
     overview,
     pictures,
+    reader,
     recompute,
     scores,
     top_patches,
@@ -28,14 +28,14 @@ from cnnlib.viz import picture
 def small():
     """A cifar_small model (conv 10, pool, dense 100, logits, softmax) and one input."""
     model = zoo.build("cifar_small", (32, 32, 3), 10)
-    infos = layers.chain(model)
+    chain = reader.chain(model)
     x = np.random.default_rng(0).random((1, 32, 32, 3), dtype=np.float32)
-    return model, infos, activations.activation_model(model, infos), x
+    return model, chain, layer_outputs.extractor(model, chain), x
 
 
 def test_overview_draws_maps_bars_and_text_and_finds_the_logits(small):
-    model, infos, extractor, x = small
-    ov = overview.overview(infos, extractor, x)
+    model, chain, extractor, x = small
+    ov = overview.overview(chain, extractor, x)
     assert [v.how for v in ov.views] == ["maps", "maps", "maps", "text", "bars", "bars", "bars"]
     assert [o.shape for o in ov.outputs][:3] == [(32, 32, 3), (30, 30, 10), (15, 15, 10)]
     assert not ov.outputs[1].flags.writeable  # shared by every session that looks at it
@@ -47,8 +47,8 @@ def test_overview_draws_maps_bars_and_text_and_finds_the_logits(small):
 
 
 def test_a_layer_grid_colours_non_negative_maps_gray_and_signed_ones_diverging(small):
-    _, infos, extractor, x = small
-    ov = overview.overview(infos, extractor, x)
+    _, chain, extractor, x = small
+    ov = overview.overview(chain, extractor, x)
     relu = overview.grid(ov, 1)  # conv1 with its ReLU: >= 0
     assert not relu.scale.signed and relu.channels == tuple(range(10))
     assert (relu.cols, relu.rows, relu.map_hw) == (8, 2, (30, 30))
@@ -84,48 +84,48 @@ def test_the_logits_of_a_dense_softmax_and_of_a_model_without_softmax():
     x = rng.random((1, 6, 6, 1), dtype=np.float32)
     built_in = keras.Sequential([keras.Input((6, 6, 1)), K.Flatten(name="flat"),
                                  K.Dense(4, activation="softmax", name="predictions")])
-    infos = layers.chain(built_in)
-    s = scores.class_scores(infos, activations.activations(activations.activation_model(built_in, infos), x))
+    chain = reader.chain(built_in)
+    s = scores.class_scores(chain, layer_outputs.layer_outputs(layer_outputs.extractor(built_in, chain), x))
     assert "before its built-in softmax" in s.source
     np.testing.assert_allclose(s.probs, np.exp(s.logits) / np.exp(s.logits).sum(), rtol=1e-5)
     raw = keras.Sequential([keras.Input((6, 6, 1)), K.Flatten(), K.Dense(4, name="scores")])
-    infos = layers.chain(raw)
-    big = [a * 100 for a in activations.activations(activations.activation_model(raw, infos), x)]
-    s = scores.class_scores(infos, big)
+    chain = reader.chain(raw)
+    big = [a * 100 for a in layer_outputs.layer_outputs(layer_outputs.extractor(raw, chain), x)]
+    s = scores.class_scores(chain, big)
     assert s.applied_here and s.shift == s.logits.max()  # exp(100) would be unreadable
     assert s.exps.max() == 1.0 and s.probs.sum() == pytest.approx(1.0)
     maps = keras.Sequential([keras.Input((6, 6, 1)), K.Conv2D(2, 3, name="conv")])
-    infos = layers.chain(maps)
+    chain = reader.chain(maps)
     with pytest.raises(ValueError, match="ends in conv of shape 4 x 4 x 2, not one score per class"):
-        scores.class_scores(infos, activations.activations(activations.activation_model(maps, infos), x))
+        scores.class_scores(chain, layer_outputs.layer_outputs(layer_outputs.extractor(maps, chain), x))
 
 
 def test_formulas_write_the_numbers_that_make_the_value(small):
-    _, infos, extractor, x = small
-    outs = [o[0] for o in activations.activations(extractor, x)]
-    conv = recompute.explain(infos[1], outs[0], (3, 4, 2))
+    _, chain, extractor, x = small
+    outs = [o[0] for o in layer_outputs.layer_outputs(extractor, x)]
+    conv = recompute.explain(chain[1], outs[0], (3, 4, 2))
     lines = formulas.formula(conv)
     assert lines[0].startswith(r"z = \sum_{c}") and formulas.num(conv.detail.total) in lines[1]
     assert lines[-1].endswith(formulas.num(conv.value))
     assert "3 x 3 x 3 filter" in formulas.sentence(conv)
-    pool = recompute.explain(infos[2], outs[1], (1, 1, 0))
+    pool = recompute.explain(chain[2], outs[1], (1, 1, 0))
     assert formulas.formula(pool)[1].startswith(r"y = \max(")
     assert "winner is at row" in formulas.sentence(pool)
-    dense = recompute.explain(infos[4], outs[3], (0,))
+    dense = recompute.explain(chain[4], outs[3], (0,))
     line = formulas.formula(dense)[1]  # 2,250 inputs: the 3 largest products, then the rest
     assert line.count(r"\cdot") == 3 and "the other 2247" in line
-    soft = recompute.explain(infos[6], outs[5], (4,))
+    soft = recompute.explain(chain[6], outs[5], (4,))
     assert formulas.formula(soft)[0].startswith(r"\operatorname{softmax}")
     assert formulas.num(-0.000123456) == "(-0.0001235)" and formulas.num(1.5e-7) == r"1.5 \times 10^{-7}"
 
 
 def test_top_patches_equal_a_brute_force_search(small):
-    model, infos, extractor, _ = small
+    model, chain, extractor, _ = small
     images = np.random.default_rng(2).random((23, 32, 32, 3), dtype=np.float32)
-    maxima = top_patches.channel_maxima(model, infos, 1, images, batch=10)  # 3 batches
-    maps = activations.activations(extractor, images)[1]  # (23, 30, 30, 10)
+    maxima = top_patches.channel_maxima(model, chain, 1, images, batch=10)  # 3 batches
+    maps = layer_outputs.layer_outputs(extractor, images)[1]  # (23, 30, 30, 10)
     for channel in (0, 7):
-        found = top_patches.top_patches(maxima, infos, 1, channel, k=5)
+        found = top_patches.top_patches(maxima, chain, 1, channel, k=5)
         best = maps[..., channel].reshape(23, -1).max(axis=1)
         assert [p.image for p in found] == list(np.argsort(-best, kind="stable")[:5])
         for p in found:
@@ -134,9 +134,9 @@ def test_top_patches_equal_a_brute_force_search(small):
             assert (p.field.top, p.field.left, p.field.height) == (p.row, p.col, 3)  # valid 3 x 3 conv
             assert p.field.crop(images[p.image]).shape == (3, 3, 3)
     with pytest.raises(ValueError, match="channel must be from 0 to 9"):
-        top_patches.top_patches(maxima, infos, 1, 10)
+        top_patches.top_patches(maxima, chain, 1, 10)
     with pytest.raises(ValueError, match="not a stack of feature maps"):
-        top_patches.channel_maxima(model, infos, 4, images)
+        top_patches.channel_maxima(model, chain, 4, images)
 
 
 def test_inputs_are_prepared_as_each_model_expects():

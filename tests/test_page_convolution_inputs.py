@@ -137,7 +137,7 @@ def test_a_shared_kernel_that_cannot_be_used_is_ignored_with_a_warning(shared, w
 
 def test_the_trained_network_section_explains_a_model_it_cannot_show(tmp_path, monkeypatch):
     """Two image inputs, or an input without channels, both with conv layers: a sentence
-    from inference.check_image_input, no traceback."""
+    from reader.check_image_input, no traceback."""
     import json
 
     import keras

@@ -12,12 +12,15 @@ A percentage is shown as a confidence only when it is one. A stored model
 may end in a softmax (every model of :mod:`cnnlib.models.zoo` does) or output raw
 scores (logits, from a model trained with ``from_logits=True``).
 :func:`classifier` tells the two apart: an output counts as probabilities
-when the last layer applies a softmax, or when every row lies in [0, 1] and
+when the last layer applies a softmax
+(:func:`cnnlib.network.logits.find_logits`, the rule Grad-CAM and Inside
+the network follow), or when every row lies in [0, 1] and
 sums to 1 (within ``SUM_TOLERANCE``); any other output is passed through a
 softmax here, and the result says so (``softmax_applied``) so that a page
 can say it too. A model that is not an image classifier at all (two inputs,
-two outputs, an input that is not ``(H, W, C)``) or does not fit the images
-and classes at hand is refused by :func:`check_classifier` with a sentence.
+two outputs, an input that is not ``(H, W, C)``: the model reader,
+:func:`cnnlib.network.reader.check_structure`) or does not fit the images and
+classes at hand is refused by :func:`check_classifier` with a sentence.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import numpy as np
+
+from cnnlib.network.activation_functions import softmax
+from cnnlib.network.logits import Logits, find_logits
+from cnnlib.network.reader import check_structure, shape_text
 
 #: How far from 1 a row of probabilities may sum (float32 softmax rows are within ~1e-6).
 SUM_TOLERANCE = 1e-3
@@ -35,6 +42,7 @@ class Probabilities(NamedTuple):
 
     probs: np.ndarray  # float32 (N, classes), each row in [0, 1] summing to 1
     softmax_applied: bool  # the model's outputs were not probabilities; softmax applied here
+    logits_layer: str | None = None  # the layer whose logits these are the softmax of, if known
 
 
 def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
@@ -51,9 +59,10 @@ def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
         for each new image size, when the model leaves its sides open).
 
     Raises:
-        ValueError: the model does not have one image input (see
-            :func:`check_structure`); when called, an input of another image
-            shape (a side the model leaves open, None, takes any size).
+        ValueError: the model does not have one image input and one row of
+            scores out (see :func:`cnnlib.network.reader.check_structure`);
+            when called, an input of another image shape (a side the model
+            leaves open, None, takes any size).
     """
     import tensorflow as tf
 
@@ -73,38 +82,6 @@ def predictor(model) -> Callable[[np.ndarray], np.ndarray]:
     return predict
 
 
-def check_image_input(model) -> None:
-    """Refuse a model that does not take one batch of images ``(N, H, W, C)``.
-
-    Raises:
-        ValueError: more than one input, or an input of another rank; the
-            message is a sentence naming what the model takes.
-    """
-    if len(model.inputs) != 1:
-        raise ValueError(f"The model takes {len(model.inputs)} inputs; a classifier here takes "
-                         "one image.")
-    if len(model.input_shape) != 4:
-        raise ValueError(f"The model takes input of shape {_shape(model.input_shape[1:])}, not "
-                         "images (height x width x channels).")
-
-
-def check_structure(model) -> None:
-    """Refuse a model that is not a one-image-in, one-row-of-scores-out classifier.
-
-    Raises:
-        ValueError: as :func:`check_image_input`, or more than one output, or
-            an output that is not ``(N, classes)``; the message is a sentence
-            naming what the model has.
-    """
-    check_image_input(model)
-    if len(model.outputs) != 1:
-        raise ValueError(f"The model gives {len(model.outputs)} outputs; a classifier here gives "
-                         "one row of class scores.")
-    if len(model.output_shape) != 2:
-        raise ValueError(f"The model gives output of shape {_shape(model.output_shape[1:])}, not "
-                         "one score per class.")
-
-
 def check_classifier(model, image_shape: tuple[int, int, int], num_classes: int) -> None:
     """Refuse a model that cannot classify these images into these classes.
 
@@ -114,15 +91,15 @@ def check_classifier(model, image_shape: tuple[int, int, int], num_classes: int)
         num_classes: how many classes the page names.
 
     Raises:
-        ValueError: as :func:`check_structure`, or another image shape (a side
+        ValueError: as :func:`cnnlib.network.reader.check_structure`, or another image shape (a side
             the model leaves open, None, fits any), or another number of outputs
             than ``num_classes``; the message is a sentence with both shapes or counts.
     """
     check_structure(model)
     takes, given = tuple(model.input_shape[1:]), tuple(int(v) for v in image_shape)
     if not fits(takes, given):
-        raise ValueError(f"The model takes {_shape(takes)} images, not "
-                         f"{_shape(given)}.")
+        raise ValueError(f"The model takes {shape_text(takes)} images, not "
+                         f"{shape_text(given)}.")
     outputs = model.output_shape[-1]
     if outputs != num_classes:
         raise ValueError(f"The model gives {outputs} scores per image, not one for "
@@ -135,17 +112,6 @@ def fits(takes: tuple, given: tuple) -> bool:
     return len(takes) == len(given) and all(t is None or t == g for t, g in zip(takes, given))
 
 
-def ends_in_softmax(model) -> bool:
-    """Whether the model's last layer applies a softmax (an ``Activation("softmax")``,
-    a ``Softmax`` layer, or a layer with ``activation="softmax"`` such as VGG16's head)."""
-    import keras
-
-    last = model.layers[-1]
-    if isinstance(last, keras.layers.Softmax):
-        return True
-    return getattr(getattr(last, "activation", None), "__name__", "") == "softmax"
-
-
 def is_distribution(scores: np.ndarray, tol: float = SUM_TOLERANCE) -> bool:
     """Whether every row of float ``(N, classes)`` lies in [0, 1] and sums to 1 within ``tol``."""
     s = np.asarray(scores, dtype=np.float64)
@@ -153,33 +119,34 @@ def is_distribution(scores: np.ndarray, tol: float = SUM_TOLERANCE) -> bool:
                 and np.all(np.abs(s.sum(axis=-1) - 1.0) <= tol))
 
 
-def softmax(scores: np.ndarray) -> np.ndarray:
-    """float32 softmax of each row of ``(N, classes)`` scores (max subtracted first)."""
-    s = np.asarray(scores, dtype=np.float64)
-    e = np.exp(s - s.max(axis=-1, keepdims=True))
-    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
-
-
-def to_probabilities(scores: np.ndarray, softmax_output: bool = False) -> Probabilities:
+def to_probabilities(scores: np.ndarray, logits: Logits | None = None) -> Probabilities:
     """The model's outputs as probabilities.
 
     Args:
         scores: float ``(N, classes)`` model outputs.
-        softmax_output: the model ends in a softmax (:func:`ends_in_softmax`).
+        logits: where the model's logits are (:func:`cnnlib.network.logits.find_logits`),
+            or None when not known.
 
     Returns:
         :class:`Probabilities`: ``scores`` unchanged (as float32) if they are
-        probabilities (``softmax_output``, or :func:`is_distribution`), else
-        their :func:`softmax` with ``softmax_applied=True``.
+        probabilities (the model ends in a softmax, ``logits.softmax``, or
+        :func:`is_distribution`), else their softmax
+        (:func:`cnnlib.network.activation_functions.softmax`) with
+        ``softmax_applied=True``; ``logits_layer`` names the layer whose logits
+        they are the softmax of.
     """
     s = np.asarray(scores, dtype=np.float32)
-    if softmax_output or is_distribution(s):
-        return Probabilities(s, False)
-    return Probabilities(softmax(s), True)
+    if logits is not None and logits.softmax:
+        return Probabilities(s, False, logits.layer)
+    if is_distribution(s):
+        return Probabilities(s, False, None)
+    last = logits.output if logits is not None else None
+    return Probabilities(softmax(s).astype(np.float32), True, last)
 
 
 def classifier(model) -> Callable[[np.ndarray], Probabilities]:
-    """:func:`predictor` followed by :func:`to_probabilities`.
+    """:func:`predictor` followed by :func:`to_probabilities`, the logits found by
+    :func:`cnnlib.network.logits.find_logits` (the rule Grad-CAM and Inside follow).
 
     Returns:
         A function taking float32 ``(N, H, W, C)`` (or one ``(H, W, C)``) and
@@ -188,10 +155,5 @@ def classifier(model) -> Callable[[np.ndarray], Probabilities]:
     Raises:
         ValueError: as :func:`predictor`.
     """
-    predict, softmax_output = predictor(model), ends_in_softmax(model)
-    return lambda x: to_probabilities(predict(x), softmax_output)
-
-
-def _shape(shape) -> str:
-    """A shape without its batch axis, ``(28, 28, 1)``, as ``28x28x1`` (an open side: ``?``)."""
-    return "x".join("?" if d is None else str(d) for d in shape)
+    predict, logits = predictor(model), find_logits(model)
+    return lambda x: to_probabilities(predict(x), logits)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.network import numpy_activations as acts
-from cnnlib.network.recompute import (
+from cnnlib.network import activation_functions as acts
+from cnnlib.network.neuron import (
     ActivationDetail,
     BatchNormDetail,
     ConvDetail,
@@ -108,7 +108,7 @@ def formula(neuron: Neuron) -> list[str]:
     if isinstance(d, ActivationDetail):
         if d.vector is not None:
             z = d.vector
-            shift = float(z.max()) if np.abs(z).max() > 30 else 0.0
+            shift = acts.softmax_shift(z)
             e = np.exp(z - shift)
             sym = (r"\frac{e^{z_i - \max z}}{\sum_j e^{z_j - \max z}}" if shift
                    else r"\frac{e^{z_i}}{\sum_j e^{z_j}}")

@@ -6,7 +6,7 @@ on it), with the steps in between for display. The steps reuse the project's
 own: :func:`cnnlib.data.datasets.to_float` for dataset images, MNIST's recipe
 (:func:`cnnlib.data.preprocess.preprocess_canvas`) for a photo of a digit,
 :func:`cnnlib.models.vgg16.preprocess_steps` for VGG16, and
-:func:`cnnlib.explain.feature_maps.prepare_image` (gray or RGB, resized) otherwise.
+:func:`prepare_image` (gray or RGB, resized) otherwise.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import numpy as np
 
 from cnnlib.data.datasets import to_float
 from cnnlib.data.images import to_gray
-from cnnlib.explain.feature_maps import prepare_image
 
 #: How an uploaded picture is prepared: by the model's dataset (see :func:`upload_style`).
 STYLES = ("vgg16", "mnist", "fashion_mnist", "plain")
@@ -40,6 +39,29 @@ class PreparedInput:
     steps: tuple = ()
 
 
+def prepare_image(image, input_shape) -> np.ndarray:
+    """Fit an image to a model input.
+
+    Args:
+        image: float ``(H, W)`` or ``(H, W, 3)`` in [0, 1].
+        input_shape: the model's ``(H, W, C)`` (``C`` 1 or 3).
+
+    Returns:
+        float32 ``(1, H_m, W_m, C)`` in [0, 1]: converted to grayscale or
+        repeated to RGB as ``C`` asks, resized bilinearly (with antialiasing)
+        to the model's size.
+    """
+    import keras
+
+    h, w, c = (int(v) for v in input_shape[-3:])
+    x = np.asarray(image, dtype=np.float32)
+    x = to_gray(x)[..., None] if c == 1 else (np.repeat(x[..., None], 3, axis=-1) if x.ndim == 2 else x)
+    if x.shape[:2] != (h, w):
+        x = np.asarray(keras.ops.image.resize(x[None], (h, w), interpolation="bilinear",
+                                              antialias=True))[0]
+    return np.clip(x, 0.0, 1.0)[None].astype(np.float32)
+
+
 def _view(x: np.ndarray) -> np.ndarray:
     """``x[0]`` as a picture: ``(H, W)`` for one channel."""
     return x[0, ..., 0] if x.shape[-1] == 1 else x[0]
@@ -57,7 +79,7 @@ def from_dataset(image: np.ndarray, input_shape) -> PreparedInput:
 
 def from_picture(picture: np.ndarray, input_shape) -> PreparedInput:
     """A float picture in [0, 1] (``(H, W)`` or ``(H, W, 3)``, e.g. the digit drawn on
-    Classify) fitted to ``input_shape`` by :func:`cnnlib.explain.feature_maps.prepare_image`."""
+    Classify) fitted to ``input_shape`` by :func:`prepare_image`."""
     x = prepare_image(picture, input_shape)
     return PreparedInput(x, _view(x))
 

@@ -1,11 +1,8 @@
-"""A model as a chain of layers, from the input image to the class scores.
+"""One layer of a chain, described: its kind, its window, its settings in words.
 
-:func:`chain` lists the layers of a model that is one straight line (each
-layer takes the previous layer's output and nothing else, as a
-``keras.Sequential`` or a linear functional model), each as a
-:class:`LayerInfo`; a model that is not (two inputs, branches, a model nested
-in a layer, an input of open size) raises :class:`NotExplorableError`, whose
-message is a sentence for the page.
+:func:`cnnlib.network.reader.chain` lists the layers of a model that is one
+straight line, each as a :class:`LayerInfo` (name, type, kind, output shape,
+parameters).
 
 :func:`geometry` gives a layer's window on its input (kernel, stride,
 dilation, padding) per axis, the one place :mod:`.recompute` and
@@ -41,10 +38,6 @@ _KIND_OF_TYPE = {
 }
 
 
-class NotExplorableError(ValueError):
-    """A model this page cannot explore as a whole; ``str(e)`` is a sentence for the user."""
-
-
 class NotExplainedError(ValueError):
     """One layer whose computation is not explained here (its type or a setting);
     ``str(e)`` is a sentence for the user, ``"... not explained for <type> ..."``."""
@@ -52,7 +45,7 @@ class NotExplainedError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class LayerInfo:
-    """One layer of a :func:`chain`.
+    """One layer of a :func:`cnnlib.network.reader.chain`.
 
     Attributes:
         index: position in the chain, 0 for the input.
@@ -102,87 +95,6 @@ def kind(layer) -> str:
     if found == "activation" and activation_name(layer) == "softmax":
         return "softmax"
     return found
-
-
-def _shape(tensor) -> tuple:
-    return tuple(tensor.shape[1:])
-
-
-def _text(shape) -> str:
-    return " x ".join("?" if d is None else str(d) for d in shape)
-
-
-def chain(model) -> list[LayerInfo]:
-    """The layers of ``model`` in order, the input first.
-
-    Args:
-        model: a ``keras.Model`` (``Sequential`` or functional).
-
-    Returns:
-        ``[LayerInfo(index=0, kind="input", ...), LayerInfo(index=1, ...), ...]``:
-        the input, then every layer (``InputLayer`` left out), the last one
-        giving the model's output.
-
-    Raises:
-        NotExplorableError: more than one input or output, an input that is not
-            ``(H, W, C)`` images of a fixed size, a layer used twice, a model
-            nested as a layer, or a layer that does not take exactly the
-            previous layer's output (a branch, a skip connection); the message
-            says which layer.
-    """
-    import keras
-
-    from cnnlib.models.inference import check_image_input
-
-    try:
-        check_image_input(model)  # one input, of images (N, H, W, C): the Classify page's rule
-    except ValueError as e:
-        raise NotExplorableError(str(e)) from e
-    if len(model.outputs) != 1:
-        raise NotExplorableError(f"The model gives {len(model.outputs)} outputs; this page "
-                                 "explores models that give one row of class scores.")
-    shape = _shape(model.inputs[0])
-    if any(d is None for d in shape):
-        raise NotExplorableError(f"The model takes images of any size ({_text(shape)}); this page "
-                                 "explores models that take images of a fixed height and width.")
-    source = model.inputs[0]
-    history = getattr(source, "_keras_history", None)  # (InputLayer, node, tensor index)
-    name = getattr(history[0], "name", None) if history else None
-    infos = [LayerInfo(0, name or getattr(source, "name", None) or "input", "InputLayer", "input",
-                       tuple(int(d) for d in shape), 0, None)]
-    # A Sequential is one chain by construction (and one loaded from a file has each layer
-    # called several times while it was rebuilt: its nodes say nothing); a functional
-    # model is checked through its graph.
-    sequential = isinstance(model, keras.Sequential)
-    for layer in (layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)):
-        if isinstance(layer, keras.Model):
-            raise NotExplorableError(f"Layer {layer.name!r} is a whole model inside this one; "
-                                     "this page explores one flat chain of layers.")
-        if not sequential:
-            _check_link(layer, source)
-            source = layer.output
-        infos.append(LayerInfo(len(infos), layer.name, type(layer).__name__, kind(layer),
-                               _shape(layer.output), int(layer.count_params()), layer))
-    if not sequential and source is not model.outputs[0]:
-        raise NotExplorableError("The model's output is not its last layer's output; this page "
-                                 "explores models whose layers form one chain.")
-    return infos
-
-
-def _check_link(layer, source) -> None:
-    """Refuse a layer of a functional model that is used twice or does not take ``source``."""
-    if len(getattr(layer, "_inbound_nodes", ())) > 1:
-        raise NotExplorableError(f"Layer {layer.name!r} is used more than once; this page "
-                                 "explores models whose layers form one chain.")
-    try:
-        takes = layer.input
-    except (AttributeError, ValueError, RuntimeError):
-        takes = None
-    if takes is not source:
-        raise NotExplorableError(
-            f"Layer {layer.name!r} does not simply take the previous layer's output (the "
-            "model branches or joins); this page explores models whose layers form one "
-            "chain, such as a keras.Sequential.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,8 +176,8 @@ def geometry(info: LayerInfo) -> Geometry | None:
 
 
 def describe_shape(shape) -> str:
-    """``(28, 28, 32)`` as ``"28 x 28 x 32"``."""
-    return _text(shape)
+    """``(28, 28, 32)`` as ``"28 x 28 x 32"`` (a side left open: ``"?"``)."""
+    return " x ".join("?" if d is None else str(d) for d in shape)
 
 
 def _hw(pair) -> str:

@@ -2,7 +2,7 @@
 how each layer is drawn (a grid of feature maps, bars, or a sentence), and the
 class scores at the end.
 
-:func:`overview` runs the activation model once; :func:`grid` draws one page
+:func:`overview` runs the layer-outputs model once; :func:`grid` draws one page
 of a layer's maps (:mod:`.pictures`). Layers drawn as maps: the input and
 every layer whose output is ``(H, W, C)``, except those that pass their input
 through unchanged (dropout: the sentence says so). Layers drawn as bars:
@@ -18,9 +18,16 @@ import dataclasses
 
 import numpy as np
 
-from cnnlib.network.activations import activations
+from cnnlib.network.layer_outputs import layer_outputs
 from cnnlib.network.layers import LayerInfo
-from cnnlib.network.pictures import PER_PAGE, Grid, channel_order, layer_grid, page_of, pages
+from cnnlib.network.pictures import (
+    PER_PAGE,
+    Grid,
+    channel_order,
+    layer_grid,
+    page_of,
+    pages,
+)
 from cnnlib.network.scores import Scores, class_scores
 
 MAX_BARS = 128
@@ -56,7 +63,7 @@ class Overview:
     """One input through a whole chain.
 
     Attributes:
-        infos: the :func:`~.layers.chain`.
+        infos: the :func:`~cnnlib.network.reader.chain` (the layer infos).
         outputs: each layer's output for the input, without the batch axis,
             float32, the input first (read-only).
         views: one :class:`LayerView` per layer.
@@ -82,30 +89,30 @@ def _view(info: LayerInfo, out: np.ndarray) -> LayerView:
     return LayerView(info, "text")
 
 
-def overview(infos: list[LayerInfo], extractor, x: np.ndarray) -> Overview:
+def overview(chain: list[LayerInfo], extractor, x: np.ndarray) -> Overview:
     """Run one input through the chain and decide how each layer is drawn.
 
     Args:
-        infos: a :func:`~.layers.chain`.
-        extractor: its :func:`~.activations.activation_model`.
+        chain: a :func:`~cnnlib.network.reader.chain`.
+        extractor: its :func:`~.layer_outputs.extractor`.
         x: float32 ``(1, H, W, C)``, the input as the model takes it.
 
     Returns:
         An :class:`Overview`.
     """
-    outs = [o[0] for o in activations(extractor, x)]
-    for o in outs:
-        o.flags.writeable = False
-    views = [_view(info, out) for info, out in zip(infos, outs)]
+    outputs = [o[0] for o in layer_outputs(extractor, x)]
+    for out in outputs:
+        out.flags.writeable = False
+    views = [_view(info, out) for info, out in zip(chain, outputs)]
     try:
-        scores, error = class_scores(infos, outs), None
+        scores, error = class_scores(chain, outputs), None
     except ValueError as e:
         scores, error = None, str(e)
-    return Overview(infos, outs, views, scores, error)
+    return Overview(chain, outputs, views, scores, error)
 
 
-def grid(ov: Overview, index: int, page: int = 0, cols: int = 8) -> Grid:
+def grid(whole: Overview, index: int, page: int = 0, cols: int = 8) -> Grid:
     """Page ``page`` of layer ``index``'s maps as a :class:`~.pictures.Grid` (the
     layer's own colour scale over all its channels)."""
-    view = ov.views[index]
-    return layer_grid(ov.outputs[index], page_of(view.order, page), cols=cols)
+    view = whole.views[index]
+    return layer_grid(whole.outputs[index], page_of(view.order, page), cols=cols)

@@ -73,11 +73,11 @@ class Field:
         return image[self.top:self.top + self.height, self.left:self.left + self.width]
 
 
-def receptive_field(infos: list[LayerInfo], index: int, row: int, col: int) -> Field:
+def receptive_field(chain: list[LayerInfo], index: int, row: int, col: int) -> Field:
     """The receptive field of position ``(row, col)`` of layer ``index`` of a chain.
 
     Args:
-        infos: a :func:`~.layers.chain`.
+        chain: a :func:`~cnnlib.network.reader.chain`.
         index: the layer's position in it (0: the input itself, a 1 x 1 field).
         row, col: the position in that layer's ``(H, W, C)`` output.
 
@@ -90,7 +90,7 @@ def receptive_field(infos: list[LayerInfo], index: int, row: int, col: int) -> F
         NotExplainedError: a layer below it whose geometry is not known
             (:func:`~.layers.geometry`).
     """
-    info = infos[index]
+    info = chain[index]
     if not info.spatial:
         raise ValueError(f"{info.name}'s output is not a stack of feature maps: each of its values "
                          "depends on the whole input.")
@@ -100,9 +100,9 @@ def receptive_field(infos: list[LayerInfo], index: int, row: int, col: int) -> F
                          f"0..{h - 1} and columns 0..{w - 1}. Received: row={row}, col={col}")
     spans = [[row, row], [col, col]]  # inclusive intervals, in the current layer's positions
     size, jump, empty = [1, 1], [1, 1], False
-    for layer in reversed(infos[1:index + 1]):
+    for layer in reversed(chain[1:index + 1]):
         g = geometry(layer)
-        below = infos[layer.index - 1].output_shape[:2]
+        below = chain[layer.index - 1].output_shape[:2]
         pads = g.pads(below)
         for axis in (0, 1):
             k, s, d, before = g.kernel[axis], g.strides[axis], g.dilation[axis], pads[axis][0]

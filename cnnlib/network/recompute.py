@@ -1,9 +1,10 @@
 """One neuron of one layer recomputed in numpy from the previous layer's output.
 
-:func:`explain` takes a layer of a :func:`~.layers.chain`, the output of the
+:func:`explain` takes a layer of a :func:`~cnnlib.network.reader.chain`, the output of the
 layer before it (what Keras computed) and the index of one output value, and
-returns a :class:`Neuron`: that value recomputed in float64 numpy, with every
-number that goes into it (a ``*Detail`` dataclass per kind of layer). The
+returns a :class:`~.neuron.Neuron`: that value recomputed in float64 numpy,
+with every number that goes into it (a ``*Detail`` of :mod:`.neuron` per kind
+of layer). The
 formulas are Keras 3's (https://keras.io/api/layers/):
 
 - ``Conv2D``: ``f(sum_c sum_(i,j) patch_c[i, j] * kernel_c[i, j] + bias)``,
@@ -18,7 +19,7 @@ formulas are Keras 3's (https://keras.io/api/layers/):
 - pooling: the maximum or the mean of the window; with "same" padding the
   padded cells never win and are left out of the mean, as ``tf.nn.max_pool``
   / ``tf.nn.avg_pool`` do; global pooling: over the whole map.
-- activations: :mod:`.numpy_activations`; softmax over the last axis.
+- activations: :mod:`.activation_functions`; softmax over the last axis.
 - ``Flatten`` (channels-last, row-major), ``ZeroPadding2D``, ``Dropout`` and
   the other layers of :data:`~.layers.IDENTITY_TYPES`: a copy of one input
   value (or a padding zero).
@@ -30,157 +31,12 @@ A layer type or setting not handled raises
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from cnnlib.conv.explain import receptive_field
-from cnnlib.network import numpy_activations as acts
+from cnnlib.network import activation_functions as acts
+from cnnlib.network import neuron
 from cnnlib.network.layers import LayerInfo, NotExplainedError, geometry
-
-
-@dataclasses.dataclass(frozen=True)
-class Neuron:
-    """One output value of a layer, recomputed.
-
-    Attributes:
-        layer, type, kind: the layer's name, Keras class name and role
-            (:data:`~.layers.KINDS`).
-        index: the value's index in the layer's output without the batch axis,
-            ``(row, col, channel)`` or ``(unit,)``.
-        value: the value recomputed in float64 numpy.
-        detail: the numbers behind it, a ``*Detail`` of this module (None for
-            the input).
-    """
-
-    layer: str
-    type: str
-    kind: str
-    index: tuple[int, ...]
-    value: float
-    detail: object = None
-
-
-@dataclasses.dataclass(frozen=True)
-class ConvDetail:
-    """A ``Conv2D`` output ``(row, col, filter)``.
-
-    Attributes:
-        rows, cols: int64 ``(K_h,)``, ``(K_w,)``, the input rows and columns of
-            the kernel's taps; values outside the input fall on the padding.
-        patch: float64 ``(K_h, K_w, C_in)``, the input under the kernel (0 on padding).
-        kernel: float64 ``(K_h, K_w, C_in)``, this filter's weights.
-        channel_sums: float64 ``(C_in,)``, ``sum(patch * kernel)`` per input channel.
-        bias: the filter's bias, or None when the layer has none.
-        total: ``channel_sums.sum() + bias``, before the activation.
-        activation: the built-in activation's name (``"linear"``: none).
-        scores: float64 ``(F,)``, every filter's total at this position, when the
-            activation is a softmax (taken over the filters); else None.
-    """
-
-    rows: np.ndarray
-    cols: np.ndarray
-    patch: np.ndarray
-    kernel: np.ndarray
-    channel_sums: np.ndarray
-    bias: float | None
-    total: float
-    activation: str
-    scores: np.ndarray | None = None
-
-    @property
-    def products(self) -> np.ndarray:
-        """float64 ``(K_h, K_w, C_in)``: ``patch * kernel``."""
-        return self.patch * self.kernel
-
-
-@dataclasses.dataclass(frozen=True)
-class DenseDetail:
-    """A ``Dense`` unit: ``inputs``, ``weights`` float64 ``(D,)``, ``bias`` (None: no
-    bias), ``total`` before the activation, ``activation``'s name; ``scores`` float64
-    ``(units,)``, every unit's total, when the activation is a softmax (else None)."""
-
-    inputs: np.ndarray
-    weights: np.ndarray
-    bias: float | None
-    total: float
-    activation: str
-    scores: np.ndarray | None = None
-
-    @property
-    def products(self) -> np.ndarray:
-        return self.inputs * self.weights
-
-    def largest(self, k: int = 10) -> np.ndarray:
-        """int64 indices of the ``k`` products of largest magnitude, largest first."""
-        return np.argsort(-np.abs(self.products), kind="stable")[:k]
-
-
-@dataclasses.dataclass(frozen=True)
-class BatchNormDetail:
-    """``gamma * (x - mean) / sqrt(variance + epsilon) + beta`` for one channel
-    (``gamma`` 1 and ``beta`` 0 when the layer has none)."""
-
-    x: float
-    mean: float
-    variance: float
-    epsilon: float
-    gamma: float
-    beta: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ScaleDetail:
-    """``Normalization``: ``(x - shift) / divisor``; ``Rescaling``: ``x * factor + shift``.
-    ``formula`` is ``"normalization"`` or ``"rescaling"``."""
-
-    formula: str
-    x: float
-    shift: float
-    factor: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ActivationDetail:
-    """An activation of ``x``; for a softmax, ``vector`` float64 ``(K,)`` holds the
-    scores ``z`` it is taken over and ``position`` the index of this one."""
-
-    function: str
-    x: float
-    vector: np.ndarray | None = None
-    position: int | None = None
-    options: str = ""  # e.g. "max_value=6" for a ReLU layer
-
-
-@dataclasses.dataclass(frozen=True)
-class PoolDetail:
-    """A pooling window: ``window`` float64 ``(k_h, k_w)`` (NaN on the padding) read
-    at input ``rows`` x ``cols``; for max pooling ``winner`` is its ``(i, j)`` in
-    the window; ``count`` is the number of real cells (the mean's divisor)."""
-
-    mode: str
-    rows: np.ndarray
-    cols: np.ndarray
-    window: np.ndarray
-    winner: tuple[int, int] | None
-    count: int
-
-
-@dataclasses.dataclass(frozen=True)
-class GlobalPoolDetail:
-    """Global pooling of one channel: ``values`` float64 ``(H, W)``."""
-
-    mode: str
-    values: np.ndarray
-
-
-@dataclasses.dataclass(frozen=True)
-class CopyDetail:
-    """A value copied from the input at ``source`` (None: a zero of the padding);
-    ``why`` says which layer does this and how."""
-
-    source: tuple[int, ...] | None
-    why: str
 
 
 def _taps(n: int, kernel: int, stride: int, padding, dilation: int, o: int) -> np.ndarray:
@@ -246,9 +102,9 @@ def _conv(info, x, index):
     if name in acts.VECTOR:  # over the filters at this position: every filter's total
         bias_all = _f64(layer.bias) if layer.use_bias else 0.0
         scores = np.tensordot(patch, _f64(layer.kernel), axes=3) + bias_all  # (F,)
-        detail = ConvDetail(rows, cols, patch, kernel, sums, bias, total, name, scores)
+        detail = neuron.ConvDetail(rows, cols, patch, kernel, sums, bias, total, name, scores)
         return float(acts.apply(name, scores)[f]), detail
-    detail = ConvDetail(rows, cols, patch, kernel, sums, bias, total, name)
+    detail = neuron.ConvDetail(rows, cols, patch, kernel, sums, bias, total, name)
     return float(acts.apply(name, total)), detail
 
 
@@ -263,8 +119,9 @@ def _dense(info, x, index):
     name = _built_in(info)
     if name in acts.VECTOR:  # over the units: every unit's total (the logits)
         scores = inputs @ _f64(layer.kernel) + (_f64(layer.bias) if layer.use_bias else 0.0)
-        return float(acts.apply(name, scores)[unit]), DenseDetail(inputs, weights, bias, total, name, scores)
-    return float(acts.apply(name, total)), DenseDetail(inputs, weights, bias, total, name)
+        detail = neuron.DenseDetail(inputs, weights, bias, total, name, scores)
+        return float(acts.apply(name, scores)[unit]), detail
+    return float(acts.apply(name, total)), neuron.DenseDetail(inputs, weights, bias, total, name)
 
 
 def _batchnorm(info, x, index):
@@ -276,7 +133,7 @@ def _batchnorm(info, x, index):
     c = index[-1]
     gamma = float(_f64(layer.gamma)[c]) if layer.scale else 1.0
     beta = float(_f64(layer.beta)[c]) if layer.center else 0.0
-    d = BatchNormDetail(float(x[index]), float(_f64(layer.moving_mean)[c]),
+    d = neuron.BatchNormDetail(float(x[index]), float(_f64(layer.moving_mean)[c]),
                         float(_f64(layer.moving_variance)[c]), float(layer.epsilon), gamma, beta)
     return gamma * (d.x - d.mean) / np.sqrt(d.variance + d.epsilon) + beta, d
 
@@ -286,12 +143,12 @@ def _scale(info, x, index):
     if info.type == "Rescaling":
         factor = float(_broadcast(layer.scale, x.shape)[index])
         shift = float(_broadcast(layer.offset, x.shape)[index])
-        return v * factor + shift, ScaleDetail("rescaling", v, shift, factor)
+        return v * factor + shift, neuron.ScaleDetail("rescaling", v, shift, factor)
     if getattr(layer, "invert", False):
         raise NotExplainedError(f"{info.name}: not explained for an inverted Normalization layer.")
     mean = float(_broadcast(layer.mean, x.shape)[index])
     std = max(float(np.sqrt(_broadcast(layer.variance, x.shape)[index])), 1e-7)
-    return (v - mean) / std, ScaleDetail("normalization", v, mean, std)
+    return (v - mean) / std, neuron.ScaleDetail("normalization", v, mean, std)
 
 
 def _activation(info, x, index):
@@ -300,25 +157,25 @@ def _activation(info, x, index):
         if info.type == "Softmax" and getattr(layer, "axis", -1) not in (-1, x.ndim - 1):
             raise NotExplainedError(f"{info.name}: a softmax over axis {layer.axis} is not explained here.")
         z = _f64(x[index[:-1]])  # (K,): the scores this softmax is taken over
-        return float(acts.softmax(z)[index[-1]]), ActivationDetail("softmax", v, z, index[-1])
+        return float(acts.softmax(z)[index[-1]]), neuron.ActivationDetail("softmax", v, z, index[-1])
     if info.type == "ReLU":
         opts = {"negative_slope": float(layer.negative_slope), "threshold": float(layer.threshold),
                 "max_value": None if layer.max_value is None else float(layer.max_value)}
         text = ", ".join(f"{k}={w:g}" for k, w in opts.items() if w not in (None, 0.0))
-        return float(acts.relu_layer(v, **opts)), ActivationDetail("relu", v, options=text)
+        return float(acts.relu_layer(v, **opts)), neuron.ActivationDetail("relu", v, options=text)
     if info.type == "LeakyReLU":
         slope = float(layer.negative_slope)
-        return (v if v >= 0 else slope * v), ActivationDetail("leaky_relu", v,
+        return (v if v >= 0 else slope * v), neuron.ActivationDetail("leaky_relu", v,
                                                               options=f"negative_slope={slope:g}")
     if info.type == "ELU":
         alpha = float(layer.alpha)
         value = alpha * np.expm1(v) if v <= 0 else v
-        return float(value), ActivationDetail("elu", v, options=f"alpha={alpha:g}")
+        return float(value), neuron.ActivationDetail("elu", v, options=f"alpha={alpha:g}")
     name = _built_in(info)
     if name in acts.VECTOR:  # log_softmax
         z = _f64(x[index[:-1]])
-        return float(acts.apply(name, z)[index[-1]]), ActivationDetail(name, v, z, index[-1])
-    return float(acts.apply(name, v)), ActivationDetail(name, v)
+        return float(acts.apply(name, z)[index[-1]]), neuron.ActivationDetail(name, v, z, index[-1])
+    return float(acts.apply(name, v)), neuron.ActivationDetail(name, v)
 
 
 def _pool(info, x, index):
@@ -328,15 +185,15 @@ def _pool(info, x, index):
     count = int(inside.sum())
     if info.type == "MaxPooling2D":
         i, j = np.unravel_index(int(np.nanargmax(values)), values.shape)
-        return float(values[i, j]), PoolDetail("max", rows, cols, values, (int(i), int(j)), count)
-    return float(np.nansum(values) / count), PoolDetail("avg", rows, cols, values, None, count)
+        return float(values[i, j]), neuron.PoolDetail("max", rows, cols, values, (int(i), int(j)), count)
+    return float(np.nansum(values) / count), neuron.PoolDetail("avg", rows, cols, values, None, count)
 
 
 def _global_pool(info, x, index):
     values = _f64(x[..., index[-1]])  # (H, W)
     mode = "max" if info.type == "GlobalMaxPooling2D" else "avg"
     value = values.max() if mode == "max" else values.mean()
-    return float(value), GlobalPoolDetail(mode, values)
+    return float(value), neuron.GlobalPoolDetail(mode, values)
 
 
 def _copy(info, x, index):
@@ -351,7 +208,7 @@ def _copy(info, x, index):
     else:
         source = index
         why = f"{info.type} passes its input through unchanged at inference (it acts only in training)"
-    return (0.0 if source is None else float(x[source])), CopyDetail(source, why)
+    return (0.0 if source is None else float(x[source])), neuron.CopyDetail(source, why)
 
 
 _BY_KIND = {"conv": _conv, "dense": _dense, "batchnorm": _batchnorm, "scale": _scale,
@@ -359,11 +216,11 @@ _BY_KIND = {"conv": _conv, "dense": _dense, "batchnorm": _batchnorm, "scale": _s
             "global_pool": _global_pool, "flatten": _copy, "padding": _copy, "identity": _copy}
 
 
-def explain(info: LayerInfo, x_in: np.ndarray, index) -> Neuron:
+def explain(info: LayerInfo, x_in: np.ndarray, index) -> neuron.Neuron:
     """Recompute one output value of a layer from the layer's input.
 
     Args:
-        info: a layer of a :func:`~.layers.chain`.
+        info: a layer of a :func:`~cnnlib.network.reader.chain`.
         x_in: the layer's input for one image, without the batch axis: the
             previous layer's output (float32 ``(H, W, C)`` or ``(D,)``); for
             the input itself (``info.index == 0``), the input.
@@ -371,7 +228,7 @@ def explain(info: LayerInfo, x_in: np.ndarray, index) -> Neuron:
             ints within ``info.output_shape``.
 
     Returns:
-        A :class:`Neuron` whose ``value`` equals Keras's output at ``index``
+        A :class:`~.neuron.Neuron` whose ``value`` equals Keras's output at ``index``
         up to float32 rounding (relative 1e-4 in the tests).
 
     Raises:
@@ -386,14 +243,14 @@ def explain(info: LayerInfo, x_in: np.ndarray, index) -> Neuron:
                          f"have {len(shape)} numbers within it. Received: index={index}")
     x = np.asarray(x_in)
     if info.kind == "input":
-        return Neuron(info.name, info.type, info.kind, index, float(x[index]))
+        return neuron.Neuron(info.name, info.type, info.kind, index, float(x[index]))
     compute = _BY_KIND.get(info.kind)
     if compute is None:
         raise NotExplainedError(f"{info.name}: not explained for {info.type} layers.")
     if info.spatial and info.kind in ("conv", "pool", "padding"):
         geometry(info)  # refuses channels-first data and grouped convolutions first
     value, detail = compute(info, x, index)
-    return Neuron(info.name, info.type, info.kind, index, float(value), detail)
+    return neuron.Neuron(info.name, info.type, info.kind, index, float(value), detail)
 
 
 def random_index(shape: tuple[int, ...], rng: np.random.Generator) -> tuple[int, ...]:

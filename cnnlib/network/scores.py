@@ -12,6 +12,8 @@ model:
   the logits, and the softmax is applied here, as the Classify page does
   (:func:`cnnlib.models.inference.to_probabilities`); an output that already is a
   distribution without a softmax layer has no logits to show.
+
+Which of these a model is, :func:`cnnlib.network.logits.chain_logits` says.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import dataclasses
 import numpy as np
 
 from cnnlib.models.inference import is_distribution
+from cnnlib.network.activation_functions import softmax, softmax_shift
 from cnnlib.network.layers import LayerInfo
-from cnnlib.network.numpy_activations import softmax
+from cnnlib.network.logits import chain_logits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,15 +38,17 @@ class Scores:
         probs: float64 ``(K,)``, the probabilities (each in [0, 1], summing to 1).
         source: where the logits come from, a sentence fragment (e.g.
             ``"the output of layer 'logits'"``).
+        layer: the name of the layer that holds the logits (None with ``logits``).
         applied_here: the model has no softmax; this module applied it.
-        shift: subtracted from every logit before ``exp`` (their maximum when
-            some ``exp(z)`` would overflow or be unreadable, else 0); the
+        shift: subtracted from every logit before ``exp``
+            (:func:`~cnnlib.network.activation_functions.softmax_shift`); the
             softmax does not change.
     """
 
     logits: np.ndarray | None
     probs: np.ndarray
     source: str
+    layer: str | None = None
     applied_here: bool = False
     shift: float = 0.0
 
@@ -61,18 +66,17 @@ class Scores:
         return np.argsort(-self.probs, kind="stable")[:k]
 
 
-def _shift(z: np.ndarray) -> float:
-    return float(z.max()) if np.abs(z).max() > 30 else 0.0
-
-
-def class_scores(infos: list[LayerInfo], outputs: list[np.ndarray]) -> Scores:
+def class_scores(chain: list[LayerInfo], outputs: list[np.ndarray]) -> Scores:
     """The logits and probabilities of one input.
 
+    Where the logits are is :func:`cnnlib.network.logits.chain_logits`'s answer,
+    the rule Grad-CAM and Classify follow too.
+
     Args:
-        infos: a :func:`~.layers.chain` whose last layer gives ``(K,)`` scores.
+        chain: a :func:`~cnnlib.network.reader.chain` whose last layer gives ``(K,)`` scores.
         outputs: every layer's output for one image without the batch axis
             (or with a batch of 1), in chain order, the input first
-            (:func:`~.activations.activations`).
+            (:func:`~.layer_outputs.layer_outputs`).
 
     Returns:
         :class:`Scores`.
@@ -81,22 +85,25 @@ def class_scores(infos: list[LayerInfo], outputs: list[np.ndarray]) -> Scores:
         ValueError: the last layer's output is not one vector of scores.
     """
     out = [np.asarray(o)[0] if np.ndim(o) == len(i.output_shape) + 1 else np.asarray(o)
-           for o, i in zip(outputs, infos)]
-    last = infos[-1]
+           for o, i in zip(outputs, chain)]
+    last = chain[-1]
     final = out[-1].astype(np.float64)
     if final.ndim != 1:
         raise ValueError(f"The model ends in {last.name} of shape "
                          f"{' x '.join(map(str, final.shape))}, not one score per class.")
-    if last.kind == "softmax" and len(infos) > 1:
+    found = chain_logits(chain)
+    if found.how == "softmax layer" and len(chain) > 1:
         z = out[-2].astype(np.float64)
-        return Scores(z, final, f"the output of layer {infos[-2].name!r}", shift=_shift(z))
-    if last.kind == "dense" and last.activation_name() == "softmax":
+        return Scores(z, final, f"the output of layer {found.layer!r}", layer=found.layer,
+                      shift=softmax_shift(z))
+    if found.how == "built-in softmax":
         layer = last.layer
         z = out[-2].astype(np.float64) @ np.asarray(layer.kernel, np.float64)
         if layer.use_bias:
             z = z + np.asarray(layer.bias, np.float64)
-        return Scores(z, final, f"layer {last.name!r} before its built-in softmax", shift=_shift(z))
+        return Scores(z, final, f"layer {last.name!r} before its built-in softmax", layer=found.layer,
+                      shift=softmax_shift(z))
     if is_distribution(final[None]):
         return Scores(None, final, f"layer {last.name!r} (it gives probabilities without a softmax layer)")
-    return Scores(final, softmax(final), f"the output of layer {last.name!r}", applied_here=True,
-                  shift=_shift(final))
+    return Scores(final, softmax(final), f"the output of layer {last.name!r}", layer=last.name,
+                  applied_here=True, shift=softmax_shift(final))

@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from cnnlib.network.activations import layer_model
+from cnnlib.network.layer_outputs import up_to
 from cnnlib.network.layers import LayerInfo
 from cnnlib.network.receptive_field import Field, receptive_field
 
@@ -48,13 +48,13 @@ class Patch:
     field: Field
 
 
-def channel_maxima(model, infos: list[LayerInfo], index: int, images: np.ndarray,
+def channel_maxima(model, chain: list[LayerInfo], index: int, images: np.ndarray,
                    batch: int = 250) -> ChannelMaxima:
     """Every channel's strongest response to each image, for layer ``index`` of a chain.
 
     Args:
         model: the ``keras.Model`` of the chain.
-        infos: its :func:`~.layers.chain`.
+        chain: its :func:`~cnnlib.network.reader.chain`.
         index: a layer whose output is ``(H, W, C)`` (not the input, 0).
         images: float32 ``(N, H_in, W_in, C_in)``, the model's input as it expects it.
         batch: images per forward pass (memory: ``batch * H * W * C`` floats per layer).
@@ -68,11 +68,11 @@ def channel_maxima(model, infos: list[LayerInfo], index: int, images: np.ndarray
     """
     import keras
 
-    info = infos[index]
+    info = chain[index]
     if not info.spatial:
         raise ValueError(f"{info.name}'s output is not a stack of feature maps, so it has no "
                          "patches to show.")
-    sub = layer_model(model, infos, index)
+    sub = up_to(model, chain, index)
     h, w, c = info.output_shape
     values, where = [], []
     for start in range(0, len(images), batch):
@@ -87,13 +87,13 @@ def channel_maxima(model, infos: list[LayerInfo], index: int, images: np.ndarray
     return ChannelMaxima(np.concatenate(values).astype(np.float32), flat_pos // w, flat_pos % w)
 
 
-def top_patches(maxima: ChannelMaxima, infos: list[LayerInfo], index: int, channel: int,
+def top_patches(maxima: ChannelMaxima, chain: list[LayerInfo], index: int, channel: int,
                 k: int = 9) -> list[Patch]:
     """The ``k`` images of the sample whose maps of ``channel`` reach the highest value.
 
     Args:
         maxima: :func:`channel_maxima` of layer ``index``.
-        infos, index: the chain and the layer.
+        chain, index: the chain and the layer.
         channel: ``0 <= channel < C``.
         k: how many (fewer when the sample is smaller).
 
@@ -112,5 +112,5 @@ def top_patches(maxima: ChannelMaxima, infos: list[LayerInfo], index: int, chann
     for n in order.tolist():
         row, col = int(maxima.rows[n, channel]), int(maxima.cols[n, channel])
         out.append(Patch(n, float(maxima.values[n, channel]), row, col,
-                         receptive_field(infos, index, row, col)))
+                         receptive_field(chain, index, row, col)))
     return out

@@ -14,7 +14,8 @@ from cnnlib.rundir import SnapshotEvent
 class LiveSnapshots(keras.callbacks.Callback):
     """Every ``every_s`` seconds of training, sends a :class:`~cnnlib.rundir.SnapshotEvent`:
     the first Conv2D layer's kernels and the feature maps (after its batch norm and
-    activation) of one fixed image, so that a class can watch the filters take shape.
+    activation: the first of :func:`cnnlib.network.reader.conv_blocks`) of one fixed
+    image, so that a class can watch the filters take shape.
 
     Runs before a training batch, in the training thread, so the weights it reads are
     those of a finished step. A model without a Conv2D layer sends nothing.
@@ -43,12 +44,12 @@ class LiveSnapshots(keras.callbacks.Callback):
         self.conv = None
 
     def on_train_begin(self, logs=None):
-        from cnnlib.explain.feature_maps import conv_blocks
+        from cnnlib.network import reader
 
-        blocks = conv_blocks(self.model)
+        blocks = reader.conv_blocks(self.model)
         if blocks:
             self.conv, last = blocks[0]
-            self.extractor = keras.Model(self.model.inputs[0], last.output)
+            self.extractor = reader.outputs_model(self.model, last)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1

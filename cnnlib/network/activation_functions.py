@@ -64,10 +64,23 @@ def supported(name: str | None) -> bool:
 
 
 def softmax(z) -> np.ndarray:
-    """float64 softmax over the last axis, the maximum subtracted first (same values)."""
+    """float64 softmax over the last axis, the maximum subtracted first (same values):
+    the library's one softmax (``exp(z_i) / sum_j exp(z_j)``)."""
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+#: Largest ``|z|`` for which a written-out softmax shows ``exp(z)`` itself; beyond, some
+#: ``exp(z)`` would overflow float64 or have too many digits to read.
+READABLE_EXP = 30.0
+
+
+def softmax_shift(z) -> float:
+    """What a written-out softmax subtracts from every score before ``exp``: ``max z``
+    when some ``|z| > READABLE_EXP``, else 0 (the softmax does not change)."""
+    z = np.asarray(z, dtype=np.float64)
+    return float(z.max()) if np.abs(z).max() > READABLE_EXP else 0.0
 
 
 def apply(name: str | None, x) -> np.ndarray:
