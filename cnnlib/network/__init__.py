@@ -19,8 +19,6 @@ the bundled and saved models, VGG16) and for uploaded ``.keras`` files:
 - :mod:`.formulas`: those numbers written out (LaTeX and sentences).
 - :mod:`.receptive_field`: the input rectangle one position of a layer reads.
 - :mod:`.top_patches`: the test images whose patches activate a channel most.
-- :mod:`.pictures`: a layer's feature maps as one grid picture, most active
-  channels first, with the colour rule of :mod:`cnnlib.viz.picture`.
 - :mod:`.overview`: everything the overview of one input shows, in one call.
 - :mod:`.inputs`: a picture made into the input a model expects.
 
