@@ -208,7 +208,7 @@ def trained_network_section(image: np.ndarray) -> None:
     kernel_grid = grids.kernel_grid(learned, cols=GRID_COLS)
     with st.container(key="conv_learned"):
         show_grid(kernel_grid, f"{len(kernel_grid.channels)} of its {filters} kernels "
-                  + ("(RGB, " if kc == 3 else "(mean over the input channels, ")
+                  + {1: "(", 3: "(RGB, "}.get(kc, "(mean over the input channels, ")
                   + colour.caption(kernel_grid.scale, "the kernels") + ")")
     for layer_name, fmap in maps:
         map_grid = trained_maps_grid(fmap)

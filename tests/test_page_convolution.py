@@ -430,7 +430,7 @@ def test_trained_network_section_shows_kernels_and_maps(tmp_path, monkeypatch):
     assert any(c.startswith("c1: 14 x 14 x 3, the first 3 maps (one scale for the layer: 0 (black) to ")
                for c in captions)  # after its ReLU
     assert any(c.startswith("c2: 12 x 12 x 5, the first 5 maps (one scale for the layer: -") for c in captions)
-    assert any(c.startswith("3 of its 3 kernels (mean over the input channels, one scale for the kernels")
+    assert any(c.startswith("3 of its 3 kernels (one scale for the kernels: -")
                for c in captions)
     assert not at.get("plotly_chart") or all(c.key != "conv_fig_learned" for c in at.get("plotly_chart"))
 
