@@ -65,6 +65,7 @@ def test_enlarge_repeats_pixels_and_png_round_trips():
     assert raster.enlarge(np.zeros((3, 3, 1)), 9).shape == (9, 9)  # one channel dropped
     rgb = (np.arange(60).reshape(4, 5, 3) * 4).astype(np.uint8)
     np.testing.assert_array_equal(raster.repeat(rgb, 3)[1::3, 2::3], rgb)
+    np.testing.assert_array_equal(raster.repeat(np.stack([rgb, rgb]), 2, axis=1)[1], raster.repeat(rgb, 2))
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(raster.png_bytes(rgb)))), rgb)
     assert raster.png_uri(rgb).startswith("data:image/png;base64,")
     with pytest.raises(ValueError, match=">= 1"):

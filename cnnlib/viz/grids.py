@@ -112,7 +112,7 @@ def _reduce(tiles: np.ndarray, target: int) -> np.ndarray:
 def _lay_out(rgb: np.ndarray, channels, cols: int, map_hw, scale: Scale, target: int) -> Grid:
     """Coloured tiles ``(n, h, w, 3)`` enlarged to about ``target`` and laid out."""
     f = max(1, target // max(rgb.shape[1:3]))  # small maps: whole-factor repeats, no blur
-    rgb = np.stack([repeat(tile, f) for tile in rgb])
+    rgb = repeat(rgb, f, axis=1)
     n, th, tw = rgb.shape[:3]
     cols = max(1, min(cols, n))
     rows = math.ceil(n / cols)

@@ -15,9 +15,14 @@ import io
 import numpy as np
 
 
-def repeat(pixels: np.ndarray, factor: int) -> np.ndarray:
-    """Each pixel of ``pixels`` ``(H, W[, C])`` repeated ``factor`` times down and across
-    (nearest neighbour): ``(H * factor, W * factor[, C])``, same dtype.
+def repeat(pixels: np.ndarray, factor: int, axis: int = 0) -> np.ndarray:
+    """Each pixel of ``pixels`` repeated ``factor`` times down and across (nearest
+    neighbour): ``(H, W[, C])`` becomes ``(H * factor, W * factor[, C])``, same dtype.
+
+    Args:
+        pixels: an image, or a stack of them (``axis=1`` for ``(N, H, W[, C])``).
+        factor: a whole number >= 1.
+        axis: the image's row axis (its columns follow).
 
     Raises:
         ValueError: ``factor < 1``.
@@ -25,7 +30,7 @@ def repeat(pixels: np.ndarray, factor: int) -> np.ndarray:
     if factor < 1:
         raise ValueError(f"The enlarging factor must be a whole number >= 1. Received: {factor}")
     pixels = np.asarray(pixels)
-    return pixels if factor == 1 else pixels.repeat(factor, axis=0).repeat(factor, axis=1)
+    return pixels if factor == 1 else pixels.repeat(factor, axis=axis).repeat(factor, axis=axis + 1)
 
 
 def factor_for(shape, side: int) -> int:
