@@ -5,7 +5,7 @@ filter, "same" padding, stride 1. Figures:
 
 - ``conv2d``: :func:`cnnlib.conv.arithmetic.conv2d`, against ``tf.nn.conv2d`` on
   the same input (eager, one image, result copied back to numpy);
-- one page interaction: :func:`cnnlib.conv.explain.compute_layer`
+- one page interaction: :func:`cnnlib.conv.layer.compute_layer`
   (convolution, ReLU, 2 x 2 max pooling with its winners, one position
   explained), against the same work in TensorFlow: ``tf.nn.conv2d``,
   ``tf.nn.relu`` and ``tf.nn.max_pool_with_argmax``.
@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from cnnlib.conv.arithmetic import conv2d
-from cnnlib.conv.explain import compute_layer
+from cnnlib.conv.layer import compute_layer
 
 from .common import time_ms, timed_row
 

@@ -48,7 +48,7 @@ def _overview_and_pictures(infos, extractor, x):
     """What the page computes for a new input: the overview, then every grid's first
     page drawn and PNG-encoded."""
     from cnnlib.network import overview
-    from cnnlib.viz.figures_conv import png_uri
+    from cnnlib.viz.raster import png_uri
 
     ov = overview.overview(infos, extractor, x)
     return ov, [png_uri(overview.grid(ov, i).picture) for i, v in enumerate(ov.views) if v.how == "maps"]

@@ -20,6 +20,8 @@ from cnnlib.data import datasets, images, preprocess
 from cnnlib.data.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
 from cnnlib.explain import gradcam
 from cnnlib.models import vgg16
+from cnnlib.viz.colour import overlay
+from cnnlib.viz.raster import enlarge
 from pages import common
 from pages.classify_parts import (
     SOFTMAX_NOTE,
@@ -36,7 +38,6 @@ from pages.classify_parts import (
 from pages.common import (
     LAST_DIGIT_KEY,
     dataset_error,
-    enlarge,
     enlarged_png,
     load_dataset,
     pick_model,
@@ -50,6 +51,7 @@ TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16"]
 CANVAS = 280  # canvas side in pixels, 10x MNIST's 28
 DIGIT_SHAPE = (28, 28, 1)  # what the canvas becomes (cnnlib.data.preprocess)
 N_SAMPLES = 12  # CIFAR-10 gallery size
+HEAT_CAPTION = "Heat: dark purple where nothing drove the class, light yellow where most did."
 
 st.session_state.setdefault("classify_canvas_n", 0)  # bumped by Clear: a fresh canvas key
 st.session_state.setdefault("classify_cifar_seed", 0)
@@ -152,9 +154,9 @@ def digit_gradcam(model, digit, best, name):
         st.info(f"No region of this drawing raises the score of '{name}' on layer {cam.layer}: "
                 "every gradient-weighted map is zero or negative, so the overlay is empty.")
     opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="classify_digit_opacity")
-    st.image(enlarge(gradcam.overlay(digit, cam.heatmap, opacity), 224),
+    st.image(enlarge(overlay(digit, cam.heatmap, opacity), 224),
              caption=f"Regions that drove '{name}' (layer {cam.layer}, {h}x{w} upsampled to "
-                     f"28x28; gradients of the {cam.score})")
+                     f"28x28; gradients of the {cam.score}). {HEAT_CAPTION}")
 
 
 @st.fragment  # a change here reruns the gallery alone, not the page and its sidebar
@@ -290,9 +292,9 @@ def photo_gradcam(model, key, x, resized, top1):
     h, w = cam.map_size
     st.subheader(f"Grad-CAM on layer {cam.layer} ({h}x{w})")
     opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="classify_photo_opacity")
-    st.image(gradcam.overlay(resized, cam.heatmap, opacity), width=336,
+    st.image(overlay(resized, cam.heatmap, opacity), width=336,
              caption=f"Regions that drove '{top1.name}' (layer {cam.layer}, {h}x{w} upsampled "
-                     "to 224x224)")
+                     f"to 224x224). {HEAT_CAPTION}")
 
 
 st.title("Classify")

@@ -7,16 +7,16 @@ Not a page itself (app.py does not route to it); pages/classify.py imports it.
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from cnnlib import store
 from cnnlib.data import datasets
 from cnnlib.data.prefetch import VGG16_WEIGHTS
 from cnnlib.models import inference, vgg16
-from pages.common import enlarge, load_dataset, load_stored_model
+from cnnlib.viz import charts
+from cnnlib.viz.raster import enlarge
+from pages.common import load_dataset, load_stored_model
 
-HIGHLIGHT, OTHERS = "#d62728", "#7f9fbf"  # the top class, the rest
 SOFTMAX_NOTE = ("This model's outputs are not probabilities (they are not all in [0, 1] "
                 "adding up to 1), so the page passes them through a softmax: the percentages "
                 "are that softmax's.")
@@ -135,29 +135,12 @@ def gallery_indices(labels: np.ndarray, class_id: int | None, n: int, seed: int)
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
-def probability_chart(names, probs, title: str, horizontal: bool = False) -> go.Figure:
-    """Bars of probabilities in [0, 1], the most probable class highlighted.
-
-    Shared by every session that shows the same numbers (building a Plotly figure
-    was ~5% of the server's busy time under a 30-session load): ``st.plotly_chart``
-    reads a figure without changing it (it serialises ``figure.to_dict()``), and no
-    caller changes it either.
-    """
-    probs = np.asarray(probs, dtype=float)
-    colours = [HIGHLIGHT if i == int(probs.argmax()) else OTHERS for i in range(len(probs))]
-    text = [f"{p:.1%}" for p in probs]
-    if horizontal:  # most probable at the top
-        bar = go.Bar(x=probs[::-1], y=list(names)[::-1], orientation="h", text=text[::-1],
-                     marker_color=colours[::-1], textposition="auto")
-        layout = dict(xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
-    else:
-        bar = go.Bar(x=[str(n) for n in names], y=probs, text=text, marker_color=colours,
-                     textposition="outside", cliponaxis=False)
-        layout = dict(yaxis=dict(range=[0, 1.1], tickformat=".0%", title="probability"),
-                      xaxis=dict(type="category"))
-    fig = go.Figure(bar)
-    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), **layout)
-    return fig
+def probability_chart(names, probs, title: str, horizontal: bool = False):
+    """:func:`cnnlib.viz.charts.probability_bars`, shared by every session that shows
+    the same numbers (building a Plotly figure was ~5% of the server's busy time
+    under a 30-session load): ``st.plotly_chart`` reads a figure without changing it
+    (it serialises ``figure.to_dict()``), and no caller changes it either."""
+    return charts.probability_bars(names, probs, title, horizontal)
 
 
 def show_steps(steps, width: int = 112) -> None:

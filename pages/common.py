@@ -10,6 +10,7 @@ import streamlit as st
 
 from cnnlib import store
 from cnnlib.data import datasets
+from cnnlib.viz.raster import enlarge, png_bytes
 
 #: Session-state keys that one page writes and another reads (each page's own
 #: keys carry its prefix and stay in that page).
@@ -139,20 +140,9 @@ def import_keras():
     return keras
 
 
-def enlarge(img: np.ndarray, side: int) -> np.ndarray:
-    """Repeat pixels (nearest neighbour) so that the longer side is about ``side``;
-    the browser would blur a small image instead."""
-    img = np.asarray(img)
-    factor = max(1, side // max(img.shape[:2]))
-    out = np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
-    if out.dtype != np.uint8:  # float images in [0, 1]
-        out = (np.clip(out, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
-    return out[..., 0] if out.ndim == 3 and out.shape[2] == 1 else out
-
-
 @st.cache_data(max_entries=2048, show_spinner=False)
 def enlarged_png(img: np.ndarray, side: int) -> bytes:
-    """:func:`enlarge` then PNG-encoded, cached by the pixels: a rerun that shows the
+    """:func:`cnnlib.viz.raster.enlarge` then PNG-encoded, cached by the pixels: a rerun that shows the
     same picture sends the stored bytes instead of encoding it again (a class of 30
     browsing the same galleries; profiled as ~15% of the server's busy time).
 
@@ -163,8 +153,6 @@ def enlarged_png(img: np.ndarray, side: int) -> bytes:
     Returns:
         PNG bytes, for ``st.image``.
     """
-    from cnnlib.viz.figures_conv import png_bytes
-
     return png_bytes(enlarge(img, side))
 
 
@@ -173,8 +161,6 @@ def enlarged_pngs(images: np.ndarray, side: int) -> list[bytes]:
     """:func:`enlarged_png` of each of ``images`` ``(N, H, W[, C])``, in one cached call
     (each call of a cached function costs its hashing: a gallery is one call; the
     pictures are made here, not cached a second time one by one)."""
-    from cnnlib.viz.figures_conv import png_bytes
-
     return [png_bytes(enlarge(img, side)) for img in images]
 
 

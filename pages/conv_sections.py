@@ -5,7 +5,6 @@ trained network sees (the only part that imports TensorFlow)."""
 
 from __future__ import annotations
 
-import base64
 import math
 
 import numpy as np
@@ -13,14 +12,20 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from cnnlib import store
-from cnnlib.conv import explain
+from cnnlib.conv import formulas, layer
+from cnnlib.conv.window import Explanation, kernel_window
 from cnnlib.network import reader
+from cnnlib.viz import colour, grids, pictures
 from cnnlib.viz import figures_conv as figs
-from cnnlib.viz import picture
-from cnnlib.viz.matrix_html import matrix_html, number
+from cnnlib.viz.matrix_html import matrix_html
+from cnnlib.viz.numbers import number
+from cnnlib.viz.raster import factor_for, png_bytes, repeat
+from pages import cell_picker
 from pages.common import import_keras, load_stored_model, pick_model
 
 CHANNEL_NAMES = ("R", "G", "B")
+SHOWN_MAPS = 16  # feature maps drawn per layer of a trained network, the first ones
+GRID_COLS = 8  # tiles per row
 IGNORED_KEY = "conv_ignored_params"  # [(param, value)] dropped from the URL, said on the next run
 
 
@@ -70,108 +75,45 @@ def drop_bad_numbers(numbers: dict[str, tuple[int, int | None]]) -> None:
                    + (f"from {low} to {high}." if high is not None else f"of at least {low}."))
 
 
-# The feature map as one picture (not a chart: a picture costs the browser next
-# to nothing) that reports the cell clicked and reads out the cell under the mouse.
-_MAP_JS = """
-export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  let root = parentElement.querySelector(".conv-map");
-  if (!root) {
-    root = document.createElement("div");
-    root.className = "conv-map";
-    root.innerHTML = '<img class="conv-map-img" draggable="false"><div class="conv-map-bar"></div>'
-      + '<div class="conv-map-ticks"></div><div class="conv-map-readout"></div>';
-    parentElement.appendChild(root);
-  }
-  const img = root.querySelector("img");
-  const readout = root.querySelector(".conv-map-readout");
-  if (img.getAttribute("src") !== data.src) img.setAttribute("src", data.src);
-  img.alt = data.alt;
-  root.querySelector(".conv-map-bar").style.background = data.bar;
-  root.querySelector(".conv-map-ticks").innerHTML =
-    data.ticks.map(([at, text]) => `<span style="left:${at}%">${text}</span>`).join("");
-  readout.textContent = data.hint;
-  let values = null;  // float32 (rows * cols), decoded on the first hover
-  const valueAt = (r, c) => {
-    if (values === null) {
-      const raw = atob(data.values);
-      values = new Float32Array(Uint8Array.from(raw, (ch) => ch.charCodeAt(0)).buffer);
-    }
-    return parseFloat(values[r * data.cols + c].toPrecision(4));
-  };
-  const cellAt = (event) => {  // the picture: margin, then scale pixels per cell
-    const box = img.getBoundingClientRect();
-    const x = (event.clientX - box.left) / box.width * data.width - data.margin;
-    const y = (event.clientY - box.top) / box.height * data.height - data.margin;
-    const r = Math.floor(y / data.scale), c = Math.floor(x / data.scale);
-    return r >= 0 && r < data.rows && c >= 0 && c < data.cols ? [r, c] : null;
-  };
-  img.onclick = (event) => { const rc = cellAt(event); if (rc) setTriggerValue("cell", rc); };
-  img.onmousemove = (event) => {
-    const rc = cellAt(event);
-    readout.textContent = rc ? `row ${rc[0]}, column ${rc[1]}: ${valueAt(rc[0], rc[1])}` : data.hint;
-  };
-  img.onmouseleave = () => { readout.textContent = data.hint; };
-}
-"""
-_MAP_CSS = """
-.conv-map-img { display: block; width: 100%; height: auto; image-rendering: pixelated; cursor: crosshair; }
-.conv-map-bar { height: 0.8em; margin-top: 0.3em; border-radius: 2px; }
-.conv-map-ticks { position: relative; height: 1.4em; font-size: 0.8em; }
-.conv-map-ticks span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
-.conv-map-ticks span:first-child { transform: none; }
-.conv-map-ticks span:last-child { transform: translateX(-100%); }
-.conv-map-readout { font-size: 0.875em; opacity: 0.7; min-height: 1.5em; }
-"""
-_map_component = st.components.v2.component("conv_feature_map", js=_MAP_JS, css=_MAP_CSS,
-                                             isolate_styles=False)
-
-
 @st.cache_data(max_entries=256, show_spinner=False)
-def input_png(image: np.ndarray, pads=(0, 0, 0, 0), field=None, patch=None) -> tuple[bytes, bool]:
-    """:func:`cnnlib.viz.picture.input_picture` PNG-encoded, cached by its arguments: a
+def input_png(image: np.ndarray, pads=(0, 0, 0, 0), window=None, patch=None) -> tuple[bytes, bool]:
+    """:func:`cnnlib.viz.pictures.input_picture` PNG-encoded, cached by its arguments: a
     class trying the same few settings gets stored bytes (the enlarging and the
     encoding were ~10 ms of each rerun, profiled under the 30-session load).
 
     Returns:
         ``(PNG bytes, whether the patch was inset)``.
     """
-    drawn, layout = picture.input_picture(image, pads, field, patch)
-    return figs.png_bytes(drawn), layout.inset
+    drawn, layout = pictures.input_picture(image, pads, window, patch)
+    return png_bytes(drawn), layout.inset
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def map_view_data(fmap: np.ndarray, cell, white: float = 1.0) -> dict:
-    """What the feature map component draws: the picture (a PNG data URI), its
-    geometry, the values (base64 float32, for the hover read-out) and the
-    colour bar (a CSS gradient and its ticks, 0 among them on a signed scale).
-    Cached by its arguments, as :func:`input_png`."""
-    drawn, layout = picture.map_picture(fmap, cell, white)
-    scale = picture.value_scale(fmap, white)
-    stops = picture.plotly_colorscale(scale)
-    ticks = ([[0, number(scale.zmin)], [50, "0"], [100, number(scale.zmax)]] if scale.signed else
-             [[0, "0"], [50, number(scale.zmax / 2)], [100, number(scale.zmax)]])
+    """What the cell picker draws for the feature map: the picture (a PNG data URI)
+    with ``cell`` framed, its geometry, the values (for the hover read-out) and the
+    colour bar (0 among its ticks on a signed scale). Cached by its arguments, as
+    :func:`input_png`."""
+    drawn, layout = pictures.map_picture(fmap, cell, white)
     oh, ow = fmap.shape
-    return {"src": figs.png_uri(drawn), "rows": oh, "cols": ow, "scale": layout.scale,
-            "margin": layout.margin, "width": drawn.shape[1], "height": drawn.shape[0],
-            "values": base64.b64encode(np.ascontiguousarray(fmap, dtype="<f4").tobytes()).decode("ascii"),
-            "bar": "linear-gradient(to right, " + ", ".join(f"{c} {100 * t:g}%" for t, c in stops) + ")",
-            "ticks": ticks, "hint": "Click a cell to explain it.",
+    return {**cell_picker.picture_data(drawn, (oh, ow), layout.scale, layout.margin),
+            **cell_picker.colour_bar(colour.value_scale(fmap, white)), **cell_picker.hover_values(fmap),
+            "hint": "Click a cell to explain it.",
             "alt": f"Feature map {oh} x {ow}, output ({cell[0]}, {cell[1]}) framed"}
 
 
 def feature_map_view(fmap: np.ndarray, cell: tuple[int, int], white: float, key: str, on_pick) -> None:
     """The clickable feature map; ``on_pick`` runs when a cell is clicked, with
-    ``st.session_state[key]["cell"] == [row, col]``."""
-    _map_component(key=key, data=map_view_data(fmap, cell, white), on_cell_change=on_pick)
+    :func:`pages.cell_picker.picked` giving ``(0, row, col)``."""
+    cell_picker.cell_picker(map_view_data(fmap, cell, white), key, on_pick)
 
 
-def explanation_section(e: explain.Explanation, row: int, col: int, use_relu: bool) -> None:
+def explanation_section(e: Explanation, row: int, col: int, use_relu: bool) -> None:
     """Patch, kernel and products of one output position, and their sum."""
-    top, left, bottom, right = e.field.box
+    top, left, bottom, right = e.window.box
     st.subheader(f"Output ({row}, {col}) written out")
     st.markdown(f"Output ({row}, {col}) reads input rows {top}..{bottom} and columns {left}..{right}"
-                + ("" if e.field.inside.all() else "; the taps on the zero padding read 0") + ".")
+                + ("" if e.window.inside.all() else "; the taps on the zero padding read 0") + ".")
     views = [(e.patch, e.kernel, e.products)]
     tabs = [st.container()]
     if e.patch.ndim == 3:
@@ -183,12 +125,12 @@ def explanation_section(e: explain.Explanation, row: int, col: int, use_relu: bo
                                                 (1.0, 0.0, 0.0)):
             column.markdown(f"**{title}**")
             column.html(matrix_html(values, white=white, label=title))
-    st.markdown(f"**Sum of the products:** {explain.sum_text(e)}")
+    st.markdown(f"**Sum of the products:** {formulas.sum_text(e)}")
     if use_relu:
-        st.markdown(f"**After ReLU:** max({e.total:.4g}, 0) = {max(e.total, 0.0):.4g}")
+        st.markdown(f"**After ReLU:** max({number(e.total, 4)}, 0) = {number(max(e.total, 0.0), 4)}")
 
 
-def sliding_section(image: np.ndarray, result: explain.LayerResult, row: int, stride: int,
+def sliding_section(image: np.ndarray, result: layer.LayerResult, row: int, stride: int,
                     padding, dilation: int, white: float = 1.0) -> None:
     """An expander with the animation of the window sliding at the current stride
     while the feature map fills in."""
@@ -198,20 +140,20 @@ def sliding_section(image: np.ndarray, result: explain.LayerResult, row: int, st
         return
     oh, ow = result.activated.shape
     budget = figs.frame_budget(image, result.activated)
-    positions = explain.animation_positions((oh, ow), row, budget)
+    positions = layer.animation_positions((oh, ow), row, budget)
     if len(positions) == oh * ow:
         note = "every output position, row by row"
     else:
         note = f"output row {row}" + ("" if len(positions) == ow
                                       else f", {len(positions)} of its {ow} positions")
     kernel_hw = result.explanation.kernel.shape[:2]
-    fields = [explain.receptive_field(image.shape[:2], kernel_hw, r, c, stride, padding, dilation)
-              for r, c in positions]
+    windows = [kernel_window(image.shape[:2], kernel_hw, r, c, stride, padding, dilation)
+               for r, c in positions]
     with section:
         st.caption(f"Press Play: {note}. Each step moves the window {stride} pixel(s) and writes "
                    "one more value of the feature map; the slider picks a step.")
         st.html("<style>.st-key-conv_fig_anim image { image-rendering: pixelated; }</style>")  # crisp cells
-        st.plotly_chart(figs.sliding_figure(image, result.activated, fields, positions, result.pads,
+        st.plotly_chart(figs.sliding_figure(image, result.activated, windows, positions, result.pads,
                                             white=white), key="conv_fig_anim")
 
 
@@ -221,6 +163,19 @@ def _extractor(name: str, mtime: float):
     from cnnlib.explain import feature_maps
 
     return feature_maps.feature_model(load_stored_model(name, mtime))
+
+
+def trained_maps_grid(fmap: np.ndarray, shown: int = SHOWN_MAPS) -> grids.Grid:
+    """The first ``shown`` feature maps of one layer's output ``fmap`` ``(H, W, F)`` on the
+    layer's one scale (over all its ``F`` maps), as every page draws a layer."""
+    return grids.map_grid(fmap, range(min(shown, fmap.shape[-1])), cols=GRID_COLS,
+                          scale=grids.layer_scale(fmap))
+
+
+def show_grid(grid: grids.Grid, caption: str, width: int = 640) -> None:
+    """A grid enlarged by a whole factor to about ``width`` pixels (no blur), with ``caption``."""
+    st.image(repeat(grid.picture, factor_for(grid.picture.shape, width)), caption=caption,
+             output_format="PNG")
 
 
 def trained_network_section(image: np.ndarray) -> None:
@@ -250,8 +205,13 @@ def trained_network_section(image: np.ndarray) -> None:
     kh, kw, kc, filters = learned.shape
     st.markdown(f"The image is fitted to the model's input ({h} x {w} x {c}). First layer: "
                 f"{filters} filters of {kh} x {kw} x {kc}.")
-    st.plotly_chart(figs.kernel_grid(learned), key="conv_fig_learned")
-    for layer, fmap in maps:
-        st.plotly_chart(figs.maps_grid(fmap, f"{layer}: {' x '.join(map(str, fmap.shape))} "
-                                       f"(first {min(16, fmap.shape[-1])} maps)"),
-                        key=f"conv_fig_maps_{layer}")
+    kernel_grid = grids.kernel_grid(learned, cols=GRID_COLS)
+    with st.container(key="conv_learned"):
+        show_grid(kernel_grid, f"{len(kernel_grid.channels)} of its {filters} kernels "
+                  + {1: "(", 3: "(RGB, "}.get(kc, "(mean over the input channels, ")
+                  + colour.caption(kernel_grid.scale, "the kernels") + ")")
+    for layer_name, fmap in maps:
+        map_grid = trained_maps_grid(fmap)
+        with st.container(key=f"conv_maps_{layer_name}"):
+            show_grid(map_grid, f"{layer_name}: {' x '.join(map(str, fmap.shape))}, the first "
+                      f"{len(map_grid.channels)} maps ({colour.caption(map_grid.scale)})")

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnlib.conv import explain, kernels
+from cnnlib.conv import formulas, kernels, layer
 from cnnlib.data import datasets, images, samples
 from cnnlib.viz import figures_conv as figs
 from cnnlib.viz.matrix_html import matrix_html
-from pages import common
+from pages import cell_picker, common
 from pages.conv_sections import (
     drop_bad_numbers,
     explanation_section,
@@ -34,7 +34,7 @@ DATASETS = {"MNIST": "mnist", "CIFAR-10": "cifar10"}
 N_DATASET = 100  # test images offered per dataset
 CUSTOM = "custom"
 POOLING = {"none": None, "max": "max", "average": "avg"}
-Q = {"bind": "query-params"}  # widgets mirrored in the URL
+IN_URL = {"bind": "query-params"}  # widget arguments that bind its value to the URL
 #: The whole numbers of the bound number inputs: key -> (min, max); None: the image decides
 #: (the output position), and Streamlit resets a value beyond it to the default.
 NUMBERS = {"conv_index": (0, N_DATASET - 1), "conv_pad": (0, 64), "conv_stride": (0, 64),
@@ -67,11 +67,11 @@ def uploaded_picture(upload) -> np.ndarray:
 
 def choose_image():
     """Image widgets in the sidebar; returns (float image in [0, 1], caption)."""
-    source = st.selectbox("Image", SOURCES, key="conv_source", **Q,
+    source = st.selectbox("Image", SOURCES, key="conv_source", **IN_URL,
                           help="A sample picture, a test image of a dataset, the digit drawn on the "
                                "Classify page, or a picture of your own.")
     if source in DATASETS:
-        index = st.number_input("Test image number", *NUMBERS["conv_index"], 0, key="conv_index", **Q)
+        index = st.number_input("Test image number", *NUMBERS["conv_index"], 0, key="conv_index", **IN_URL)
         try:
             x, y, names = dataset_samples(DATASETS[source], N_DATASET)
             caption = f"{source} test image {index}: a {names[y[index]]}"
@@ -90,7 +90,7 @@ def choose_image():
                 return uploaded_picture(upload), upload.name
             except images.ImageError as e:
                 st.error(str(e))
-    name = st.selectbox("Sample picture", samples.names(), key="conv_sample", **Q)
+    name = st.selectbox("Sample picture", samples.names(), key="conv_sample", **IN_URL)
     return samples.sample(name), samples.DESCRIPTIONS[name]
 
 
@@ -102,7 +102,7 @@ def choose_kernel():
         ``K``, and None; or, when a custom kernel cannot be read, ``(None, K,
         the reason as a sentence)`` (the page shows it where the kernel goes).
     """
-    name = st.selectbox("Kernel", kernels.names() + [CUSTOM], key="conv_kernel", **Q)
+    name = st.selectbox("Kernel", kernels.names() + [CUSTOM], key="conv_kernel", **IN_URL)
     if name != CUSTOM:
         st.caption(kernels.PRESETS[name].description)
         if "conv_custom" in st.query_params:
@@ -120,7 +120,7 @@ def choose_kernel():
                 st.warning(f"The address's custom kernel (conv_custom) was ignored. {e}")
     default_size = next(iter(tables), 3)
     size = st.radio("Size", kernels.CUSTOM_SIZES, index=kernels.CUSTOM_SIZES.index(default_size),
-                    horizontal=True, format_func=lambda s: f"{s}x{s}", key="conv_ksize", **Q)
+                    horizontal=True, format_func=lambda s: f"{s}x{s}", key="conv_ksize", **IN_URL)
     start = tables.setdefault(size, [[f"{v:g}" for v in row] for row in kernels.identity(size)])
     cols = [str(j + 1) for j in range(size)]
     edited = st.data_editor(
@@ -143,17 +143,17 @@ def choose_position(oh: int, ow: int) -> tuple[int, int]:
     st.sidebar.subheader("Explained position")
     help_ = ("The output position whose window is outlined and written out; or click a cell of "
              "the feature map.")
-    return (st.sidebar.number_input("Output row", NUMBERS["conv_row"][0], oh - 1, key="conv_row", **Q,
+    return (st.sidebar.number_input("Output row", NUMBERS["conv_row"][0], oh - 1, key="conv_row", **IN_URL,
                                     help=help_),
-            st.sidebar.number_input("Output column", NUMBERS["conv_col"][0], ow - 1, key="conv_col", **Q,
+            st.sidebar.number_input("Output column", NUMBERS["conv_col"][0], ow - 1, key="conv_col", **IN_URL,
                                     help=help_))
 
 
 def pick_cell() -> None:
     """A click on the feature map: the clicked cell becomes the explained position."""
-    cell = (st.session_state.get("conv_fig_map") or {}).get("cell")
-    if cell:
-        st.session_state["conv_row"], st.session_state["conv_col"] = int(cell[0]), int(cell[1])
+    pick = cell_picker.picked("conv_fig_map")
+    if pick:
+        st.session_state["conv_row"], st.session_state["conv_col"] = pick[1], pick[2]
 
 
 presenting = common.presenting()  # one screen: the pictures under one formula line
@@ -171,40 +171,40 @@ with st.sidebar:
     image = chosen
     channels = "gray"
     if image.ndim == 3:
-        channels = st.radio("Colour", ["gray", "RGB"], horizontal=True, key="conv_channels", **Q,
+        channels = st.radio("Colour", ["gray", "RGB"], horizontal=True, key="conv_channels", **IN_URL,
                             help="gray: convert to grayscale first. RGB: apply the kernel to R, G and B "
                                  "and sum the three, as one Conv2D filter does.")
     st.subheader("Kernel")
     kernel2d, ksize, kernel_error = choose_kernel()
     st.subheader("Layer")
-    pad_mode = st.selectbox("Padding", ["valid", "same", "number"], key="conv_padding", **Q,
+    pad_mode = st.selectbox("Padding", ["valid", "same", "number"], key="conv_padding", **IN_URL,
                             help="valid: none. same: enough zeros to keep ceil(N / stride) outputs "
                                  "(the odd one at the bottom/right, as TensorFlow). number: that many "
                                  "zeros on every side.")
-    pad_n = st.number_input("Zeros on each side", *NUMBERS["conv_pad"], 1, key="conv_pad", **Q,
+    pad_n = st.number_input("Zeros on each side", *NUMBERS["conv_pad"], 1, key="conv_pad", **IN_URL,
                             disabled=pad_mode != "number")
-    stride = st.number_input("Stride", *NUMBERS["conv_stride"], 1, key="conv_stride", **Q)
-    dilation = st.number_input("Dilation", *NUMBERS["conv_dilation"], 1, key="conv_dilation", **Q)
-    use_relu = st.toggle("ReLU on the feature map", key="conv_relu", **Q)
-    pool = st.selectbox("Pooling", list(POOLING), key="conv_pool", **Q)
-    pool_size = st.number_input("Pool size", *NUMBERS["conv_pool_size"], 2, key="conv_pool_size", **Q,
+    stride = st.number_input("Stride", *NUMBERS["conv_stride"], 1, key="conv_stride", **IN_URL)
+    dilation = st.number_input("Dilation", *NUMBERS["conv_dilation"], 1, key="conv_dilation", **IN_URL)
+    use_relu = st.toggle("ReLU on the feature map", key="conv_relu", **IN_URL)
+    pool = st.selectbox("Pooling", list(POOLING), key="conv_pool", **IN_URL)
+    pool_size = st.number_input("Pool size", *NUMBERS["conv_pool_size"], 2, key="conv_pool_size", **IN_URL,
                                 disabled=pool == "none")
     pool_stride = st.number_input("Pool stride", *NUMBERS["conv_pool_stride"], 2, key="conv_pool_stride",
-                                  **Q, disabled=pool == "none")
+                                  **IN_URL, disabled=pool == "none")
 
 image = images.to_gray(image) if image.ndim == 3 and channels == "gray" else image
 padding = pad_n if pad_mode == "number" else pad_mode
 (h, w), depth = image.shape[:2], (image.shape[2] if image.ndim == 3 else 1)
 shape = " x ".join(str(v) for v in image.shape)
 try:
-    pads, (oh, ow) = explain.layer_sizes((h, w), (ksize, ksize), stride, padding, dilation)
+    pads, (oh, ow) = layer.layer_sizes((h, w), (ksize, ksize), stride, padding, dilation)
 except ValueError as e:
     st.error(f"This setting has no output. {e}")
     st.stop()
 row, col = choose_position(oh, ow)
 top, bottom, left_pad, right_pad = pads
 if presenting:  # the output size with the current numbers, the line the class reads
-    st.latex(explain.formula_latex(h, ksize, stride, padding, dilation, "O_h")
+    st.latex(formulas.formula_latex(h, ksize, stride, padding, dilation, "O_h")
              + rf"\qquad O_w = {ow}")  # the width's own numbers are under Sizes
 else:
     st.markdown(f"**Input** {shape} → **padded input** {h + top + bottom} x {w + left_pad + right_pad}"
@@ -225,12 +225,12 @@ if kernel_error:  # shown where the kernel and the feature map would be
     st.stop()
 
 kernel = np.repeat(kernel2d[..., None], 3, axis=2) if depth == 3 else kernel2d  # (K, K[, 3])
-result = explain.compute_layer(
+result = layer.compute_layer(
     image, kernel, stride=stride, padding=padding, dilation=dilation, use_relu=use_relu,
     pool_mode=POOLING[pool], pool_size=pool_size, pool_stride=pool_stride,
     row=row, col=col)
 e = result.explanation
-drawn, inset = input_png(image, pads, e.field, e.patch)
+drawn, inset = input_png(image, pads, e.window, e.patch)
 left.image(drawn, width="stretch", output_format="PNG")
 left.caption(f"{image_caption.rstrip('.')}. Orange: the window of output ({row}, {col})"
              + ("; in the corner, its patch enlarged." if inset else ".") + padded_note)
@@ -242,13 +242,13 @@ with right:
 explanation_section(e, row, col, use_relu)
 
 st.subheader("Sizes")
-st.latex(explain.FORMULA_LATEX)
+st.latex(formulas.FORMULA_LATEX)
 st.caption("N: input size, P: zeros added before and after, D: dilation, K: kernel size, S: stride. "
            "With the current numbers, for the height and the width:")
 lost = []
 for name, n, what in (("O_h", h, "row"), ("O_w", w, "column")):
-    st.latex(explain.formula_latex(n, ksize, stride, padding, dilation, name))
-    if left_out := explain.uncovered(n, ksize, stride, padding, dilation):
+    st.latex(formulas.formula_latex(n, ksize, stride, padding, dilation, name))
+    if left_out := layer.uncovered(n, ksize, stride, padding, dilation):
         lost.append(f"the last {left_out} {what}{'s' if left_out > 1 else ''}")
 if lost:
     st.info(f"With stride {stride}, {' and '.join(lost)} of the padded input never fall under the "

@@ -18,18 +18,12 @@ from cnnlib import store
 from cnnlib.data import datasets, images, samples
 from cnnlib.models import vgg16
 from cnnlib.network import inputs, layer_outputs, reader, uploads
-from cnnlib.viz import picture
+from cnnlib.viz.colour import to_rgb8
+from cnnlib.viz.raster import enlarge
 from pages import common
-from pages.inside_parts import (
-    Explored,
-    chosen_neuron,
-    default_neuron,
-    explored_overview,
-    filter_section,
-    overview_section,
-    scores_section,
-    select,
-)
+from pages.inside_layers import overview_section
+from pages.inside_scores import filter_section, scores_section
+from pages.inside_state import Explored, chosen_neuron, default_neuron, explored_overview, select
 
 common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
 common.import_keras()  # every view here needs TensorFlow
@@ -45,8 +39,8 @@ def explorer(key: tuple, _model):
     model returned is the one the chain was built from: use it rather than a fresh copy
     from another cache, whose layers would not belong to this chain's graph.
     Raises :class:`cnnlib.network.reader.NotExplorableError` (not cached)."""
-    infos = reader.chain(_model)
-    return _model, infos, layer_outputs.extractor(_model, infos)
+    chain = reader.chain(_model)
+    return _model, chain, layer_outputs.extractor(_model, chain)
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4, ttl=1800)
@@ -152,14 +146,14 @@ def choose_input(shape, dataset: str | None, style: str):
         if digit is None:
             return "No digit drawn yet: draw one on the Classify page, or choose another input."
         if rgb_model:
-            return inputs.from_upload(picture.to_rgb8(digit), shape, "vgg16"), "the digit drawn on Classify"
+            return inputs.from_upload(to_rgb8(digit), shape, "vgg16"), "the digit drawn on Classify"
         return inputs.from_picture(np.asarray(digit), shape), "the digit drawn on Classify"
     if source == "sample":
         name = st.selectbox("Sample picture", samples.names(), index=samples.names().index("house"),
                             key="inside_sample")
         image = samples.sample(name)
         if rgb_model:
-            return inputs.from_upload(picture.to_rgb8(image), shape, "vgg16"), samples.DESCRIPTIONS[name]
+            return inputs.from_upload(to_rgb8(image), shape, "vgg16"), samples.DESCRIPTIONS[name]
         return inputs.from_picture(image, shape), samples.DESCRIPTIONS[name]
     upload = st.file_uploader("Picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="inside_photo_file")
     if upload is None:
@@ -189,39 +183,39 @@ if isinstance(chosen, str):
     st.stop()
 key, label, model, class_names, dataset, is_vgg = chosen
 try:
-    model, infos, extractor = explorer(key, model)
+    model, chain, extractor = explorer(key, model)
 except reader.NotExplorableError as e:
     st.error(f"This model cannot be explored here. {e}")
     st.stop()
 
 with st.sidebar:
     st.subheader("Input")
-    prepared = choose_input(infos[0].output_shape, dataset, inputs.upload_style(dataset, is_vgg))
+    prepared = choose_input(chain[0].output_shape, dataset, inputs.upload_style(dataset, is_vgg))
 if isinstance(prepared, str):
     st.warning(prepared)
     st.stop()
 prepared, input_caption = prepared
 digest = hashlib.sha1(prepared.x.tobytes()).hexdigest()
-explored = Explored(key, label, model, infos, extractor, class_names,
+explored = Explored(key, label, model, chain, extractor, class_names,
                     dataset if not is_vgg and dataset in datasets.names() else None, prepared, digest)
-ov = explored_overview(key, digest, infos, extractor, prepared.x)
+overview = explored_overview(key, digest, chain, extractor, prepared.x)
 if st.session_state.get("inside_explored") != key:  # another model: start from its first convolution
     st.session_state["inside_explored"] = key
-    select(*default_neuron(ov))
+    select(*default_neuron(overview))
 
-params = sum(i.params for i in infos)
+params = sum(i.params for i in chain)
 verdict = ""
-if ov.scores is not None:
-    names = class_names if class_names and len(class_names) == len(ov.scores.probs) else None
-    best = ov.scores.predicted
+if overview.scores is not None:
+    names = class_names if class_names and len(class_names) == len(overview.scores.probs) else None
+    best = overview.scores.predicted
     verdict = (f" Prediction: **{names[best] if names else f'class {best}'}** "
-               f"({ov.scores.probs[best]:.1%}).")
-st.markdown(f"**{label}**: {len(infos) - 1} layers, {params:,} weights. Input: {input_caption}.{verdict}")
+               f"({overview.scores.probs[best]:.1%}).")
+st.markdown(f"**{label}**: {len(chain) - 1} layers, {params:,} weights. Input: {input_caption}.{verdict}")
 if prepared.steps and not presenting:
     with st.expander("How the input was prepared"):
         for column, (title, image) in zip(st.columns(len(prepared.steps)), prepared.steps):
-            column.image(common.enlarge(image, 128), caption=title)
+            column.image(enlarge(image, 128), caption=title)
 
-overview_section(explored, ov, chosen_neuron(ov))
-scores_section(ov, class_names)
-filter_section(explored, ov)
+overview_section(explored, overview, chosen_neuron(overview))
+scores_section(overview, class_names)
+filter_section(explored, overview)

@@ -13,9 +13,10 @@ from cnnlib import jobs, rundir
 from cnnlib.data import datasets
 from cnnlib.models import zoo
 from cnnlib.training import config, lessons
-from cnnlib.viz import mosaic, train_plots
+from cnnlib.viz import train_plots
 from pages import common, identity
 from pages.train_lessons import comparison_section, data_note, lesson_box, lesson_selector
+from pages.train_live import show_snapshot
 from pages.train_results import Alert, past_runs_section, show_results, visible_runs
 
 common.require_app_navigation()
@@ -271,26 +272,6 @@ def show_curves(job: jobs.Job) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(train_plots.batch_curves(job.of_type("batch")), key=f"train_batch_{job.id}")
     c2.plotly_chart(train_plots.epoch_curves(job.of_type("epoch")), key=f"train_epoch_{job.id}")
-
-
-def show_snapshot(job: jobs.Job) -> None:
-    """The network learning: the first conv layer's kernels and one test image's feature
-    maps, as the worker last sent them."""
-    snap = job.snapshot
-    if snap is None or job.done:
-        return
-    st.markdown(f"**The network learning**: layer `{snap['layer']}` at epoch {snap['epoch']}, "
-                f"batch {snap['batch']} (redrawn every {job.config.snapshot_every_s:g} s)")
-    c1, c2 = st.columns(2)
-    kern = np.asarray(snap["kernels"], np.float32)  # (K_h, K_w, C, F)
-    c1.image(mosaic.kernels(kern, scale=max(1, 24 // kern.shape[0]), cols=8),
-             caption=f"{min(kern.shape[-1], 32)} of its {kern.shape[-1]} kernels "
-                     f"({kern.shape[0]}x{kern.shape[1]}), each scaled to its own range",
-             width="stretch", clamp=True)
-    maps = np.asarray(snap["maps"], np.float32)  # (H, W, F')
-    c2.image(mosaic.feature_maps(maps, cols=8, scale=max(1, 64 // maps.shape[0])),
-             caption=f"feature maps of the first test image ({maps.shape[0]}x{maps.shape[1]}, "
-                     f"first {maps.shape[-1]} channels)", width="stretch", clamp=True)
 
 
 STATUS = {"queued": "queued", "starting": "starting", "running": "running",

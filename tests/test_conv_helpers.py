@@ -11,13 +11,13 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from cnnlib.conv import explain, kernels
+from cnnlib.conv import formulas, kernels, layer, window
 from cnnlib.conv.arithmetic import conv2d
 from cnnlib.data import samples
 from cnnlib.explain import feature_maps
 from cnnlib.network import inputs, reader
+from cnnlib.viz import colour, pictures
 from cnnlib.viz import figures_conv as figs
-from cnnlib.viz import picture
 from cnnlib.viz.matrix_html import matrix_html
 
 
@@ -128,71 +128,71 @@ def test_dataset_images_are_scaled_by_the_one_to_float():
 def test_sum_text_writes_out_the_products():
     x = np.arange(16, dtype=np.float32).reshape(4, 4)
     k = kernels.preset("sobel x")
-    e = explain.explain_position(x, k, 1, 1)
-    text = explain.sum_text(e)
+    e = window.explain_position(x, k, 1, 1)
+    text = formulas.sum_text(e)
     terms, total = text.rsplit(" = ", 1)
     pairs = [t.split(" × ") for t in terms.split(" + ")]
     assert len(pairs) == 9
     values = [(float(a.strip("()")), float(b.strip("()"))) for a, b in pairs]
     assert sum(a * b for a, b in values) == pytest.approx(float(total)) == pytest.approx(e.total)
     rgb = np.random.default_rng(1).random((9, 9, 3), dtype=np.float32)
-    big = explain.explain_position(rgb, np.ones((5, 5, 3), np.float32), 2, 3)
-    text = explain.sum_text(big)  # 75 products: one partial sum per channel
+    big = window.explain_position(rgb, np.ones((5, 5, 3), np.float32), 2, 3)
+    text = formulas.sum_text(big)  # 75 products: one partial sum per channel
     assert text.count("25 products") == 3
     partial = [float(p.split(" (")[0]) for p in text.rsplit(" = ", 1)[0].split(" + ")]
     assert sum(partial) == pytest.approx(big.total, abs=0.02)  # 4 significant digits each
 
 
 def test_the_colour_rule_gray_for_non_negative_diverging_for_signed():
-    assert picture.value_scale(np.array([[0.0, 0.5]])) == picture.Scale(False, 0.0, 1.0)  # the input's white
-    assert picture.value_scale(np.array([[0.0, 3.0]])) == picture.Scale(False, 0.0, 3.0)
-    assert picture.value_scale(np.array([[0.0, 0.25]]), white=0) == picture.Scale(False, 0.0, 0.25)
-    assert picture.value_scale(np.array([[-2.0, 0.5]])) == picture.Scale(True, -2.0, 2.0)
-    assert picture.value_scale(np.zeros((2, 2)), white=0).zmax > 0  # never a zero-width range
+    assert colour.value_scale(np.array([[0.0, 0.5]]), white=1) == colour.Scale(False, 0.0, 1.0)  # input's white
+    assert colour.value_scale(np.array([[0.0, 3.0]]), white=1) == colour.Scale(False, 0.0, 3.0)
+    assert colour.value_scale(np.array([[0.0, 0.25]])) == colour.Scale(False, 0.0, 0.25)  # the max: white
+    assert colour.value_scale(np.array([[-2.0, 0.5]])) == colour.Scale(True, -2.0, 2.0)
+    assert colour.value_scale(np.zeros((2, 2)), white=0).zmax > 0  # never a zero-width range
     img = samples.sample("circles")  # identity: the map is drawn exactly as the input
-    np.testing.assert_array_equal(picture.colourise(img, picture.value_scale(img)), picture.to_rgb8(img))
-    signed = picture.colourise(np.array([[-1.0, 0.0, 1.0]]), picture.Scale(True, -1.0, 1.0))[0]
+    np.testing.assert_array_equal(colour.colourise(img, colour.value_scale(img, white=1)), colour.to_rgb8(img))
+    signed = colour.colourise(np.array([[-1.0, 0.0, 1.0]]), colour.Scale(True, -1.0, 1.0))[0]
     assert signed[1].tolist() == [247, 247, 247]  # 0 is the near-white middle
     assert signed[0][2] > signed[0][0] and signed[2][0] > signed[2][2]  # blue below, red above
-    stops = picture.plotly_colorscale(picture.Scale(True, -1.0, 1.0))
+    stops = colour.plotly_colorscale(colour.Scale(True, -1.0, 1.0))
     assert stops[len(stops) // 2] == [0.5, "rgb(247,247,247)"]
 
 
 def orange(pixels) -> np.ndarray:
-    return np.all(pixels == picture.WINDOW_RGB, axis=-1)
+    return np.all(pixels == colour.WINDOW_RGB, axis=-1)
 
 
 def test_input_picture_frames_the_window_thick_and_insets_the_patch():
     img = samples.sample("circles")  # (128, 128)
-    res = explain.compute_layer(img, kernels.preset("sobel x"), row=60, col=10)
-    drawn, lay = picture.input_picture(img, res.pads, res.explanation.field, res.explanation.patch)
+    res = layer.compute_layer(img, kernels.preset("sobel x"), row=60, col=10)
+    drawn, lay = pictures.input_picture(img, res.pads, res.explanation.window, res.explanation.patch)
     assert drawn.dtype == np.uint8 and drawn.shape == (128 * lay.scale + 2 * lay.margin,) * 2 + (3,)
     assert lay.scale * 128 >= 512 and lay.line >= 4 and lay.inset
-    top, left, bottom, right = res.explanation.field.box
+    top, left, bottom, right = res.explanation.window.box
     y0, y1, x0, x1 = lay.y(top), lay.y(bottom + 1), lay.x(left), lay.x(right + 1)
     assert orange(drawn[y0 - 2, x0:x1]).all() and orange(drawn[y1 + 1, x0:x1]).all()  # just outside the box
     assert orange(drawn[y0:y1, x0 - 2]).all() and orange(drawn[y0:y1, x1 + 1]).all()
-    under = picture.to_rgb8(img[top:bottom + 1, left:right + 1])  # the window's pixels stay visible
+    under = colour.to_rgb8(img[top:bottom + 1, left:right + 1])  # the window's pixels stay visible
     np.testing.assert_array_equal(drawn[y0:y1, x0:x1],
                                   np.repeat(np.repeat(under, lay.scale, 0), lay.scale, 1))
     assert orange(drawn).sum() > 4 * lay.line * (x1 - x0)  # ... and the inset has its own frame
     right_half = orange(drawn[:, drawn.shape[1] // 2:]).sum()
     assert right_half > orange(drawn[:, :drawn.shape[1] // 2]).sum()  # far from a window on the left
-    plain, lay0 = picture.input_picture(img)
+    plain, lay0 = pictures.input_picture(img)
     assert not orange(plain).any() and not lay0.inset
-    big = picture.input_picture(img, field=explain.receptive_field((128, 128), (40, 40), 0, 0),
+    big = pictures.input_picture(img, window=window.kernel_window((128, 128), (40, 40), 0, 0),
                                 patch=np.zeros((40, 40)))[1]
     assert not big.inset  # a large window needs no enlargement
 
 
 def test_input_picture_draws_the_padding_as_zeros_and_dilated_taps():
     img = np.ones((10, 12), np.float32)
-    res = explain.compute_layer(img, np.ones((3, 3), np.float32), padding=2, dilation=2, row=0, col=0)
-    drawn, lay = picture.input_picture(img, res.pads, res.explanation.field, res.explanation.patch)
+    res = layer.compute_layer(img, np.ones((3, 3), np.float32), padding=2, dilation=2, row=0, col=0)
+    drawn, lay = pictures.input_picture(img, res.pads, res.explanation.window, res.explanation.patch)
     s = lay.scale
     assert drawn[lay.y(-2) + s // 2, lay.x(5) + s // 2].tolist() == [0, 0, 0]  # a padding zero is black
     assert drawn[lay.y(5) + s // 2, lay.x(5) + s // 2].tolist() == [255, 255, 255]  # the image
-    assert np.all(drawn[lay.y(0) - 1, lay.x(3):lay.x(9)] == picture.PADDING_RGB, axis=-1).any()  # dashed edge
+    assert np.all(drawn[lay.y(0) - 1, lay.x(3):lay.x(9)] == colour.PADDING_RGB, axis=-1).any()  # dashed edge
     centre = lambda r, c: drawn[lay.y(r) + s // 2, lay.x(c) + s // 2]  # noqa: E731
     assert orange(centre(0, 0)) and not orange(centre(-1, 0))  # a tap inside, a skipped pixel
     assert not orange(centre(-2, -2))  # a tap on the padding is hollow
@@ -200,11 +200,11 @@ def test_input_picture_draws_the_padding_as_zeros_and_dilated_taps():
 
 def test_map_picture_frames_the_output_cell():
     fmap = np.random.default_rng(0).standard_normal((20, 30)).astype(np.float32)
-    drawn, lay = picture.map_picture(fmap, (4, 7))
+    drawn, lay = pictures.map_picture(fmap, (4, 7))
     assert drawn.shape == (20 * lay.scale + 2 * lay.margin, 30 * lay.scale + 2 * lay.margin, 3)
     assert orange(drawn[lay.y(4) - 2, lay.x(7):lay.x(8)]).all()
     cell = drawn[lay.y(10) + lay.scale // 2, lay.x(20) + lay.scale // 2]
-    want = picture.colourise(fmap, picture.value_scale(fmap))[10, 20]
+    want = colour.colourise(fmap, colour.value_scale(fmap, white=1))[10, 20]
     np.testing.assert_array_equal(cell, want)
 
 
@@ -225,11 +225,11 @@ def test_matrix_html_writes_each_number_on_its_colour():
 
 
 def test_layer_sizes_and_animation_positions():
-    assert explain.layer_sizes((28, 30), (3, 3), 2, "same") == ((0, 1, 0, 1), (14, 15))
+    assert layer.layer_sizes((28, 30), (3, 3), 2, "same") == ((0, 1, 0, 1), (14, 15))
     with pytest.raises(ValueError, match="at least 1"):
-        explain.layer_sizes((28, 28), (3, 3), 0)
-    assert explain.animation_positions((2, 3), 1, 10) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
-    row = explain.animation_positions((50, 60), 7, 24)
+        layer.layer_sizes((28, 28), (3, 3), 0)
+    assert layer.animation_positions((2, 3), 1, 10) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    row = layer.animation_positions((50, 60), 7, 24)
     assert len(row) == 24 and row[0] == (7, 0) and row[-1] == (7, 59) and {r for r, _ in row} == {7}
 
 
@@ -241,28 +241,28 @@ def png(uri: str) -> np.ndarray:
 
 def test_figures_show_the_data_they_are_given():
     img = samples.sample("house")
-    res = explain.compute_layer(img, np.repeat(kernels.preset("sharpen")[..., None], 3, 2),
+    res = layer.compute_layer(img, np.repeat(kernels.preset("sharpen")[..., None], 3, 2),
                                      padding="same", stride=2, pool_mode="max", row=5, col=7)
     positions = [(0, c) for c in range(res.feature_map.shape[1])]
-    fields = [explain.receptive_field(img.shape[:2], (3, 3), r, c, 2, "same") for r, c in positions]
-    anim = figs.sliding_figure(img, res.feature_map, fields, positions, res.pads)
+    windows = [window.kernel_window(img.shape[:2], (3, 3), r, c, 2, "same") for r, c in positions]
+    anim = figs.sliding_figure(img, res.feature_map, windows, positions, res.pads)
     anim = go.Figure(anim.to_dict())  # built unvalidated: it must pass Plotly's validation
     assert len(anim.frames) == len(positions) == len(anim.layout.sliders[0].steps)
     top, bottom, left, right = res.pads
     for k, frame in enumerate(anim.frames):  # every frame carries both pictures, whichever is shown
         image, so_far = frame.layout.images
-        window, cell = frame.data
-        assert frame.traces == (0, 1) and window.type == cell.type == "scatter"
+        outline, cell = frame.data
+        assert frame.traces == (0, 1) and outline.type == cell.type == "scatter"
         assert (image.xref, image.yref, so_far.xref, so_far.yref) == ("x", "y", "x2", "y2")
         assert (image.x, image.y, image.sizex) == (-left - 0.5, -top - 0.5, 128 + left + right)
         assert (so_far.sizex, so_far.sizey) == res.feature_map.shape[::-1]
         if k in (0, len(positions) - 1):
             padded = png(image.source)
             assert padded.shape == (128 + top + bottom, 128 + left + right, 3)
-            np.testing.assert_array_equal(padded[top:top + 128, left:left + 128], picture.to_rgb8(img))
+            np.testing.assert_array_equal(padded[top:top + 128, left:left + 128], colour.to_rgb8(img))
             alpha = png(so_far.source)[..., 3]
             assert (alpha > 0).sum() == k + 1 and alpha[0, k] == 255  # filled up to this position
-        assert max(window.x) == fields[k].box[3] + 0.5 and (min(cell.x), min(cell.y)) == (k - 0.5, -0.5)
+        assert max(outline.x) == windows[k].box[3] + 0.5 and (min(cell.x), min(cell.y)) == (k - 0.5, -0.5)
     assert anim.layout.images == anim.frames[0].layout.images  # the first frame, before any play
     steps = anim.layout.sliders[0].steps
     assert all(step.args[1]["frame"]["redraw"] for step in steps)  # pictures redrawn on every step
@@ -280,13 +280,6 @@ def test_figures_show_the_data_they_are_given():
     json.loads(pool.to_json())  # serialisable for st.plotly_chart
     relu = figs.pooling_figure(np.abs(res.feature_map), res.pooled, None, "avg")
     assert relu.data[0].colorscale[0][1] == "rgb(0,0,0)"  # non-negative: gray from black
-
-
-def test_kernel_and_map_grids():
-    k = np.random.default_rng(0).standard_normal((3, 3, 3, 40)).astype(np.float32)
-    assert len(figs.kernel_grid(k, max_filters=32).data) == 32
-    assert len(figs.kernel_grid(k[:, :, :1, :5]).data) == 5
-    assert len(figs.maps_grid(np.zeros((6, 6, 20)), "x", max_maps=16).data) == 16
 
 
 @pytest.fixture(scope="module")

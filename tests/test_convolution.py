@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnnlib.conv import explain
+from cnnlib.conv import formulas, layer, window
 from cnnlib.conv.arithmetic import conv2d, output_size, padding_amounts, pool2d, pool_winners, relu
 
 tf = pytest.importorskip("tensorflow")
@@ -154,9 +154,9 @@ def pool_cases(draw):
 @given(pool_cases())
 def test_pool2d_matches_keras(case):
     x, size, s, padding = case
-    for mode, layer in (("max", keras.layers.MaxPooling2D), ("avg", keras.layers.AveragePooling2D)):
+    for mode, pooling_layer in (("max", keras.layers.MaxPooling2D), ("avg", keras.layers.AveragePooling2D)):
         ours = pool2d(x, size, s, mode, padding)
-        ref = np.asarray(layer(size, s, padding=padding)(x[None]))[0]
+        ref = np.asarray(pooling_layer(size, s, padding=padding)(x[None]))[0]
         assert ours.shape == ref.shape, mode
         np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5, err_msg=mode)
         np.testing.assert_allclose(pool2d(x[..., 0], size, s, mode, padding), ref[..., 0],
@@ -238,7 +238,7 @@ def test_non_finite_kernel_is_refused(bad):
     with pytest.raises(ValueError, match="finite"):
         conv2d(np.ones((5, 5)), k)
     with pytest.raises(ValueError, match="finite"):
-        explain.explain_position(np.ones((5, 5)), k, 0, 0)
+        window.explain_position(np.ones((5, 5)), k, 0, 0)
 
 
 def test_other_invalid_inputs():
@@ -264,14 +264,14 @@ def test_explain_position_sums_to_the_output(case):
     rng = np.random.default_rng(0)
     for _ in range(3):
         row, col = int(rng.integers(fmap.shape[0])), int(rng.integers(fmap.shape[1]))
-        e = explain.explain_position(x, k[..., 0], row, col, s, padding, d)
+        e = window.explain_position(x, k[..., 0], row, col, s, padding, d)
         assert e.patch.shape == e.products.shape == k[..., 0].shape
         assert e.total == pytest.approx(float(fmap[row, col]), rel=1e-4, abs=1e-4)
         # taps on the padding read zeros; the others read the input pixel
-        rows, cols = e.field.rows, e.field.cols
+        rows, cols = e.window.rows, e.window.cols
         for i in range(len(rows)):
             for j in range(len(cols)):
-                if e.field.inside[i, j]:
+                if e.window.inside[i, j]:
                     np.testing.assert_array_equal(e.patch[i, j], x[rows[i], cols[j]])
                 else:
                     assert not (0 <= rows[i] < x.shape[0] and 0 <= cols[j] < x.shape[1])
@@ -280,15 +280,15 @@ def test_explain_position_sums_to_the_output(case):
 
 def test_explain_position_refuses_positions_outside_the_output():
     with pytest.raises(ValueError, match="row=4"):
-        explain.explain_position(np.ones((6, 6)), np.ones((3, 3)), 4, 0)
+        window.explain_position(np.ones((6, 6)), np.ones((3, 3)), 4, 0)
     with pytest.raises(ValueError, match="kernel.shape"):
-        explain.explain_position(np.ones((6, 6, 3)), np.ones((3, 3)), 0, 0)
+        window.explain_position(np.ones((6, 6, 3)), np.ones((3, 3)), 0, 0)
 
 
 def test_compute_layer_relu_and_pooling():
     rng = np.random.default_rng(3)
     x, k = rng.random((20, 17), dtype=np.float32), rng.standard_normal((3, 3)).astype(np.float32)
-    res = explain.compute_layer(x, k, stride=2, padding=1, use_relu=True, pool_mode="max",
+    res = layer.compute_layer(x, k, stride=2, padding=1, use_relu=True, pool_mode="max",
                                      pool_size=2, row=99, col=99)
     np.testing.assert_array_equal(res.activated, relu(res.feature_map))
     assert res.activated.min() >= 0 and res.feature_map.min() < 0
@@ -298,14 +298,14 @@ def test_compute_layer_relu_and_pooling():
     assert res.winners.shape == res.pooled.shape + (2,)
     # the position is clipped into the output
     assert res.explanation.total == pytest.approx(float(res.feature_map[-1, -1]), abs=1e-5)
-    bad = explain.compute_layer(x, k, pool_mode="avg", pool_size=30)
+    bad = layer.compute_layer(x, k, pool_mode="avg", pool_size=30)
     assert bad.pooled is None and "Pooling cannot run" in bad.pool_error
 
 
 def test_formula_and_uncovered_pixels():
-    text = explain.formula_latex(28, 3, 2, "same", 1)
+    text = formulas.formula_latex(28, 3, 2, "same", 1)
     assert "{28 + 0 + 1 - 1" in text and "{2}" in text and text.endswith(f"= {math.ceil(28 / 2)}")
-    assert explain.uncovered(28, 3, 2, "valid") == (28 - 3) % 2
-    assert explain.uncovered(28, 3, 1, "valid") == 0
+    assert layer.uncovered(28, 3, 2, "valid") == (28 - 3) % 2
+    assert layer.uncovered(28, 3, 1, "valid") == 0
     with pytest.raises(ValueError, match="stride=0"):
-        explain.formula_latex(28, 3, 0)
+        formulas.formula_latex(28, 3, 0)

@@ -219,24 +219,6 @@ def test_same_map_after_keras_clear_session(trained):
     np.testing.assert_array_equal(gradcam.gradcam(trained, x[1]).heatmap, before)
 
 
-def test_overlay_blends_by_opacity():
-    img = np.full((6, 5, 3), 200, np.uint8)
-    heat = np.linspace(0, 1, 30, dtype=np.float32).reshape(6, 5)
-    np.testing.assert_array_equal(gradcam.overlay(img, heat, 0.0), img)
-    np.testing.assert_array_equal(gradcam.overlay(img, heat, 1.0), gradcam.colormap(heat))
-    half = gradcam.overlay(img, heat, 0.5).astype(int)
-    expected = (img.astype(int) + gradcam.colormap(heat).astype(int)) / 2
-    assert np.abs(half - expected).max() <= 1
-    gray = gradcam.overlay(np.zeros((6, 5, 1), np.float32), heat, 0.3)
-    assert gray.shape == (6, 5, 3) and gray.dtype == np.uint8
-    cmap = gradcam.colormap(np.array([[0.0, 1.0]]))
-    assert cmap[0, 0, 2] > 100 and cmap[0, 0, 0] == 0 and cmap[0, 1, 0] > 100 and cmap[0, 1, 2] == 0
-    with pytest.raises(ValueError, match="opacity"):
-        gradcam.overlay(img, heat, 1.5)
-    with pytest.raises(ValueError, match="differ"):
-        gradcam.overlay(img, heat[:3], 0.5)
-
-
 def test_cached_gradcam_function_does_not_keep_a_model_alive():
     """The traced function is cached per model; a model dropped elsewhere (VGG16 is
     2 GB) must still be freed."""

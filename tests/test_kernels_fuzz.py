@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from cnnlib.conv import explain, kernels
+from cnnlib.conv import kernels, layer
 
 LIMIT = kernels.MAX_VALUE
 NUMBER_TEXT = st.one_of(
@@ -72,7 +72,7 @@ def test_the_limit_keeps_the_largest_layer_finite_in_float32():
     """Every tap at +-MAX_VALUE on an all-white RGB input, ReLU and max pooling: finite."""
     image = np.ones((12, 12, 3), np.float32)
     kernel = np.full((5, 5, 3), LIMIT, np.float32)
-    result = explain.compute_layer(image, kernel, stride=1, padding="same", dilation=1,
+    result = layer.compute_layer(image, kernel, stride=1, padding="same", dilation=1,
                                         use_relu=True, pool_mode="max", pool_size=2,
                                         pool_stride=2, row=0, col=0)
     assert np.isfinite(result.activated).all() and result.activated.max() == pytest.approx(75e6)

@@ -1,5 +1,5 @@
-"""What the overview draws (cnnlib.network.overview, pictures, scores, formulas, inputs,
-top_patches): maps in the colour rule of cnnlib.viz.picture, most active channels first,
+"""What the overview draws (cnnlib.network.overview, scores, formulas, inputs, top_patches,
+with cnnlib.viz.grids): maps in the colour rule of cnnlib.viz.colour, most active channels first,
 the softmax's logits found wherever the model keeps them, the top patches equal to a
 brute-force search, and each input prepared as its model expects."""
 
@@ -15,13 +15,12 @@ from cnnlib.network import (
     inputs,
     layer_outputs,
     overview,
-    pictures,
     reader,
     recompute,
     scores,
     top_patches,
 )
-from cnnlib.viz import picture
+from cnnlib.viz import colour, grids
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +51,13 @@ def test_a_layer_grid_colours_non_negative_maps_gray_and_signed_ones_diverging(s
     relu = overview.grid(ov, 1)  # conv1 with its ReLU: >= 0
     assert not relu.scale.signed and relu.channels == tuple(range(10))
     assert (relu.cols, relu.rows, relu.map_hw) == (8, 2, (30, 30))
-    tile = relu.picture[pictures.GAP:pictures.GAP + relu.tile[0], pictures.GAP:pictures.GAP + relu.tile[1]]
+    tile = relu.picture[grids.GAP:grids.GAP + relu.tile[0], grids.GAP:grids.GAP + relu.tile[1]]
     assert (tile[..., 0] == tile[..., 1]).all() and (tile[..., 1] == tile[..., 2]).all()  # gray
-    signed = pictures.layer_grid(np.stack([np.linspace(-2, 1, 64).reshape(8, 8)] * 3, axis=-1))
+    signed = grids.map_grid(np.stack([np.linspace(-2, 1, 64).reshape(8, 8)] * 3, axis=-1))
     assert signed.scale.signed and signed.scale.zmin == -2.0
-    # a value of 0 gets the diverging scale's middle colour, as picture.colourise gives it
-    zero = picture.colourise(np.zeros((1, 1)), signed.scale)[0, 0]
-    middle = np.array(picture.DIVERGING_STOPS[5])
+    # a value of 0 gets the diverging scale's middle colour, as colour.colourise gives it
+    zero = colour.colourise(np.zeros((1, 1)), signed.scale)[0, 0]
+    middle = np.array(colour.DIVERGING_STOPS[5])
     assert np.abs(zero.astype(int) - middle).max() <= 1
     # the tile of an 8 x 8 map is 32 x 32: each map pixel 4 x 4, and a click maps back
     assert signed.tile == (32, 32) and signed.position(2, 31, 5) == (2, 7, 1)
@@ -69,13 +68,13 @@ def test_wide_layers_show_their_most_active_channels_first_a_page_at_a_time():
     maps[..., 7] = 5.0
     maps[..., 64] = 3.0
     maps[0, 0, 12] = -9.0  # a strong negative response counts as strong
-    order = pictures.channel_order(maps)
-    assert list(order[:3]) == [7, 64, 12] and pictures.pages(70) == 3
-    assert list(pictures.page_of(order, 0)[:3]) == [7, 64, 12]
-    assert len(pictures.page_of(order, 2)) == 70 - 64
-    narrow = pictures.channel_order(maps[..., :20])
-    assert list(pictures.page_of(narrow, 0)) == list(range(20))  # a narrow layer: in channel order
-    big = pictures.layer_grid(np.random.default_rng(0).random((224, 224, 3)), cols=3)
+    order = grids.channel_order(maps)
+    assert list(order[:3]) == [7, 64, 12] and grids.pages(70) == 3
+    assert list(grids.page_of(order, 0)[:3]) == [7, 64, 12]
+    assert len(grids.page_of(order, 2)) == 70 - 64
+    narrow = grids.channel_order(maps[..., :20])
+    assert list(grids.page_of(narrow, 0)) == list(range(20))  # a narrow layer: in channel order
+    big = grids.map_grid(np.random.default_rng(0).random((224, 224, 3)), cols=3)
     assert big.tile == (32, 32) and big.position(1, 31, 0) == (1, 217, 0)  # 7 x 7 blocks averaged
 
 

@@ -73,7 +73,7 @@ def map_data(at) -> dict:
 def feature_map(at) -> np.ndarray:
     """The feature map's values, float32 (O_h, O_w), as the page sent them."""
     d = map_data(at)
-    return np.frombuffer(base64.b64decode(d["values"]), "<f4").reshape(d["rows"], d["cols"])
+    return np.frombuffer(base64.b64decode(d["values"]), "<f4").reshape(d["mh"], d["mw"])
 
 
 def png(uri: str) -> np.ndarray:
@@ -393,7 +393,7 @@ def test_the_identity_kernel_shows_a_copy_of_the_input():
 
     np.testing.assert_array_equal(feature_map(at), samples.sample("circles"))
     d = map_data(at)  # and its picture has the input's gray levels, cell by cell
-    m, s = d["margin"], d["scale"]
+    m, s = d["origin"], d["tw"] // d["mw"]
     centres = png(d["src"])[m + s // 2::s, m + s // 2::s][:N, :N]  # (N, N, 3)
     away = np.ones((N, N), bool)
     away[:4, :4] = False  # the frame around output (0, 0)
@@ -426,10 +426,13 @@ def test_trained_network_section_shows_kernels_and_maps(tmp_path, monkeypatch):
     at = open_page(query={"conv_sample": "house"}, state={"conv_trained": True})
     assert not at.error
     assert at.selectbox(key="conv_model").value == "convtest"
-    titles = list(charts(at))
-    assert "c1: 14 x 14 x 3 (first 3 maps)" in titles and "c2: 12 x 12 x 5 (first 5 maps)" in titles
-    learned = next(s for t, s in charts(at).items() if t == "filter 0")
-    assert len(learned["data"]) == 3  # one heatmap per first-layer filter
+    captions = [c for img in at.image for c in img.captions]
+    assert any(c.startswith("c1: 14 x 14 x 3, the first 3 maps (one scale for the layer: 0 (black) to ")
+               for c in captions)  # after its ReLU
+    assert any(c.startswith("c2: 12 x 12 x 5, the first 5 maps (one scale for the layer: -") for c in captions)
+    assert any(c.startswith("3 of its 3 kernels (one scale for the kernels: -")
+               for c in captions)
+    assert not at.get("plotly_chart") or all(c.key != "conv_fig_learned" for c in at.get("plotly_chart"))
 
 
 def test_empty_store_is_explained(tmp_path, monkeypatch):

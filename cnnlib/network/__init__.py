@@ -27,8 +27,6 @@ the bundled and saved models, VGG16) and for uploaded ``.keras`` files:
 - :mod:`.scores`: the logits, the softmax and the predicted class of one input.
 - :mod:`.receptive_field`: the input rectangle one position of a layer reads.
 - :mod:`.top_patches`: the test images whose patches activate a channel most.
-- :mod:`.pictures`: a layer's feature maps as one grid picture, most active
-  channels first, with the colour rule of :mod:`cnnlib.viz.picture`.
 - :mod:`.overview`: everything the overview of one input shows, in one call.
 - :mod:`.inputs`: a picture made into the input a model expects
   (:func:`~.inputs.prepare_image`: gray or RGB, resized).

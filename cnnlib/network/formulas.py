@@ -21,6 +21,7 @@ from cnnlib.network.neuron import (
     PoolDetail,
     ScaleDetail,
 )
+from cnnlib.viz.numbers import number
 
 MAX_TERMS = 9  # values written one by one in a sum or a max (a 3 x 3 window); beyond, "..."
 MAX_PRODUCTS = 6  # channel sums written out for a convolution (the largest), when more than MAX_TERMS
@@ -28,12 +29,9 @@ DENSE_PRODUCTS = 3  # products x_k w_k written out for a dense unit (the largest
 
 
 def num(v: float, digits: int = 4) -> str:
-    """``v`` with ``digits`` significant digits, negatives in parentheses, LaTeX-safe."""
-    text = f"{v:.{digits}g}"
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        text = rf"{mantissa} \times 10^{{{int(exp)}}}"
-    return "0" if text == "-0" else (f"({text})" if v < 0 else text)
+    """``v`` as a formula writes it: :func:`cnnlib.viz.numbers.number` with ``digits``
+    significant digits, negatives in parentheses, an exponent in LaTeX."""
+    return number(v, digits, parens=True, latex=True)
 
 
 def _tex(text: str) -> str:

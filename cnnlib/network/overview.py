@@ -3,7 +3,7 @@ how each layer is drawn (a grid of feature maps, bars, or a sentence), and the
 class scores at the end.
 
 :func:`overview` runs the layer-outputs model once; :func:`grid` draws one page
-of a layer's maps (:mod:`.pictures`). Layers drawn as maps: the input and
+of a layer's maps (:mod:`cnnlib.viz.grids`). Layers drawn as maps: the input and
 every layer whose output is ``(H, W, C)``, except those that pass their input
 through unchanged (dropout: the sentence says so). Layers drawn as bars:
 vectors ``(K,)`` computed by a dense layer, global pooling, batch norm,
@@ -20,15 +20,8 @@ import numpy as np
 
 from cnnlib.network.layer_outputs import layer_outputs
 from cnnlib.network.layers import LayerInfo
-from cnnlib.network.pictures import (
-    PER_PAGE,
-    Grid,
-    channel_order,
-    layer_grid,
-    page_of,
-    pages,
-)
 from cnnlib.network.scores import Scores, class_scores
+from cnnlib.viz.grids import PER_PAGE, Grid, channel_order, map_grid, page_of, pages
 
 MAX_BARS = 128
 TOP_BARS = 64
@@ -54,7 +47,7 @@ class LayerView:
 
     @property
     def pages(self) -> int:
-        """Pages of :data:`~.pictures.PER_PAGE` channels (1 when all fit)."""
+        """Pages of :data:`cnnlib.viz.grids.PER_PAGE` channels (1 when all fit)."""
         return pages(len(self.order), PER_PAGE) if self.order is not None else 1
 
 
@@ -112,7 +105,7 @@ def overview(chain: list[LayerInfo], extractor, x: np.ndarray) -> Overview:
 
 
 def grid(whole: Overview, index: int, page: int = 0, cols: int = 8) -> Grid:
-    """Page ``page`` of layer ``index``'s maps as a :class:`~.pictures.Grid` (the
+    """Page ``page`` of layer ``index``'s maps as a :class:`cnnlib.viz.grids.Grid` (the
     layer's own colour scale over all its channels)."""
     view = whole.views[index]
-    return layer_grid(whole.outputs[index], page_of(view.order, page), cols=cols)
+    return map_grid(whole.outputs[index], page_of(view.order, page), cols=cols)

@@ -26,7 +26,7 @@ import dataclasses
 
 import numpy as np
 
-from cnnlib.conv.explain import ReceptiveField
+from cnnlib.conv.window import KernelWindow
 from cnnlib.network.layers import LayerInfo, geometry
 
 
@@ -59,14 +59,14 @@ class Field:
     def empty(self) -> bool:
         return self.height == 0 or self.width == 0
 
-    def drawable(self) -> ReceptiveField | None:
-        """The rectangle as a :class:`cnnlib.conv.explain.ReceptiveField` (every pixel a
-        tap, all inside), for :func:`cnnlib.viz.picture.input_picture`; None when empty."""
+    def drawable(self) -> KernelWindow | None:
+        """The rectangle as a :class:`cnnlib.conv.window.KernelWindow` (every pixel a
+        tap, all inside), for :func:`cnnlib.viz.pictures.input_picture`; None when empty."""
         if self.empty:
             return None
         rows = np.arange(self.top, self.top + self.height, dtype=np.int64)
         cols = np.arange(self.left, self.left + self.width, dtype=np.int64)
-        return ReceptiveField(rows, cols, np.ones((self.height, self.width), dtype=bool))
+        return KernelWindow(rows, cols, np.ones((self.height, self.width), dtype=bool))
 
     def crop(self, image: np.ndarray) -> np.ndarray:
         """``image[top:top + height, left:left + width]`` (an ``(H, W[, C])`` input image)."""

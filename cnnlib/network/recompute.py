@@ -8,7 +8,7 @@ of layer). The
 formulas are Keras 3's (https://keras.io/api/layers/):
 
 - ``Conv2D``: ``f(sum_c sum_(i,j) patch_c[i, j] * kernel_c[i, j] + bias)``,
-  the patch read as :func:`cnnlib.conv.explain.receptive_field` says (zeros
+  the patch read as :func:`cnnlib.conv.window.kernel_window` says (zeros
   on the padding, TensorFlow's "same" rule), per axis so that strides and
   dilations may differ between height and width.
 - ``Dense``: ``f(sum_k x_k * w_k + bias)``.
@@ -33,17 +33,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.conv.explain import receptive_field
+from cnnlib.conv.window import kernel_window
 from cnnlib.network import activation_functions as acts
 from cnnlib.network import neuron
 from cnnlib.network.layers import LayerInfo, NotExplainedError, geometry
 
 
 def _taps(n: int, kernel: int, stride: int, padding, dilation: int, o: int) -> np.ndarray:
-    """Input positions of the taps of output ``o`` along one axis (conv_explain's rule)."""
+    """Input positions of the taps of output ``o`` along one axis (the kernel window's rule)."""
     if not isinstance(padding, str):  # explicit (before, after): ZeroPadding2D only, kernel 1
         return np.array([o - padding[0]], dtype=np.int64)
-    return receptive_field((n, 1), (kernel, 1), o, 0, stride, padding, dilation).rows
+    return kernel_window((n, 1), (kernel, 1), o, 0, stride, padding, dilation).rows
 
 
 def window(info: LayerInfo, input_hw: tuple[int, int], row: int, col: int):

@@ -91,6 +91,7 @@ class SnapshotEvent(TypedDict):
     layer: str  # the conv layer's name
     kernels: list  # float (K_h, K_w, C, F): its kernels
     maps: list  # float (H, W, F'): feature maps of the fixed image, first F' <= 16 channels
+    maps_range: list  # [min, max] over all F channels: the layer's one colour scale
 
 
 class ErrorEvent(TypedDict):

@@ -1,66 +1,38 @@
 """Plotly figures for the Convolution page (plotly, numpy and PIL only): the
-sliding-window animation, pooling, and a trained model's kernels and maps.
+sliding-window animation and pooling.
 
 Pixel ``(r, c)`` of an image is drawn centred on ``x = c``, ``y = r`` with
 the y axis pointing down, as images are read. Value maps follow the colour
-rule of :func:`cnnlib.viz.picture.value_scale`: gray from 0 for non-negative
+rule of :func:`cnnlib.viz.colour.value_scale`: gray from 0 for non-negative
 values, a diverging scale centred on 0 (and 0 marked on the colour bar) for
 signed ones. The input and the feature map themselves are pictures
-(:mod:`cnnlib.viz.picture`), and small matrices HTML (:mod:`cnnlib.viz.matrix_html`):
+(:mod:`cnnlib.viz.pictures`), a trained layer's maps and kernels grids
+(:mod:`cnnlib.viz.grids`), and small matrices HTML (:mod:`cnnlib.viz.matrix_html`):
 a chart each would cost the browser far more on every change.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnlib.viz.picture import Scale, colourise, plotly_colorscale, to_rgb8, value_scale
+from cnnlib.viz.colour import ticks as colour_ticks
+from cnnlib.viz.colour import WINDOW_HEX, Scale, colourise, plotly_colorscale, to_rgb8, value_scale
 from cnnlib.viz.plotly_grid import axis_suffix, grid_layout
+from cnnlib.viz.raster import png_uri
 
-WINDOW = "#ff7f0e"  # receptive-field outline, as picture.WINDOW_RGB
+WINDOW = WINDOW_HEX  # the kernel window's outline
 MAX_FRAMES = 200  # animation frames, at most
 MIN_FRAMES = 24  # ... and at least, whatever the byte budget says
 FRAME_BYTES = 4_000_000  # what all frames of an animation may weigh together, about
 MAX_MARKERS = 256  # max-pooling windows whose winner gets a cross, at most
 
 
-def png_bytes(pixels: np.ndarray) -> bytes:
-    """A uint8 gray ``(H, W)``, RGB ``(H, W, 3)`` or RGBA ``(H, W, 4)`` image as PNG
-    bytes (fast compression: these pictures are made for one screen)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "PNG", compress_level=3)
-    return buf.getvalue()
-
-
-def png_uri(rgb: np.ndarray) -> str:
-    """A uint8 RGB ``(H, W, 3)`` or RGBA ``(H, W, 4)`` image as a PNG data URI (a
-    fraction of the size of the same pixels as JSON numbers)."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
-
-
-def _image_trace(image: np.ndarray, **kw):
-    if image.ndim == 3:
-        return go.Image(source=png_uri(to_rgb8(image)), **kw)
-    return go.Heatmap(z=image, colorscale="gray", zmin=0, zmax=1, showscale=False,
-                      hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>", **kw)
-
-
 def _colorbar(scale: Scale) -> dict:
     """A horizontal colour bar under the figure; 0 is marked on a signed scale."""
-    if scale.signed:
-        ticks = [scale.zmin, 0.0, scale.zmax]
-        text = [f"{scale.zmin:.3g}", "0", f"{scale.zmax:.3g}"]
-    else:
-        ticks = [0.0, scale.zmax / 2, scale.zmax]
-        text = ["0", f"{scale.zmax / 2:.3g}", f"{scale.zmax:.3g}"]
+    values, text = zip(*colour_ticks(scale))
     return {"orientation": "h", "y": -0.02, "yanchor": "top", "thickness": 12, "len": 1.0,
-            "tickvals": ticks, "ticktext": text, "outlinewidth": 0}
+            "tickvals": list(values), "ticktext": list(text), "outlinewidth": 0}
 
 
 def _map_trace(z: np.ndarray, showscale: bool = True, white: float = 1.0, **kw):
@@ -150,7 +122,7 @@ def _picture(source: str, axis: str, x: float, y: float, width: int, height: int
             "yanchor": "top", "layer": "below"}
 
 
-def sliding_figure(image: np.ndarray, fmap: np.ndarray, fields: list, positions: list,
+def sliding_figure(image: np.ndarray, fmap: np.ndarray, windows: list, positions: list,
                    pads=(0, 0, 0, 0), duration_ms: int = 300, white: float = 1.0):
     """An animation of the window sliding over the input (left) while the
     feature map fills in (right), position after position.
@@ -167,12 +139,12 @@ def sliding_figure(image: np.ndarray, fmap: np.ndarray, fields: list, positions:
 
     Args:
         image: ``(H, W)`` or ``(H, W, 3)`` in [0, 1].
-        fmap: ``(O_h, O_w)`` feature map, coloured by :func:`cnnlib.viz.picture.value_scale`.
-        fields: one :class:`ReceptiveField` per frame.
+        fmap: ``(O_h, O_w)`` feature map, coloured by :func:`cnnlib.viz.colour.value_scale`.
+        windows: one :class:`cnnlib.conv.window.KernelWindow` per frame.
         positions: the output ``(row, col)`` of each frame, same length.
         pads: ``(top, bottom, left, right)``: the padding is drawn as zeros.
         duration_ms: time per frame when playing.
-        white: as :func:`cnnlib.viz.picture.value_scale`.
+        white: as :func:`cnnlib.viz.colour.value_scale`.
     """
     h, w = image.shape[:2]
     top, bottom, left, right = pads
@@ -183,17 +155,17 @@ def sliding_figure(image: np.ndarray, fmap: np.ndarray, fields: list, positions:
     colours = colourise(fmap, value_scale(fmap, white))  # (O_h, O_w, 3)
     order = np.arange(oh * ow).reshape(oh, ow)  # reading order of the outputs
     frames, steps = [], []
-    for k, (field, (r, c)) in enumerate(zip(fields, positions)):
+    for k, (window, (r, c)) in enumerate(zip(windows, positions)):
         done = (order <= r * ow + c).astype(np.uint8)[..., None] * 255
         so_far = _picture(png_uri(np.concatenate([colours, done], axis=2)), "2", -0.5, -0.5, ow, oh)
-        (xa, ya), (xb, yb) = _box(*field.box), _box(r, c, r, c)
+        (xa, ya), (xb, yb) = _box(*window.box), _box(r, c, r, c)
         frames.append({"name": str(k), "traces": [0, 1], "layout": {"images": [source, so_far]},
                        "data": [{"type": "scatter", "x": xa, "y": ya},
                                 {"type": "scatter", "x": xb, "y": yb}]})
         steps.append({"method": "animate", "label": f"({r},{c})",
                       "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                           "transition": {"duration": 0}}]})
-    traces = [_outline(*fields[0].box, name="window"),
+    traces = [_outline(*windows[0].box, name="window"),
               _outline(*positions[0], *positions[0], name="output position", width=3)]
     fig = _panels(traces, [0, 1], 1, 2, ["Input and window", "Feature map filling in"],
                   height=460, margin={"l": 4, "r": 4, "t": 30, "b": 90})
@@ -244,40 +216,3 @@ def pooling_figure(before: np.ndarray, after: np.ndarray, winners: np.ndarray | 
                                    hovertemplate="winner at row %{y}, col %{x}<extra></extra>"))
             cells.append(0)
     return _panels(data, cells, 1, 2, titles, margin={"l": 4, "r": 4, "t": 30, "b": 50})
-
-
-def _grid_shape(n: int, cols: int) -> tuple[int, int]:
-    cols = max(1, min(cols, n))
-    return -(-n // cols), cols
-
-
-def _grid(traces: list, titles: list[str], cols: int, **layout):
-    rows, cols = _grid_shape(len(traces), cols)
-    return _panels(traces, list(range(len(traces))), rows, cols, titles, gap=(0.02, 0.3 / rows),
-                   ticks=False, **layout)
-
-
-def kernel_grid(kernels: np.ndarray, max_filters: int = 32, cols: int = 8):
-    """Learned filters ``(K_h, K_w, C, F)``: a heatmap per filter for one
-    input channel, an RGB picture (each filter scaled to [0, 1]) for three,
-    the channel mean otherwise."""
-    traces = []
-    for i in range(min(kernels.shape[-1], max_filters)):
-        k = kernels[..., i]  # (K_h, K_w, C)
-        if k.shape[-1] == 3:
-            lo, hi = float(k.min()), float(k.max())
-            traces.append(_image_trace((k - lo) / ((hi - lo) or 1.0)))
-        else:
-            traces.append(_map_trace(k.mean(axis=-1), showscale=False, white=0.0))
-    rows = _grid_shape(len(traces), cols)[0]
-    return _grid(traces, [f"filter {i}" for i in range(len(traces))], cols, height=130 * rows + 40)
-
-
-def maps_grid(maps: np.ndarray, title: str, max_maps: int = 16, cols: int = 8):
-    """The first ``max_maps`` channels of a layer output ``(H, W, F)``, each
-    on its own scale (gray when it is non-negative, as after a ReLU)."""
-    traces = [_map_trace(maps[..., i], showscale=False, white=0.0)
-              for i in range(min(maps.shape[-1], max_maps))]
-    rows = _grid_shape(len(traces), cols)[0]
-    return _grid(traces, [f"map {i}" for i in range(len(traces))], cols, title=title,
-                 height=130 * rows + 80, margin={"l": 10, "r": 10, "t": 80, "b": 10})

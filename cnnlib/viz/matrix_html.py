@@ -4,7 +4,7 @@ square cells coloured by value, each with its number written in it.
 A few dozen ``<div>``s cost the browser next to nothing, unlike one chart
 each; the grid fills its column, and the numbers follow the page's font
 size (a presentation mode that enlarges the fonts enlarges them too).
-Colours follow :func:`cnnlib.viz.picture.value_scale`. numpy only.
+Colours follow :func:`cnnlib.viz.colour.value_scale`. numpy only.
 """
 
 from __future__ import annotations
@@ -13,13 +13,8 @@ import html
 
 import numpy as np
 
-from cnnlib.viz.picture import colourise, value_scale
-
-
-def number(v: float) -> str:
-    """A value as written in a cell: 3 significant digits, ``-0`` written ``0``."""
-    text = f"{v:.3g}"
-    return "0" if text == "-0" else text
+from cnnlib.viz.colour import colourise, value_scale
+from cnnlib.viz.numbers import number
 
 
 def matrix_html(values, white: float = 0.0, label: str = "") -> str:
@@ -27,7 +22,7 @@ def matrix_html(values, white: float = 0.0, label: str = "") -> str:
 
     Args:
         values: finite numbers, any range.
-        white: as :func:`cnnlib.viz.picture.value_scale` (0: the largest value
+        white: as :func:`cnnlib.viz.colour.value_scale` (0: the largest value
             is white on the gray scale; 1: the input's white).
         label: what the grid shows, for screen readers (``aria-label``).
 

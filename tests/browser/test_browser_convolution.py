@@ -130,7 +130,7 @@ def test_clicking_a_feature_map_cell_explains_it(page, server):
     box = picture.bounding_box()
     x, y = box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3
     page.mouse.move(x, y)
-    readout = page.locator(".st-key-conv_fig_map .conv-map-readout").inner_text()
+    readout = page.locator(".st-key-conv_fig_map .cell-picker-readout").inner_text()
     row, col = map(int, re.match(r"row (\d+), column (\d+): ", readout).groups())
     assert abs(row - 0.3 * 126) < 3 and abs(col - 0.7 * 126) < 3
     page.mouse.click(x, y)

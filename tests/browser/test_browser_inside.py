@@ -20,7 +20,7 @@ def click_grid(page, index: int, fx: float, fy: float) -> tuple[int, int, int]:
     box = picture.bounding_box()
     x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
     page.mouse.move(x, y)
-    readout = page.locator(f".st-key-inside_map_{index} .inside-grid-readout").inner_text()
+    readout = page.locator(f".st-key-inside_map_{index} .cell-picker-readout").inner_text()
     channel, row, col = map(int, re.match(r"channel (\d+), row (\d+), column (\d+)", readout).groups())
     page.mouse.click(x, y)
     return channel, row, col
@@ -30,9 +30,9 @@ def wait_grids(page, n: int) -> None:
     """Wait until the page shows ``n`` layer grids (each is a component that mounts on
     its own: on a busy machine some come late), and check there are no more."""
     page.wait_for_function(
-        "n => document.querySelectorAll('[data-testid=\"stMain\"] .inside-grid-img').length >= n",
+        "n => document.querySelectorAll('[data-testid=\"stMain\"] .cell-picker-img').length >= n",
         arg=n, timeout=60_000)
-    assert main(page).locator(".inside-grid-img").count() == n
+    assert main(page).locator(".cell-picker-img").count() == n
 
 
 def test_clicking_a_feature_map_explains_that_neuron(page, server):
@@ -57,7 +57,7 @@ def test_clicking_a_feature_map_explains_that_neuron(page, server):
     # the explained neuron sits right under its layer and is framed in its grid
     grid_box = page.locator(f".st-key-inside_map_{BLOCK2_CONV1}").bounding_box()
     assert 0 < section.bounding_box()["y"] - (grid_box["y"] + grid_box["height"]) < 120
-    assert page.locator(f".st-key-inside_map_{BLOCK2_CONV1} .inside-grid-mark").is_visible()
+    assert page.locator(f".st-key-inside_map_{BLOCK2_CONV1} .cell-picker-mark").is_visible()
     assert_no_errors(page)
     section.scroll_into_view_if_needed()
     screenshot(page, "inside-neuron-explained")

@@ -35,7 +35,7 @@ CHROME_JS = """() => {
       main + '[data-testid="stWidgetLabel"] p'].join(','))]
     .filter(visible).map(e => [parseFloat(getComputedStyle(e).fontSize), e.innerText.slice(0, 40)]);
   const ticks = [...document.querySelectorAll(main + '.js-plotly-plot .xtick text,' + main + '.js-plotly-plot .ytick text,'
-                                             + main + '.conv-map-ticks span')]
+                                             + main + '.cell-picker-ticks span')]
     .map(t => parseFloat(getComputedStyle(t).fontSize));
   return {sidebar: box && {right: box.right, width: box.width}, shown, text, ticks};
 }"""
@@ -45,7 +45,7 @@ CHROME_JS = """() => {
 #: The Convolution page's feature map (a picture with a colour bar, not a chart) is drawn.
 MAP_DRAWN_JS = ("() => { const i = document.querySelector('.st-key-conv_fig_map img');"
                 " return !!(i && i.complete && i.naturalWidth > 0"
-                " && document.querySelector('.st-key-conv_fig_map .conv-map-ticks span')); }")
+                " && document.querySelector('.st-key-conv_fig_map .cell-picker-ticks span')); }")
 
 
 def chrome(page) -> dict:

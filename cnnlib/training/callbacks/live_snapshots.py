@@ -64,9 +64,10 @@ class LiveSnapshots(keras.callbacks.Callback):
     def snapshot(self, batch: int) -> SnapshotEvent:
         """The event for the weights as they are now (``batch`` 0-based in the epoch)."""
         kernels = np.asarray(self.conv.kernel, np.float32)  # (K_h, K_w, C, F)
-        maps = np.asarray(self.extractor(self.image, training=False), np.float32)[0]  # (H, W, F)
-        maps = maps[..., :self.max_maps]
+        full = np.asarray(self.extractor(self.image, training=False), np.float32)[0]  # (H, W, F)
+        maps = full[..., :self.max_maps]
         return SnapshotEvent(type="snapshot", elapsed=time.perf_counter() - self.t0,
                              epoch=self.epoch, batch=batch, layer=self.conv.name,
                              kernels=np.round(kernels, 4).tolist(),
-                             maps=np.round(maps, 3).tolist())
+                             maps=np.round(maps, 3).tolist(),
+                             maps_range=[float(full.min()), float(full.max())])
