@@ -44,14 +44,14 @@ NEURON_TARGET_MS = 100.0
 SAMPLE = 1000
 
 
-def _overview_and_pictures(infos, extractor, x):
+def _overview_and_pictures(chain, extractor, x):
     """What the page computes for a new input: the overview, then every grid's first
     page drawn and PNG-encoded."""
     from cnnlib.network import overview
     from cnnlib.viz.raster import png_uri
 
-    ov = overview.overview(infos, extractor, x)
-    return ov, [png_uri(overview.grid(ov, i).picture) for i, v in enumerate(ov.views) if v.how == "maps"]
+    whole = overview.overview(chain, extractor, x)
+    return whole, [png_uri(overview.grid(whole, i).picture) for i, v in enumerate(whole.views) if v.how == "maps"]
 
 
 def _vgg16(folder: Path):
@@ -88,14 +88,14 @@ def run(quick: bool = False) -> list[dict]:
     rows = []
     models = REPO_ROOT / "models"
     model = store.load_model("mnist", models_dir=models)
-    infos = reader.chain(model)
-    extractor = layer_outputs.extractor(model, infos)
+    chain = reader.chain(model)
+    extractor = layer_outputs.extractor(model, chain)
     digit = datasets.load("mnist", data_dir=SHARED_DATA if SHARED_DATA.exists() else None,
                           n_train=1, n_test=10).x_test
-    x = inputs.from_dataset(digit[0], infos[0].output_shape).x
-    t = time_ms(lambda: _overview_and_pictures(infos, extractor, x), repeats=reps)
+    x = inputs.from_dataset(digit[0], chain[0].output_shape).x
+    t = time_ms(lambda: _overview_and_pictures(chain, extractor, x), repeats=reps)
     fwd = time_ms(lambda: model(x, training=False), repeats=reps)
-    _, uris = _overview_and_pictures(infos, extractor, x)
+    _, uris = _overview_and_pictures(chain, extractor, x)
     rows.append(dict(timed_row(
         "inside: overview of the bundled mnist model, one input (26 layers, 21 grids as PNG, softmax)", t,
         target=f"< {MNIST_TARGET_MS:.0f} ms", ok=t["median_ms"] < MNIST_TARGET_MS,
@@ -103,14 +103,14 @@ def run(quick: bool = False) -> list[dict]:
         detail=f"{len(uris)} grids, {sum(len(u) for u in uris) / 1024:.0f} KiB of PNG data URIs"))
 
     cifar = store.load_model("cifar10", models_dir=models)
-    cinfos = reader.chain(cifar)
-    deep = next(i.index for i in cinfos if i.name == "block3_relu2")
+    cifar_chain = reader.chain(cifar)
+    deep = next(i.index for i in cifar_chain if i.name == "block3_relu2")
     images, made_of = _cifar_sample()
     maxima_box = {}
 
     def first_time():
-        maxima_box["m"] = top_patches.channel_maxima(cifar, cinfos, deep, images)
-        return top_patches.top_patches(maxima_box["m"], cinfos, deep, 5)
+        maxima_box["m"] = top_patches.channel_maxima(cifar, cifar_chain, deep, images)
+        return top_patches.top_patches(maxima_box["m"], cifar_chain, deep, 5)
 
     first = time_ms(first_time, repeats=2 if quick else 5, warmup=1)
     rows.append(dict(timed_row(
@@ -118,7 +118,7 @@ def run(quick: bool = False) -> list[dict]:
         target=f"< {PATCHES_TARGET_MS / 1000:.0f} s", ok=first["median_ms"] < PATCHES_TARGET_MS),
         detail=f"layer block3_relu2 (8 x 8 x 128, the deepest); images: {made_of} CIFAR-10 images "
                "of the shared data; every channel's maxima in one pass (batches of 250)"))
-    cached = time_ms(lambda: top_patches.top_patches(maxima_box["m"], cinfos, deep, 77), repeats=reps)
+    cached = time_ms(lambda: top_patches.top_patches(maxima_box["m"], cifar_chain, deep, 77), repeats=reps)
     rows.append(timed_row("inside: top 9 patches, another channel once cached", cached,
                           target=f"< {CACHED_TARGET_MS:.0f} ms", ok=cached["median_ms"] < CACHED_TARGET_MS))
 
@@ -135,7 +135,7 @@ def run(quick: bool = False) -> list[dict]:
     vt = time_ms(vgg_overview, repeats=vreps, warmup=2)
     vx = inputs.from_upload(photo, (224, 224, 3), "vgg16").x
     vfwd = time_ms(lambda: net(vx, training=False), repeats=vreps, warmup=1)
-    ov, vuris = vgg_overview()
+    whole, vuris = vgg_overview()
     rows.append(dict(timed_row(
         "inside: VGG16 overview, one 480x480 photo (22 layers, 19 grids as PNG, softmax)", vt,
         target=f"< {VGG16_TARGET_MS / 1000:.0f} s", ok=vt["median_ms"] < VGG16_TARGET_MS,
@@ -145,7 +145,7 @@ def run(quick: bool = False) -> list[dict]:
     fc1 = next(i for i in vinfos if i.name == "fc1")
 
     def explain_fc1():
-        neuron = recompute.explain(fc1, ov.outputs[fc1.index - 1], (123,))
+        neuron = recompute.explain(fc1, whole.outputs[fc1.index - 1], (123,))
         return formulas.formula(neuron), formulas.sentence(neuron)
 
     nt = time_ms(explain_fc1, repeats=reps)

@@ -101,7 +101,7 @@ def _position_widgets(columns, shape) -> tuple[int, ...]:
 def neuron_section(explored: Explored, overview: Overview) -> None:
     """Layer, channel and position widgets, then the chosen value written out."""
     st.markdown("#### One neuron, explained")
-    chain = overview.infos
+    chain = overview.chain
     select(*chosen_neuron(overview))  # clamped values back into the widgets' keys
     columns = st.columns([2, 1, 1, 1])
     index = columns[0].selectbox("Layer", range(len(chain)), key=SEL_LAYER,

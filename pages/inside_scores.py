@@ -12,7 +12,7 @@ import streamlit as st
 
 from cnnlib.data import datasets
 from cnnlib.network import formulas, layers, top_patches
-from cnnlib.network.numpy_activations import SOFTMAX_LATEX
+from cnnlib.network.activation_functions import SOFTMAX_LATEX
 from cnnlib.network.overview import Overview
 from cnnlib.viz import pictures
 from cnnlib.viz.numbers import number
@@ -80,7 +80,7 @@ def filter_section(explored: Explored, overview: Overview) -> None:
                     "ImageNet, which is not on this machine; for an uploaded model, say what it was "
                     "trained on in the sidebar.")
             return
-        chain = overview.infos
+        chain = overview.chain
         spatial = [i.index for i in chain[1:] if i.spatial and i.kind != "identity"]
         chosen, neuron = chosen_neuron(overview)
         first = chosen if chosen in spatial else spatial[0]

@@ -84,7 +84,7 @@ def clamped_position(shape) -> tuple[int, ...]:
 
 def chosen_neuron(overview: Overview) -> tuple[int, tuple[int, ...]]:
     """The explained neuron from session state, clamped into the current model's layers."""
-    index = min(max(int(st.session_state.get(SEL_LAYER, 0)), 0), len(overview.infos) - 1)
+    index = min(max(int(st.session_state.get(SEL_LAYER, 0)), 0), len(overview.chain) - 1)
     return index, clamped_position(overview.outputs[index].shape)
 
 

@@ -13,7 +13,7 @@ keras = pytest.importorskip("keras")
 
 from cnnlib.data import samples  # noqa: E402
 from cnnlib.explain import feature_maps  # noqa: E402
-from cnnlib.network import activations, inputs, layers, overview  # noqa: E402
+from cnnlib.network import inputs, layer_outputs, overview, reader  # noqa: E402
 from cnnlib.training.callbacks.live_snapshots import LiveSnapshots  # noqa: E402
 from cnnlib.viz import colour  # noqa: E402
 
@@ -42,8 +42,8 @@ def test_the_first_layer_has_the_same_pixels_on_train_convolution_and_inside(mni
     name, fmap = feature_maps.feature_maps(model, picture)[0]
     conv = trained_maps_grid(fmap)
     # Inside: the overview's grid of the same layer (the block's last layer in the chain)
-    chain = layers.chain(model)
-    view = overview.overview(chain, activations.activation_model(model, chain), prepared.x)
+    chain = reader.chain(model)
+    view = overview.overview(chain, layer_outputs.extractor(model, chain), prepared.x)
     index = [i.name for i in chain].index(feature_maps.conv_blocks(model)[0][1].name)
     inside = layer_grid(("test", "mnist"), "circles", index, 0, view)
 

@@ -56,7 +56,7 @@ class Overview:
     """One input through a whole chain.
 
     Attributes:
-        infos: the :func:`~cnnlib.network.reader.chain` (the layer infos).
+        chain: the :func:`~cnnlib.network.reader.chain` (one LayerInfo a layer).
         outputs: each layer's output for the input, without the batch axis,
             float32, the input first (read-only).
         views: one :class:`LayerView` per layer.
@@ -64,7 +64,7 @@ class Overview:
             in one vector of scores (``scores_error`` says why).
     """
 
-    infos: list[LayerInfo]
+    chain: list[LayerInfo]
     outputs: list[np.ndarray]
     views: list[LayerView]
     scores: Scores | None
