@@ -116,8 +116,18 @@ def cmd_models(args) -> int:
     if not models:
         print(f"no models in {paths.models_dir()} (bundled) or {paths.user_models_dir()}")
     for m in models:
-        print(f"{m.label()} [{'bundled' if m.bundled else f'owner {m.owner}'}]")
+        print(f"{m.label()} [{_whose(m)}]")
     return 0
+
+
+def _whose(m) -> str:
+    """Whose a listed model is, as far as the command line can tell: the store keeps
+    owners as tags (:mod:`cnnlib.owners`), so only the command line's own is named."""
+    if m.bundled:
+        return "bundled"
+    if m.owned_by(CLI_OWNER):
+        return f"owner {CLI_OWNER}"
+    return "no owner" if m.owner_tag is None else f"owner tag {m.owner_tag}"
 
 
 def cmd_delete(args) -> int:

@@ -11,6 +11,7 @@ from testutil import REPO, requires_shared_data
 from cnnlib import __main__ as cli
 from cnnlib import paths, store
 from cnnlib.models import zoo
+from cnnlib.owners import owner_tag
 from cnnlib.training import config
 
 
@@ -27,7 +28,7 @@ def test_train_and_save(tmp_path, monkeypatch, capsys):
     assert rc == 0
     assert "test accuracy" in out and "saved" in out
     entry = {m.name: m for m in store.list_models()}["clitest"]
-    assert not entry.bundled and entry.owner == cli.CLI_OWNER == "cli"
+    assert not entry.bundled and entry.owned_by(cli.CLI_OWNER) and cli.CLI_OWNER == "cli"
     assert entry.path == paths.user_models_dir() / "clitest.keras"
     # 500 images, 10% held out for validation: 450 trained on (the Train page's card says the same)
     assert entry.card["arch"] == "logistic" and entry.card["n_train"] == 450
@@ -65,7 +66,9 @@ def test_models_and_delete(tmp_path, monkeypatch, capsys):
     assert cli.main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" ")[0] for line in lines] == ["shipped", "mine", "theirs"]
-    assert lines[0].endswith("[bundled]") and lines[2].endswith("[owner a-browser]")
+    assert lines[0].endswith("[bundled]") and lines[1].endswith("[owner cli]")
+    # another owner's token is never written down, so never printed: its tag is
+    assert lines[2].endswith(f"[owner tag {owner_tag('a-browser')}]") and "a-browser" not in lines[2]
     assert cli.main(["delete", "theirs"]) == 1
     assert "saved by someone else" in capsys.readouterr().err
     assert cli.main(["delete", "shipped"]) == 1

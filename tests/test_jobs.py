@@ -27,7 +27,7 @@ def manager():
 
 def test_job_runs_to_the_end_and_a_new_reader_sees_everything(manager):
     job = manager.start(tiny_config(), owner="A")
-    assert job.state == "starting" and job.owner == "A"
+    assert job.state == "starting" and manager.active("A") is job and manager.active("B") is None
     job.wait(timeout=240)
     assert job.state == "finished", job.error
     types = [e["type"] for e in job.events]

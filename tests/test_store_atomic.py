@@ -17,6 +17,7 @@ from testutil import REPO
 
 from cnnlib import paths, store
 from cnnlib.models import zoo
+from cnnlib.owners import owner_tag
 from cnnlib.store import files
 from tests.support.fake_runs import make_run
 
@@ -207,7 +208,7 @@ def test_processes_saving_under_one_name(tmp_path):
         errors = [c.communicate(timeout=120)[1] for c in children]
     assert [c.returncode for c in children] == [0] * 8, errors
     card, sha = pair_now(folder, "race")
-    assert card["model_sha256"] == sha == sha_of_run[card["run_dir"]] and card["owner"] == "P"
+    assert card["model_sha256"] == sha == sha_of_run[card["run_dir"]] and card["owner_tag"] == owner_tag("P")
     (entry,) = store.list_models()
     assert entry.ok and entry.card == card
     assert store.load_model("race").count_params() == entry.card["params"]
@@ -232,7 +233,7 @@ def test_owners_racing_for_a_new_name_one_wins(tmp_path):
         results = list(pool.map(save, range(8)))
     (winner,) = [r for r in results if r is not None]
     card, sha = pair_now(paths.user_models_dir(), "prize")
-    assert card["owner"] == f"o{winner}" and sha == files.sha256_file(runs[winner].model_path)
+    assert card["owner_tag"] == owner_tag(f"o{winner}") and sha == files.sha256_file(runs[winner].model_path)
 
 
 def test_a_card_that_does_not_describe_its_file_is_flagged(tmp_path):

@@ -11,6 +11,7 @@ from testutil import REPO
 
 from cnnlib import paths, store
 from cnnlib.models import zoo
+from cnnlib.owners import owner_tag
 from tests.support.fake_runs import make_run
 
 
@@ -57,14 +58,14 @@ def test_saves_go_to_the_user_folder_and_the_listing_puts_bundled_models_first(b
     assert (paths.user_models_dir() / "alpha.keras").is_file()
     assert not (bundled / "alpha.keras").exists()
     entries = store.list_models()
-    assert [(m.name, m.bundled, m.owner) for m in entries] == [("zeta", True, None),
-                                                               ("alpha", False, "A")]
+    assert [(m.name, m.bundled, m.owner_tag) for m in entries] == [
+        ("zeta", True, None), ("alpha", False, owner_tag("A"))]
     assert all(m.ok for m in entries) and entries[1].owned_by("A")
     assert not entries[0].owned_by(None)  # a bundled model is nobody's to replace
     # load_model finds either; the card comes from the same folder
     assert store.load_model("zeta").count_params() == 8 * 8 * 3 + 3
     model, card = store.load_with_card("alpha")
-    assert model.count_params() == card["params"] == 8 * 8 * 4 + 4 and card["owner"] == "A"
+    assert model.count_params() == card["params"] == 8 * 8 * 4 + 4 and card["owner_tag"] == owner_tag("A")
     assert store.read_card("zeta")["dataset"] == "mnist"
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from cnnlib import store
 from cnnlib.models import zoo
+from cnnlib.owners import owner_tag
 from cnnlib.store import files
 from tests.support.fake_runs import make_run
 
@@ -31,15 +32,15 @@ def test_b_cannot_replace_a_s_model_but_may_use_it(tmp_path):
     with pytest.raises(store.NameTakenError, match="already exists") as e:  # without overwrite
         store.save_model(tiny(4), "shared", owner="B")
     assert isinstance(e.value, FileExistsError)
-    assert files.sha256_file(path) == sha and store.read_card("shared")["owner"] == "A"
+    assert files.sha256_file(path) == sha and store.read_card("shared")["owner_tag"] == owner_tag("A")
     # B uses it
     assert store.load_model("shared").count_params() == 8 * 8 * 3 + 3
     (entry,) = store.list_models()
-    assert entry.owner == "A" and entry.owned_by("A") and not entry.owned_by("B")
+    assert entry.owner_tag == owner_tag("A") and entry.owned_by("A") and not entry.owned_by("B")
     # A replaces it
     store.save_model(tiny(4), "shared", owner="A", overwrite=True)
     model, card = store.load_with_card("shared")
-    assert model.count_params() == card["params"] == 8 * 8 * 4 + 4 and card["owner"] == "A"
+    assert model.count_params() == card["params"] == 8 * 8 * 4 + 4 and card["owner_tag"] == owner_tag("A")
 
 
 def test_only_the_owner_deletes(tmp_path):
@@ -62,4 +63,4 @@ def test_a_model_without_an_owner_is_a_script_s(tmp_path):
     store.save_model(tiny(4), "scripted", models_dir=tmp_path, overwrite=True)
     with pytest.raises(store.NotOwnerError):
         store.save_model(tiny(5), "scripted", models_dir=tmp_path, overwrite=True, owner="cli")
-    assert store.read_card("scripted", tmp_path)["owner"] is None
+    assert store.read_card("scripted", tmp_path)["owner_tag"] is None

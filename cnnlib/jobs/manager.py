@@ -32,6 +32,7 @@ from cnnlib.jobs.job import Job
 from cnnlib.jobs.limits import Limits
 from cnnlib.jobs.recovery import mark_interrupted
 from cnnlib.jobs.worker import Worker
+from cnnlib.owners import NotOwnerError
 from cnnlib.training.config import TrainConfig
 
 #: Seconds between two rounds of the manager's thread (polling, starting queued jobs).
@@ -51,10 +52,6 @@ class OwnerBusyError(RuntimeError):
         super().__init__(f"You already have a training job {where} ({job.id}); each person "
                          "runs one job at a time. Stop it or wait for it to end, then start "
                          "the next.")
-
-
-class NotOwnerError(PermissionError):
-    """Someone other than a job's owner tried to control it."""
 
 
 def _serve(ref: Callable[[], "JobManager | None"], calls: queue.Queue,
