@@ -278,7 +278,7 @@ def test_lesson_fills_the_form_and_the_page_says_how_the_run_ended(tmp_path, mon
     split is flagged, and after the run the page shows the early stop and the kept epoch,
     the same sentence as the run record."""
     at = open_page(tmp_path, monkeypatch)
-    at.selectbox(key="train_tutorial").set_value("cifar3_batchnorm").run()
+    at.selectbox(key="train_lesson").set_value("cifar3_batchnorm").run()
     assert not at.exception
     lesson = lessons.lesson("cifar3_batchnorm")
     assert at.selectbox(key="train_arch").value == "cifar_bn3"
@@ -305,11 +305,11 @@ def test_lesson_fills_the_form_and_the_page_says_how_the_run_ended(tmp_path, mon
 
 def test_the_002_lesson_offers_the_model_it_is_compared_with(tmp_path, monkeypatch):
     at = open_page(tmp_path, monkeypatch)
-    at.selectbox(key="train_tutorial").set_value("mnist_cnn").run()
+    at.selectbox(key="train_lesson").set_value("mnist_cnn").run()
     assert at.selectbox(key="train_arch").value == "mnist_cnn"
     assert "compares **mnist_cnn** with **mnist_logistic**" in markdown_text(at)
     at.button(key="train_load_companion").click().run()
-    assert at.selectbox(key="train_tutorial").value == "mnist_logistic"
+    assert at.selectbox(key="train_lesson").value == "mnist_logistic"
     assert at.selectbox(key="train_arch").value == "logistic"
     assert at.selectbox(key="train_optimizer").value == "sgd"
     assert at.number_input(key="train_epochs").value == 50
