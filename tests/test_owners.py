@@ -8,10 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
-from testutil import requires_shared_data, tiny_config
+from testutil import requires_shared_data, tiny_classifier, tiny_config
 
 from cnnlib import jobs, owners, paths, store
-from cnnlib.models import zoo
 from cnnlib.store import files
 from tests.support.fake_runs import make_run
 
@@ -19,14 +18,9 @@ from tests.support.fake_runs import make_run
 TOKEN = "X-owner-token-7f3Qz9LmWc2K"
 
 
-@pytest.fixture(autouse=True)
-def _no_bundled_models(tmp_path_factory, monkeypatch):
-    """An empty bundled folder: the user folder under CNN_STUDIO_HOME alone is in play."""
-    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path_factory.mktemp("no-bundled")))
+pytestmark = pytest.mark.usefixtures("no_bundled_models")  # see conftest.py
 
 
-def tiny(k: int = 3):
-    return zoo.build("logistic", (8, 8, 1), k)
 
 
 def files_holding(root: Path, needle: bytes) -> list[Path]:
@@ -62,9 +56,9 @@ def test_the_tag_is_the_sha256_prefix_and_one_refusal_serves_jobs_and_store():
 def test_a_saved_model_s_owner_token_is_nowhere_under_the_home_folder(tmp_path):
     home = Path(os.environ["CNN_STUDIO_HOME"])
     assert paths.user_models_dir().is_relative_to(home)
-    store.save_model(tiny(3), "saved", owner=TOKEN)
+    store.save_model(tiny_classifier(3), "saved", owner=TOKEN)
     store.import_run(make_run(tmp_path, 1), "imported", owner=TOKEN)
-    store.save_model(tiny(4), "saved", owner=TOKEN, overwrite=True)  # a replace too
+    store.save_model(tiny_classifier(4), "saved", owner=TOKEN, overwrite=True)  # a replace too
     assert files_holding(home, TOKEN.encode()) == []
     card = store.read_card("saved")
     assert card["owner_tag"] == owners.owner_tag(TOKEN) and "owner" not in card
@@ -106,7 +100,7 @@ def old_style(folder: Path, name: str, token: str | None) -> dict:
 
 def test_an_old_card_is_upgraded_by_a_reader_who_is_not_its_owner_and_keeps_its_owner():
     folder = paths.user_models_dir()
-    store.save_model(tiny(3), "old", owner=TOKEN)
+    store.save_model(tiny_classifier(3), "old", owner=TOKEN)
     before = old_style(folder, "old", TOKEN)
     assert TOKEN.encode() in files.card_path(folder, "old").read_bytes()
     (entry,) = store.list_models()  # the first read, by anyone: B's Home page
@@ -119,7 +113,7 @@ def test_an_old_card_is_upgraded_by_a_reader_who_is_not_its_owner_and_keeps_its_
     with pytest.raises(store.NotOwnerError, match="only they can delete it"):
         store.delete_model("old", owner="B")
     with pytest.raises(store.NotOwnerError):
-        store.save_model(tiny(4), "old", owner="B", overwrite=True)
+        store.save_model(tiny_classifier(4), "old", owner="B", overwrite=True)
     assert store.delete_model("old", owner=TOKEN).name == "old.keras"
 
 
@@ -127,21 +121,21 @@ def test_an_old_card_is_upgraded_by_a_reader_who_is_not_its_owner_and_keeps_its_
                                   lambda: store.load_with_card("old")[1]])
 def test_each_reader_upgrades_and_a_script_s_card_stays_nobody_s(read):
     folder = paths.user_models_dir()
-    store.save_model(tiny(3), "old")  # a script's: owner None
+    store.save_model(tiny_classifier(3), "old")  # a script's: owner None
     old_style(folder, "old", None)
     card = read()
     assert card["owner_tag"] is None and "owner" not in card
     assert "owner" not in json.loads(files.card_path(folder, "old").read_text())
     with pytest.raises(store.NotOwnerError):
         store.delete_model("old", owner="cli")
-    store.save_model(tiny(4), "old", overwrite=True)  # scripts still replace each other's
+    store.save_model(tiny_classifier(4), "old", overwrite=True)  # scripts still replace each other's
 
 
 def test_an_old_card_that_cannot_be_rewritten_is_still_read_by_its_tag(tmp_path, monkeypatch):
     """A bundled folder (never written by a reader) and a read-only folder: the card stays
     as it is on disk, and every reader still sees the owner as a tag."""
     bundled = tmp_path / "bundled"
-    store.save_model(tiny(3), "shipped", models_dir=bundled, owner="cli")
+    store.save_model(tiny_classifier(3), "shipped", models_dir=bundled, owner="cli")
     old_style(bundled, "shipped", "cli")
     text = files.card_path(bundled, "shipped").read_text()
     monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(bundled))
@@ -151,7 +145,7 @@ def test_an_old_card_that_cannot_be_rewritten_is_still_read_by_its_tag(tmp_path,
     assert files.card_path(bundled, "shipped").read_text() == text
     monkeypatch.setattr(files, "rewrite_card", lambda *a: (_ for _ in ()).throw(
         PermissionError(13, "Permission denied")))
-    store.save_model(tiny(3), "mine", owner=TOKEN)
+    store.save_model(tiny_classifier(3), "mine", owner=TOKEN)
     old_style(paths.user_models_dir(), "mine", TOKEN)
     card = store.read_card("mine")  # the rewrite fails: converted in memory all the same
     assert card["owner_tag"] == owners.owner_tag(TOKEN) and "owner" not in card

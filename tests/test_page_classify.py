@@ -16,7 +16,6 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from test_images import png_with_header_size, truncated_jpeg
 from testutil import REPO, SHARED_DATA, requires_shared_data
-from vgg16_files import random_weights_file
 
 from cnnlib import store
 from cnnlib.data import datasets
@@ -521,18 +520,6 @@ def test_download_button_fills_the_keras_cache(monkeypatch, tmp_path):
     assert cached.read_bytes() == body
     assert [e.value for e in at.error] == [f"The VGG16 weights file {cached} is not an HDF5 file "
                                            "(.h5). VGG16 cannot look at the photo without them."]
-
-
-@pytest.fixture(scope="module")
-def vgg16_weights(tmp_path_factory):
-    """A local VGG16 weights file (random values, the official layout), shared by the
-    slow photo tests; afterwards the ~2 GB VGG16 the page holds is freed."""
-    import streamlit as st
-
-    path = random_weights_file(tmp_path_factory.mktemp("vgg16"))
-    yield path
-    st.cache_resource.clear()
-    path.unlink()
 
 
 @requires_shared_data

@@ -226,19 +226,6 @@ def test_an_upload_too_large_or_empty_is_refused_before_keras_reads_it():
         uploads.load_keras_bytes(b"PK junk", "junk.keras")
 
 
-@pytest.fixture(scope="module")
-def vgg16_weights(tmp_path_factory):
-    """A local VGG16 weights file (random values, the official layout); afterwards the
-    ~2 GB VGG16 the page holds is freed."""
-    import streamlit as st
-    from vgg16_files import random_weights_file
-
-    path = random_weights_file(tmp_path_factory.mktemp("vgg16"))
-    yield path
-    st.cache_resource.clear()
-    path.unlink()
-
-
 @pytest.mark.slow
 def test_vgg16_on_a_sample_picture_with_its_wide_layers_paged(monkeypatch, vgg16_weights):
     from testutil import SHARED_DATA

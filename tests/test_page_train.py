@@ -5,7 +5,6 @@ import dataclasses
 import json
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 from testutil import REPO, requires_shared_data
 
