@@ -22,7 +22,8 @@ subpackage, in the order data flows:
 - ``rundir``: the run protocol (events and run directories); ``jobs``:
   training in worker processes (queue, owners, limits, recovery); ``store``:
   saved models and their cards.
-- ``paths``, ``keras_home``: where files live.
+- ``paths``, ``keras_home``: where files live; ``owners``: who may stop a job or
+  replace a saved model (a token's tag, never the token, is written down).
 """
 
 __version__ = "0.1.0"

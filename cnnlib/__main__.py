@@ -25,18 +25,17 @@ def cmd_train(args) -> int:
 
     from cnnlib import rundir, store
     from cnnlib.data import datasets
-    from cnnlib.training import config as config_mod
-    from cnnlib.training import engine, lessons
+    from cnnlib.training import arguments, engine, lessons
 
     try:
-        config = config_mod.from_args(args)
+        config = arguments.from_args(args)
         config.validate()
         if args.save:  # refused now rather than after the training
             store.check_can_save(args.save, **_save_options(args))
     except store.ERRORS as e:
         _print_error(e)
         return 2
-    lesson = lessons.lesson(config.tutorial) if config.tutorial else None
+    lesson = lessons.lesson(config.lesson) if config.lesson else None
     if lesson is not None:
         print(f"Lesson {lesson.name}: tutorial {lesson.file}, \"{lesson.title}\". "
               f"The text reports {lesson.figure_text()}.")
@@ -116,8 +115,18 @@ def cmd_models(args) -> int:
     if not models:
         print(f"no models in {paths.models_dir()} (bundled) or {paths.user_models_dir()}")
     for m in models:
-        print(f"{m.label()} [{'bundled' if m.bundled else f'owner {m.owner}'}]")
+        print(f"{m.label()} [{_whose(m)}]")
     return 0
+
+
+def _whose(m) -> str:
+    """Whose a listed model is, as far as the command line can tell: the store keeps
+    owners as tags (:mod:`cnnlib.owners`), so only the command line's own is named."""
+    if m.bundled:
+        return "bundled"
+    if m.owned_by(CLI_OWNER):
+        return f"owner {CLI_OWNER}"
+    return "no owner" if m.owner_tag is None else f"owner tag {m.owner_tag}"
 
 
 def cmd_delete(args) -> int:
@@ -147,14 +156,14 @@ def _owner_arguments(parser, verb: str) -> None:
 
 
 def main(argv=None) -> int:
-    from cnnlib.training import config
+    from cnnlib.training import arguments
 
     p = argparse.ArgumentParser(prog="python -m cnnlib", description="CNN Studio's library, headless.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model from the zoo",
                        description="Train a model; one flag per TrainConfig field.")
-    config.add_arguments(t)
+    arguments.add_arguments(t)
     t.add_argument("--save", default=None, metavar="NAME", help="save to the model store as NAME")
     t.add_argument("--overwrite", action="store_true",
                    help="replace a stored model of that name (one of the same owner)")

@@ -10,6 +10,8 @@ refresh on; until then the session keeps its token in ``st.session_state``.
 
 Nothing here is a login: anyone who copies the cookie is the same owner. It keeps
 the people of one class from stopping or replacing each other's work by accident.
+The token works like a password, so it is never written to disk: run directories
+and model cards record its tag (:mod:`cnnlib.owners`).
 """
 
 from __future__ import annotations

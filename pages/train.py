@@ -58,7 +58,8 @@ if "train_defaults" not in st.session_state:
     # one run. Other people's jobs never fill it.
     shown = manager.latest(me)
     st.session_state["train_defaults"] = (shown.config if shown else PAGE_DEFAULTS).to_dict()
-D = config.TrainConfig.from_dict(st.session_state["train_defaults"])  # this session's defaults
+# What this session's widgets start from (defaults.epochs, ...).
+defaults = config.TrainConfig.from_dict(st.session_state["train_defaults"])
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -90,15 +91,17 @@ def follow_dataset() -> None:
 
 
 # ---------------------------------------------------------------- configure --
-lesson = lesson_selector(D.tutorial)
+lesson = lesson_selector(defaults.lesson)
 left, right = st.columns([1, 2])
 with left:
     dataset = st.selectbox("Dataset", datasets.names(), key=config.widget_key("dataset"),
-                           index=datasets.names().index(D.dataset), on_change=follow_dataset,
+                           index=datasets.names().index(defaults.dataset),
+                           on_change=follow_dataset,
                            format_func=lambda n: datasets.DATASETS[n].title)
     arch_names = list(zoo.ARCHITECTURES)
     arch = st.selectbox("Architecture", arch_names, key=config.widget_key("arch"),
-                        index=arch_names.index(D.arch if D.arch in arch_names else zoo.DEFAULT_ARCH[dataset]),
+                        index=arch_names.index(defaults.arch if defaults.arch in arch_names
+                                               else zoo.DEFAULT_ARCH[dataset]),
                         help="The classic architectures of the teaching material, and CNN Studio's "
                              "recommended default (studio_cnn).")
     info = zoo.ARCHITECTURES[arch]
@@ -165,43 +168,47 @@ def choice(col, name: str, label: str, options, value):
 with st.expander("Hyperparameters", expanded=True):
     # Keys are train_<field>; config.from_state() reads them back into a TrainConfig.
     c1, c2, c3, c4 = st.columns(4)
-    number(c1, "epochs", "Epochs", D.epochs, hi=500)
+    number(c1, "epochs", "Epochs", defaults.epochs, hi=500)
     sizes = [8, 16, 32, 64, 128, 256, 512]
-    c1.select_slider("Batch size", sizes, D.batch_size if D.batch_size in sizes else 64,
+    c1.select_slider("Batch size", sizes,
+                     defaults.batch_size if defaults.batch_size in sizes else 64,
                      key=config.widget_key("batch_size"), help=config.field_help("batch_size"))
-    choice(c1, "normalization", "Input normalization", config.NORMALIZATIONS, D.normalization)
-    number(c1, "snapshot_every_s", "Live view every (s)", float(D.snapshot_every_s), 0.0, 60.0,
-           step=1.0)
-    optimizer = choice(c2, "optimizer", "Optimizer", config.OPTIMIZERS, D.optimizer)
-    number(c2, "momentum", "SGD momentum", D.momentum, 0.0, 0.99, step=0.1,
+    choice(c1, "normalization", "Input normalization", config.NORMALIZATIONS,
+           defaults.normalization)
+    number(c1, "snapshot_every_s", "Live view every (s)", float(defaults.snapshot_every_s),
+           0.0, 60.0, step=1.0)
+    optimizer = choice(c2, "optimizer", "Optimizer", config.OPTIMIZERS, defaults.optimizer)
+    number(c2, "momentum", "SGD momentum", defaults.momentum, 0.0, 0.99, step=0.1,
            disabled=optimizer != "sgd")
-    number(c2, "learning_rate", "Learning rate", D.learning_rate, 1e-5, 1.0, format="%.5f")
-    choice(c2, "lr_schedule", "Learning-rate schedule", config.LR_SCHEDULES, D.lr_schedule)
+    number(c2, "learning_rate", "Learning rate", defaults.learning_rate, 1e-5, 1.0, format="%.5f")
+    choice(c2, "lr_schedule", "Learning-rate schedule", config.LR_SCHEDULES, defaults.lr_schedule)
     n_max = len(data.x_train) if data is not None else 60000
-    number(c3, "n_train", "Training images", min(D.n_train or n_max, n_max), 10, n_max, step=500)
-    validation = choice(c3, "validation", "Validate on", config.VALIDATIONS, D.validation)
-    slider(c3, "validation_split", "Validation fraction", 0.5, 0.05, D.validation_split,
+    number(c3, "n_train", "Training images", min(defaults.n_train or n_max, n_max), 10, n_max,
+           step=500)
+    validation = choice(c3, "validation", "Validate on", config.VALIDATIONS, defaults.validation)
+    slider(c3, "validation_split", "Validation fraction", 0.5, 0.05, defaults.validation_split,
            disabled=validation != "holdout")
-    number(c3, "seed", "Seed", D.seed)
+    number(c3, "seed", "Seed", defaults.seed)
     n_test_max = len(data.x_test) if data is not None else 10000
-    number(c4, "n_test", "Test images", min(D.n_test or n_test_max, n_test_max), 1, n_test_max,
-           step=100)
-    choice(c4, "monitor", "Monitor (early stopping, keep best)", config.MONITORS, D.monitor)
-    number(c4, "early_stopping_patience", "Early stopping patience", D.early_stopping_patience,
-           hi=100)
-    checkbox(c4, "keep_best", "Keep the best epoch", D.keep_best)
+    number(c4, "n_test", "Test images", min(defaults.n_test or n_test_max, n_test_max), 1,
+           n_test_max, step=100)
+    choice(c4, "monitor", "Monitor (early stopping, keep best)", config.MONITORS, defaults.monitor)
+    number(c4, "early_stopping_patience", "Early stopping patience",
+           defaults.early_stopping_patience, hi=100)
+    checkbox(c4, "keep_best", "Keep the best epoch", defaults.keep_best)
     if validation == "test":
         st.warning(VALIDATE_ON_TEST)
     st.markdown("**Augmentation** (random changes to each training image)")
     a = st.columns(5)
-    checkbox(a[0], "augment_flip", "Horizontal flip", D.augment_flip or dataset.startswith("cifar"))
-    checkbox(a[0], "augment_vertical_flip", "Vertical flip", D.augment_vertical_flip)
-    slider(a[1], "augment_shift", "Shift (fraction)", 0.3, 0.02, D.augment_shift)
-    slider(a[2], "augment_rotation", "Rotation (degrees)", 45, 1, int(D.augment_rotation))
-    slider(a[3], "augment_zoom", "Zoom (fraction)", 0.3, 0.02, D.augment_zoom)
+    checkbox(a[0], "augment_flip", "Horizontal flip",
+             defaults.augment_flip or dataset.startswith("cifar"))
+    checkbox(a[0], "augment_vertical_flip", "Vertical flip", defaults.augment_vertical_flip)
+    slider(a[1], "augment_shift", "Shift (fraction)", 0.3, 0.02, defaults.augment_shift)
+    slider(a[2], "augment_rotation", "Rotation (degrees)", 45, 1, int(defaults.augment_rotation))
+    slider(a[3], "augment_zoom", "Zoom (fraction)", 0.3, 0.02, defaults.augment_zoom)
     choice(a[4], "augment_fill_mode", "Fill uncovered pixels", config.FILL_MODES,
-           D.augment_fill_mode)
-    checkbox(a[4], "augment_stroke", "Stroke width", D.augment_stroke)
+           defaults.augment_fill_mode)
+    checkbox(a[4], "augment_stroke", "Stroke width", defaults.augment_stroke)
 
 
 def start_job() -> None:
@@ -229,7 +236,7 @@ def stop_job(job_id: str) -> None:
 
 
 if lesson is not None:
-    lesson_box(lesson, config.from_state(st.session_state, D))
+    lesson_box(lesson, config.from_state(st.session_state, defaults))
     if data is not None:
         st.caption(data_note(lesson, len(data.x_train), data.source))
 
@@ -243,7 +250,7 @@ live_area.button("Train", type="primary", key="train_start", disabled=data is No
 if manager.limits.describe():
     live_area.caption(manager.limits.describe())
 if job is None or job.done:
-    live_area.caption(manager.overview(me).describe())
+    live_area.caption(manager.queue_view(me).describe())
 if st.session_state.get("train_message"):
     st.session_state["train_message"].show(live_area)
 
@@ -289,7 +296,7 @@ def queue_panel(job: jobs.Job) -> None:
     where = (f": number {estimate.position} in the queue, estimated wait "
              f"{estimate.describe()}" if estimate else "")
     right.markdown(f"Status: **queued** ({job.config.arch} on {job.config.dataset}){where}.")
-    st.caption(manager.overview(me).describe())
+    st.caption(manager.queue_view(me).describe())
 
 
 def live_panel(job_id: str) -> None:
@@ -315,8 +322,8 @@ def live_panel(job_id: str) -> None:
     if end is not None:
         st.markdown(rundir.status_sentence(end, job.config.to_dict()))
     show_progress(job)
-    if job.config.tutorial in lessons.LESSONS:
-        lesson_box(lessons.LESSONS[job.config.tutorial], job.config, job.events)
+    if job.config.lesson in lessons.LESSONS:
+        lesson_box(lessons.LESSONS[job.config.lesson], job.config, job.events)
     show_curves(job)
     show_snapshot(job)
     if job.state in ("failed", "interrupted"):

@@ -11,7 +11,7 @@ from cnnlib.training import config, lessons
 from cnnlib.viz import train_plots
 from pages import common
 
-LESSON_KEY = config.widget_key("tutorial")
+LESSON_KEY = config.widget_key("lesson")
 
 
 def _label(name: str | None) -> str:
@@ -38,7 +38,7 @@ def apply_lesson(name: str | None = None) -> None:
     except datasets.DatasetUnavailableError:
         pass  # the page says why the dataset is missing
     for field, value in values.items():
-        if field not in ("data_dir", "run_root", "tutorial") and value is not None:
+        if field not in ("data_dir", "run_root", "lesson") and value is not None:
             st.session_state[config.widget_key(field)] = value
 
 
@@ -91,7 +91,7 @@ def comparison_section(lesson: lessons.Lesson, runs: list[rundir.RunDir]) -> Non
     other = lessons.lesson(lesson.compare_with)
     rows = []
     for item in (lesson, other):
-        run = next((r for r in runs if r.config().tutorial == item.name and r.result()), None)
+        run = next((r for r in runs if r.config().lesson == item.name and r.result()), None)
         end = run.result() if run else None
         rows.append((item.name, item.figure, end.get("train_accuracy") if end else None,
                      end.get("test_accuracy") if end else None))

@@ -10,8 +10,6 @@ from testutil import SHARED_DATA, requires_shared_data
 from cnnlib import store
 from cnnlib.data import datasets
 
-pytestmark = requires_shared_data
-
 
 def accuracy(model, ds):
     x = datasets.to_float(ds.x_test)
@@ -20,6 +18,7 @@ def accuracy(model, ds):
     return float((probs.argmax(1) == ds.y_test).mean())
 
 
+@requires_shared_data
 @pytest.mark.parametrize("name,dataset,n_test,target", [
     ("mnist", "mnist", 8000, 0.99),
     ("cifar10", "cifar10", 646, 0.74),  # measured 0.760 (491 of 646), as the model card says

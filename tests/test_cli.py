@@ -11,7 +11,8 @@ from testutil import REPO, requires_shared_data
 from cnnlib import __main__ as cli
 from cnnlib import paths, store
 from cnnlib.models import zoo
-from cnnlib.training import config
+from cnnlib.owners import owner_tag
+from cnnlib.training import arguments, config
 
 
 @requires_shared_data
@@ -27,7 +28,7 @@ def test_train_and_save(tmp_path, monkeypatch, capsys):
     assert rc == 0
     assert "test accuracy" in out and "saved" in out
     entry = {m.name: m for m in store.list_models()}["clitest"]
-    assert not entry.bundled and entry.owner == cli.CLI_OWNER == "cli"
+    assert not entry.bundled and entry.owned_by(cli.CLI_OWNER) and cli.CLI_OWNER == "cli"
     assert entry.path == paths.user_models_dir() / "clitest.keras"
     # 500 images, 10% held out for validation: 450 trained on (the Train page's card says the same)
     assert entry.card["arch"] == "logistic" and entry.card["n_train"] == 450
@@ -65,7 +66,9 @@ def test_models_and_delete(tmp_path, monkeypatch, capsys):
     assert cli.main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" ")[0] for line in lines] == ["shipped", "mine", "theirs"]
-    assert lines[0].endswith("[bundled]") and lines[2].endswith("[owner a-browser]")
+    assert lines[0].endswith("[bundled]") and lines[1].endswith("[owner cli]")
+    # another owner's token is never written down, so never printed: its tag is
+    assert lines[2].endswith(f"[owner tag {owner_tag('a-browser')}]") and "a-browser" not in lines[2]
     assert cli.main(["delete", "theirs"]) == 1
     assert "saved by someone else" in capsys.readouterr().err
     assert cli.main(["delete", "shipped"]) == 1
@@ -84,20 +87,21 @@ def test_train_help_lists_a_flag_for_every_config_field():
     assert out.returncode == 0
     flags = set(re.findall(r"--[a-z][a-z0-9-]*", out.stdout))
     for f in dataclasses.fields(config.TrainConfig):
-        assert config.flag(f.name) in flags, f"no flag for TrainConfig.{f.name}"
+        assert arguments.flag(f.name) in flags, f"no flag for TrainConfig.{f.name}"
+    assert "--tutorial" in flags  # the lesson's older flag, still accepted
 
 
 def test_flag_defaults_are_the_dataclass_defaults():
     import argparse
 
     parser = argparse.ArgumentParser()
-    config.add_arguments(parser)
-    assert config.from_args(parser.parse_args([])) == config.TrainConfig()
+    arguments.add_arguments(parser)
+    assert arguments.from_args(parser.parse_args([])) == config.TrainConfig()
     args = parser.parse_args(["--epochs", "7", "--no-keep-best", "--augment-flip", "--n-test", "9",
                               "--learning-rate", "0.02"])
-    assert config.from_args(args) == config.TrainConfig(epochs=7, keep_best=False,
-                                                        augment_flip=True, n_test=9,
-                                                        learning_rate=0.02)
+    assert arguments.from_args(args) == config.TrainConfig(epochs=7, keep_best=False,
+                                                           augment_flip=True, n_test=9,
+                                                           learning_rate=0.02)
 
 
 @pytest.mark.parametrize("argv", [["--optimizer", "adagrad"], ["--epochs", "x"]])
@@ -123,7 +127,7 @@ def test_models_lists_the_store():
 def test_tutorial_lesson_prints_the_early_stop_and_the_kept_epoch(capsys):
     """Tutorial 000's workflow on the shared data: it stops early on val_accuracy and says
     which epoch it kept, beside the text's figure."""
-    assert cli.main(["train", "--tutorial", "cifar3_batchnorm"]) == 0
+    assert cli.main(["train", "--lesson", "cifar3_batchnorm"]) == 0
     out = capsys.readouterr().out
     assert "Lesson cifar3_batchnorm" in out and "best val_accuracy 0.883" in out
     assert re.search(r"Stopped early at epoch \d+ \(no better val_accuracy for 3 epochs\); "

@@ -49,7 +49,7 @@ def test_one_job_per_owner_fifo_positions_and_only_the_owner_cancels(occupied):
     # each sees only their own job; of the others, counts
     assert m.latest("A") is a and m.get(a.id, "B") is None and m.get(a.id, "A") is a
     assert m.latest("nobody") is None and m.active("B") is b
-    assert m.overview("B") == jobs.Overview(running=1, queued=2, others_running=1,
+    assert m.queue_view("B") == jobs.QueueView(running=1, queued=2, others_running=1,
                                             others_queued=1, max_jobs=1)
     # A cancels: B moves up; A may queue again, behind B
     assert m.stop(a.id, "A").state == "cancelled" and a.done
@@ -250,7 +250,7 @@ def test_estimate_wait(position, free, left, expected):
 
 
 def test_overview_tells_counts_only():
-    assert jobs.Overview(2, 3, 1, 2, 2).describe() == (
+    assert jobs.QueueView(2, 3, 1, 2, 2).describe() == (
         "1 job of other people running; 3 waiting in the queue. This server trains 2 jobs at "
         "a time, first come, first served, one per person.")
-    assert jobs.Overview(0, 0, 0, 0, 1).describe().startswith("No one else's job is running; 0 ")
+    assert jobs.QueueView(0, 0, 0, 0, 1).describe().startswith("No one else's job is running; 0 ")

@@ -15,9 +15,6 @@ from cnnlib import jobs, store
 from cnnlib.rundir import RunDir
 from cnnlib.training.config import TrainConfig
 
-pytestmark = requires_shared_data
-
-
 @pytest.fixture
 def manager():
     m = jobs.JobManager(max_running=1)
@@ -25,9 +22,10 @@ def manager():
     m.shutdown()
 
 
+@requires_shared_data
 def test_job_runs_to_the_end_and_a_new_reader_sees_everything(manager):
     job = manager.start(tiny_config(), owner="A")
-    assert job.state == "starting" and job.owner == "A"
+    assert job.state == "starting" and manager.active("A") is job and manager.active("B") is None
     job.wait(timeout=240)
     assert job.state == "finished", job.error
     types = [e["type"] for e in job.events]
@@ -55,6 +53,7 @@ def wait_until(predicate, timeout=240, interval=0.05):
         time.sleep(interval)
 
 
+@requires_shared_data
 def test_two_owners_queue_and_the_next_job_starts_when_the_first_ends(manager):
     """A runs, B waits in the queue with its place and an estimate; B cannot stop A; A
     stops within one batch and B's job then starts by itself: nobody polls it (no page
@@ -84,6 +83,7 @@ def test_two_owners_queue_and_the_next_job_starts_when_the_first_ends(manager):
     assert b.state == "finished", b.error
 
 
+@requires_shared_data
 def test_retention_deletes_the_oldest_ended_runs_when_a_run_starts(tmp_path):
     """CNN_STUDIO_RUNS_MAX_MB: the folder is trimmed when the next run starts; the run in
     progress and a model saved to the store are never touched."""
@@ -105,6 +105,7 @@ def test_retention_deletes_the_oldest_ended_runs_when_a_run_starts(tmp_path):
         m.shutdown()
 
 
+@requires_shared_data
 def test_crashed_worker_is_reported_as_failed_and_its_best_epoch_can_be_saved(manager, tmp_path):
     job = manager.start(tiny_config(epochs=50))
     wait_until(lambda: job.poll().of_type("epoch"))  # keep-best saved epoch 1
@@ -126,6 +127,7 @@ def test_error_in_worker_is_reported(manager, tmp_path):
     assert "DatasetUnavailableError" in job.error and "Could not read" in job.error
 
 
+@requires_shared_data
 def test_old_finished_jobs_are_let_go(manager, monkeypatch):
     monkeypatch.setattr(jobs.JobManager, "KEEP_FINISHED", 1)
     first = manager.start(tiny_config(n_train=64, validation_split=0)).wait(timeout=240)
@@ -142,6 +144,7 @@ def test_old_finished_jobs_are_let_go(manager, monkeypatch):
     assert manager.latest("B") is other
 
 
+@requires_shared_data
 def test_a_warm_worker_takes_the_job_and_is_replaced(tmp_path, monkeypatch):
     """The job runs in the worker that was started (and imported TensorFlow) before it,
     with the environment of the moment the job starts; a new worker waits for the next."""
@@ -193,6 +196,7 @@ def workers_of(runs_dir: Path) -> list[int]:
     return found
 
 
+@requires_shared_data
 def test_a_server_killed_mid_job_takes_its_workers_and_the_run_is_saved_later(tmp_path):
     """A server process (tests/support/job_server.py: a JobManager with a warm worker and a
     long job) is killed with SIGKILL, as the out-of-memory killer does, once the job has

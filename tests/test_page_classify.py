@@ -16,14 +16,11 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from test_images import png_with_header_size, truncated_jpeg
 from testutil import REPO, SHARED_DATA, requires_shared_data
-from vgg16_files import random_weights_file
 
 from cnnlib import store
-from cnnlib.data import datasets, preprocess
+from cnnlib.data import datasets
 from cnnlib.models import zoo
 from pages.common import LAST_DIGIT_KEY
-
-pytestmark = requires_shared_data  # the CIFAR tab reads the real test images
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +70,18 @@ def values(v):
     return np.asarray(v)
 
 
+def canvas_state(img: Image.Image) -> dict:
+    """The canvas component's state for a drawing ``img`` (RGBA)."""
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return {"drawing": {"data": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()}}
+
+
 def drawn_canvas():
     """A 7 drawn in white on the black 280x280 canvas, as RGBA and as the component's state."""
     img = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
     ImageDraw.Draw(img).line([(70, 60), (200, 60), (120, 230)], fill="white", width=18)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return np.asarray(img), {"drawing": {"data": url}}
+    return np.asarray(img), canvas_state(img)
 
 
 # ---- Draw a digit ---------------------------------------------------------------------------
@@ -100,8 +101,10 @@ def test_drawing_is_preprocessed_shown_step_by_step_and_predicted(models_dir):
     at.session_state["classify_canvas_0"] = state
     at.run()
     assert not at.exception
-    expected = preprocess.canvas_to_mnist(rgba)
-    probs = np.asarray(store.load_model("mnist", models_dir)(expected[None], training=False))[0]
+    shown = at.session_state[LAST_DIGIT_KEY]  # the 28x28 the page classified
+    assert shown.shape == (28, 28) and 0 <= shown.min() and shown.max() <= 1
+    probs = np.asarray(store.load_model("mnist", models_dir)(shown[None, ..., None],
+                                                             training=False))[0]
     (metric,) = at.metric
     assert metric.label == "Prediction" and metric.value == str(int(probs.argmax()))
     assert metric.delta == f"{probs.max():.1%} confidence"
@@ -115,9 +118,33 @@ def test_drawing_is_preprocessed_shown_step_by_step_and_predicted(models_dir):
     assert "Grad-CAM on layer block3_relu2 (7x7)" in [h.value for h in at.subheader]
     assert "layer block3_relu2, 7x7 upsampled to 28x28" in captions[5]
     assert not any("softmax" in c.value for c in at.caption)  # the model's own probabilities
-    np.testing.assert_array_equal(at.session_state[LAST_DIGIT_KEY], expected[..., 0])
     at.slider(key="classify_digit_opacity").set_value(0.9).run()  # the Grad-CAM overlay
     assert not at.exception and at.metric[0].value == metric.value
+
+
+@requires_shared_data
+@pytest.mark.skipif(not (REPO / "models" / "mnist.keras").exists(),
+                    reason="the bundled MNIST model is not in models/")
+def test_real_mnist_digits_drawn_on_the_canvas_come_out_as_themselves_and_their_label(
+        monkeypatch):
+    """An expectation that owes nothing to the page's code: MNIST test digits, enlarged 10x
+    onto the 280x280 canvas, come out of the page's preprocessing as the 28x28 image they
+    were (MNIST's own procedure made them: a 20x20 box centred by its centre of mass), and
+    the bundled trained model reads each as its label."""
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(REPO / "models"))
+    test = datasets.load("mnist", data_dir=SHARED_DATA)
+    at = open_tab()
+    box = at.selectbox(key="classify_digit_model")
+    assert box.value == "mnist"  # the bundled, trained one
+    for i in (0, 1, 2):  # a 7, a 2 and a 1
+        digit, label = test.x_test[i, ..., 0], int(test.y_test[i])
+        canvas = Image.fromarray(np.kron(digit, np.ones((10, 10), np.uint8))).convert("RGBA")
+        at.session_state["classify_canvas_0"] = canvas_state(canvas)
+        at.run()
+        assert not at.exception
+        assert at.metric[0].value == str(label), (i, label)
+        shown = at.session_state[LAST_DIGIT_KEY]
+        assert np.abs(shown - digit / 255.0).mean() < 0.03, i
 
 
 def test_clear_gives_a_fresh_canvas():
@@ -230,10 +257,10 @@ def classify_drawing(odd_store, monkeypatch, model: str):
 
 
 def test_a_model_that_outputs_logits_gets_a_softmax_and_the_page_says_so(odd_store, monkeypatch):
-    at, rgba = classify_drawing(odd_store, monkeypatch, "scores")
+    at, _ = classify_drawing(odd_store, monkeypatch, "scores")
     assert not at.exception and not at.error
     logits = np.asarray(store.load_model("scores", odd_store)(
-        preprocess.canvas_to_mnist(rgba)[None], training=False))[0]
+        at.session_state[LAST_DIGIT_KEY][None, ..., None], training=False))[0]
     probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     (metric,) = at.metric
     assert metric.value == str(int(logits.argmax()))
@@ -273,6 +300,7 @@ def gallery(at):
     return out
 
 
+@requires_shared_data
 def test_cifar_gallery_shows_truth_prediction_and_top3(models_dir):
     from pages.classify_parts import gallery_indices  # the page's choice of images
 
@@ -297,6 +325,7 @@ def test_cifar_gallery_shows_truth_prediction_and_top3(models_dir):
     np.testing.assert_allclose(values(bars["y"]), probs[4], atol=1e-5)
 
 
+@requires_shared_data
 def test_cifar_tab_refuses_a_model_with_1000_outputs_with_a_sentence(monkeypatch, tmp_path):
     store.save_model(zoo.build("logistic", (32, 32, 3), 1000), "imagenet_head",
                      models_dir=tmp_path, card={"dataset": "cifar10"})
@@ -309,6 +338,7 @@ def test_cifar_tab_refuses_a_model_with_1000_outputs_with_a_sentence(monkeypatch
     assert not gallery(at) and not at.get("plotly_chart")
 
 
+@requires_shared_data
 def test_new_samples_button_draws_other_images():
     at = open_tab("CIFAR-10 samples")
     before = gallery(at)
@@ -317,6 +347,7 @@ def test_new_samples_button_draws_other_images():
     assert len(gallery(at)) == 12 and gallery(at) != before
 
 
+@requires_shared_data
 def test_cifar_gallery_of_one_class_and_a_3_class_model():
     at = open_tab("CIFAR-10 samples")
     at.selectbox(key="classify_cifar_class").set_value("cat").run()
@@ -491,18 +522,7 @@ def test_download_button_fills_the_keras_cache(monkeypatch, tmp_path):
                                            "(.h5). VGG16 cannot look at the photo without them."]
 
 
-@pytest.fixture(scope="module")
-def vgg16_weights(tmp_path_factory):
-    """A local VGG16 weights file (random values, the official layout), shared by the
-    slow photo tests; afterwards the ~2 GB VGG16 the page holds is freed."""
-    import streamlit as st
-
-    path = random_weights_file(tmp_path_factory.mktemp("vgg16"))
-    yield path
-    st.cache_resource.clear()
-    path.unlink()
-
-
+@requires_shared_data
 @pytest.mark.slow
 def test_photo_with_local_weights_gives_top5_and_gradcam(monkeypatch, vgg16_weights):
     """VGG16 loaded from a local weights file; first without the class index (a message,
@@ -539,6 +559,7 @@ def top_bars(at):
             values(bars["x"]))
 
 
+@requires_shared_data
 @pytest.mark.slow
 def test_photo_top_k_and_resize_mode_change_the_chart(monkeypatch, vgg16_weights):
     monkeypatch.setenv("CNN_STUDIO_VGG16_WEIGHTS", str(vgg16_weights))

@@ -14,7 +14,6 @@ from test_page_classify import drawn_canvas, gallery
 from test_page_classify import open_tab as classify_page
 from testutil import SHARED_DATA, requires_shared_data
 
-pytestmark = requires_shared_data  # the CIFAR tab reads the real test images
 
 REASONS = {
     "two_inputs": "The model takes 2 inputs; a classifier here takes one image.",
@@ -139,6 +138,7 @@ def test_digit_models_that_fit_predict_a_drawing(digit_store, monkeypatch, name)
     assert at.get("plotly_chart")  # the probabilities
 
 
+@requires_shared_data
 def test_cifar_tab_lists_and_refuses_each_model_that_does_not_fit(cifar_store, monkeypatch):
     folder, reasons = cifar_store
     at = open_tab(monkeypatch, folder, "CIFAR-10 samples")

@@ -17,7 +17,6 @@ from testutil import REPO, requires_shared_data
 from pages.common import LAST_DIGIT_KEY
 
 PAGE = "pages/inside.py"
-pytestmark = requires_shared_data  # the page opens on a test image of the model's dataset
 
 
 def open_page(state: dict | None = None) -> AppTest:
@@ -57,6 +56,7 @@ def keras_bytes(model, tmp_path) -> bytes:
     return path.read_bytes()
 
 
+@requires_shared_data
 def test_the_bundled_mnist_model_layer_by_layer_with_its_first_convolution_explained():
     at = open_page()
     assert at.title[0].value == "Inside the network"
@@ -82,6 +82,7 @@ def test_the_bundled_mnist_model_layer_by_layer_with_its_first_convolution_expla
     assert any("Flatten" not in c.value and "acts only in training" in c.value for c in at.main.caption)
 
 
+@requires_shared_data
 @pytest.mark.parametrize("layer,words", [
     (9, "slides a 3 x 3 x 32 filter"),  # block2_conv1: 32 input channels
     (5, "standardises each channel"),  # block1_bn2
@@ -105,6 +106,7 @@ def test_any_layer_chosen_is_recomputed_beside_keras(layer, words):
         assert list(at.main.dataframe[0].value.columns) == ["input", "value x", "weight w", "x · w"]
 
 
+@requires_shared_data
 def test_a_position_chosen_by_number_is_explained_with_its_receptive_field():
     at = open_page()
     at.selectbox(key="inside_layer").set_value(13).run()  # block2_relu2, 14 x 14 after one pooling
@@ -119,6 +121,7 @@ def test_a_position_chosen_by_number_is_explained_with_its_receptive_field():
     assert grids(at)[13]["mark"] == [grids(at)[13]["channels"].index(3), 0, 13]
 
 
+@requires_shared_data
 def test_a_wide_layer_shows_its_most_active_channels_a_page_at_a_time():
     at = open_page({"inside_model": "cifar10"})
     assert at.main.markdown[0].value.startswith("**cifar10 (studio_cnn")
@@ -142,6 +145,7 @@ def test_a_wide_layer_shows_its_most_active_channels_a_page_at_a_time():
     assert "Input: mnist test image 0" in at.main.markdown[0].value
 
 
+@requires_shared_data
 def test_the_softmax_is_written_out_with_its_numbers():
     at = open_page()
     table = [df.value for df in at.main.dataframe if "probability" in df.value.columns][0]
@@ -152,6 +156,7 @@ def test_the_softmax_is_written_out_with_its_numbers():
     assert any(r"\operatorname{softmax}(z)_i" in latex.value for latex in at.main.latex)
 
 
+@requires_shared_data
 def test_the_filter_section_finds_the_test_images_that_excite_a_channel():
     at = open_page({"inside_filters": True})
     assert at.selectbox(key="inside_filter_layer").value == 1  # the explained neuron's layer
@@ -169,6 +174,7 @@ def test_the_digit_drawn_on_classify_is_an_input():
     assert "Prediction: **1**" in at.main.markdown[0].value
 
 
+@requires_shared_data
 def test_an_uploaded_keras_file_is_explored(tmp_path):
     from cnnlib.models import zoo
 
@@ -220,19 +226,6 @@ def test_an_upload_too_large_or_empty_is_refused_before_keras_reads_it():
         uploads.load_keras_bytes(b"PK junk", "junk.keras")
 
 
-@pytest.fixture(scope="module")
-def vgg16_weights(tmp_path_factory):
-    """A local VGG16 weights file (random values, the official layout); afterwards the
-    ~2 GB VGG16 the page holds is freed."""
-    import streamlit as st
-    from vgg16_files import random_weights_file
-
-    path = random_weights_file(tmp_path_factory.mktemp("vgg16"))
-    yield path
-    st.cache_resource.clear()
-    path.unlink()
-
-
 @pytest.mark.slow
 def test_vgg16_on_a_sample_picture_with_its_wide_layers_paged(monkeypatch, vgg16_weights):
     from testutil import SHARED_DATA
@@ -257,6 +250,7 @@ def test_vgg16_on_a_sample_picture_with_its_wide_layers_paged(monkeypatch, vgg16
     assert "VGG16 learned from ImageNet" in at.main.info[0].value
 
 
+@requires_shared_data
 def test_a_layer_type_not_handled_is_said_not_explained_and_the_rest_still_works(tmp_path):
     import keras
     from keras import layers as K

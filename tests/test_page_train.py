@@ -5,15 +5,12 @@ import dataclasses
 import json
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 from testutil import REPO, requires_shared_data
 
 from cnnlib import jobs, paths, rundir
 from cnnlib.training import config, lessons
 from pages import identity
-
-pytestmark = requires_shared_data
 
 
 def open_page(tmp_path, monkeypatch, fresh_server=True, owner=None, past_open=True):
@@ -53,6 +50,7 @@ def markdown_text(at):
     return " ".join(m.value for m in at.markdown)
 
 
+@requires_shared_data
 def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
     at = open_page(tmp_path, monkeypatch)
     # before training: preview, summary and every setting
@@ -111,6 +109,7 @@ def keys(at):
     return {w.key for w in at.main if getattr(w, "key", None)}
 
 
+@requires_shared_data
 def test_two_people_share_the_server(tmp_path, monkeypatch):
     """A trains; A's second tab finds and controls A's job with A's settings. B sees
     neither A's controls nor A's settings, only counts; B's job waits in the queue with
@@ -166,6 +165,7 @@ def test_two_people_share_the_server(tmp_path, monkeypatch):
         "-", f"{b_run.name} - finished, test accuracy {b_run.result()['test_accuracy']:.2%}"]
 
 
+@requires_shared_data
 def test_a_shared_server_limits_one_job(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_STUDIO_MAX_EPOCHS", "2")
     at = open_page(tmp_path, monkeypatch)
@@ -182,6 +182,7 @@ def test_a_shared_server_limits_one_job(tmp_path, monkeypatch):
     assert "CNN_STUDIO_MAX_EPOCHS must be a positive whole number" in error.value
 
 
+@requires_shared_data
 def test_an_interrupted_run_is_shown_from_its_files_and_can_be_saved(tmp_path, monkeypatch):
     """A run whose server died mid-job (no end event, no test predictions, job.json
     "interrupted") but whose best epoch is on disk: the page says evaluation did not
@@ -237,6 +238,7 @@ def test_missing_dataset_is_explained_with_both_fixes(tmp_path, monkeypatch):
     assert at.button(key="train_start").disabled
 
 
+@requires_shared_data
 def test_reopened_runs_keep_their_own_state_and_refuse_other_test_images(tmp_path, monkeypatch):
     """Past runs: a "Saved as" message stays with the run it was saved from, and a run whose
     test images are no longer in the data folder shows its confusion matrix but not
@@ -273,12 +275,13 @@ def test_reopened_runs_keep_their_own_state_and_refuse_other_test_images(tmp_pat
     assert len(at.get("plotly_chart")) >= 1  # the confusion matrix, from the stored predictions
 
 
+@requires_shared_data
 def test_lesson_fills_the_form_and_the_page_says_how_the_run_ended(tmp_path, monkeypatch):
     """Tutorial 000's lesson: every widget takes the text's setting, validating on the test
     split is flagged, and after the run the page shows the early stop and the kept epoch,
     the same sentence as the run record."""
     at = open_page(tmp_path, monkeypatch)
-    at.selectbox(key="train_tutorial").set_value("cifar3_batchnorm").run()
+    at.selectbox(key="train_lesson").set_value("cifar3_batchnorm").run()
     assert not at.exception
     lesson = lessons.lesson("cifar3_batchnorm")
     assert at.selectbox(key="train_arch").value == "cifar_bn3"
@@ -305,11 +308,11 @@ def test_lesson_fills_the_form_and_the_page_says_how_the_run_ended(tmp_path, mon
 
 def test_the_002_lesson_offers_the_model_it_is_compared_with(tmp_path, monkeypatch):
     at = open_page(tmp_path, monkeypatch)
-    at.selectbox(key="train_tutorial").set_value("mnist_cnn").run()
+    at.selectbox(key="train_lesson").set_value("mnist_cnn").run()
     assert at.selectbox(key="train_arch").value == "mnist_cnn"
     assert "compares **mnist_cnn** with **mnist_logistic**" in markdown_text(at)
     at.button(key="train_load_companion").click().run()
-    assert at.selectbox(key="train_tutorial").value == "mnist_logistic"
+    assert at.selectbox(key="train_lesson").value == "mnist_logistic"
     assert at.selectbox(key="train_arch").value == "logistic"
     assert at.selectbox(key="train_optimizer").value == "sgd"
     assert at.number_input(key="train_epochs").value == 50
@@ -325,6 +328,7 @@ def test_augmentation_follows_the_dataset(tmp_path, monkeypatch):
     assert at.checkbox(key="train_augment_flip").value is False
 
 
+@requires_shared_data
 def test_closed_sections_are_not_drawn(tmp_path, monkeypatch):
     """Past runs, the model summary and the class counts are built only while open:
     every viewer's rerun would pay for them."""

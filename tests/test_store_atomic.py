@@ -13,22 +13,17 @@ import threading
 import time
 
 import pytest
-from testutil import REPO
+from testutil import REPO, tiny_classifier
 
 from cnnlib import paths, store
-from cnnlib.models import zoo
+from cnnlib.owners import owner_tag
 from cnnlib.store import files
 from tests.support.fake_runs import make_run
 
 
-@pytest.fixture(autouse=True)
-def _no_bundled_models(tmp_path_factory, monkeypatch):
-    """An empty bundled folder: the user folder alone is in play."""
-    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(tmp_path_factory.mktemp("no-bundled")))
+pytestmark = pytest.mark.usefixtures("no_bundled_models")  # see conftest.py
 
 
-def tiny(k: int):
-    return zoo.build("logistic", (8, 8, 1), k)  # 8*8*k + k parameters
 
 
 def pair_now(folder, name):
@@ -76,7 +71,7 @@ def test_a_full_disk_while_writing_the_model_leaves_nothing(tmp_path, monkeypatc
 def test_a_full_disk_before_the_card_is_in_place_keeps_the_old_pair(tmp_path, monkeypatch, where):
     """A failure after the model file moved into place undoes the move: the old model
     and the old card, or (a first save) neither."""
-    old = store.save_model(tiny(3), "kept", owner="A")
+    old = store.save_model(tiny_classifier(3), "kept", owner="A")
     old_sha, old_card = files.sha256_file(old), store.read_card("kept")
     real_replace = os.replace
 
@@ -89,7 +84,7 @@ def test_a_full_disk_before_the_card_is_in_place_keeps_the_old_pair(tmp_path, mo
         patch.setattr(os, *(("fsync", full_disk) if where == "fsync" else ("replace", replace)))
         for name in ("kept", "first"):
             with pytest.raises(store.StoreWriteError, match="no space left"):
-                store.save_model(tiny(4), name, owner="A", overwrite=True)
+                store.save_model(tiny_classifier(4), name, owner="A", overwrite=True)
     assert files.sha256_file(old) == old_sha and store.read_card("kept") == old_card
     assert [(m.name, m.ok) for m in store.list_models()] == [("kept", True)]
     assert_no_temporary_files(paths.user_models_dir())
@@ -99,13 +94,13 @@ def test_a_full_disk_before_the_card_is_in_place_keeps_the_old_pair(tmp_path, mo
 
 def test_a_read_only_folder_is_a_sentence(tmp_path):
     folder = paths.user_models_dir()
-    store.save_model(tiny(3), "there", owner="A")
+    store.save_model(tiny_classifier(3), "there", owner="A")
     folder.chmod(0o555)
     try:
         if os.access(folder, os.W_OK):
             pytest.skip("running as root: a 0o555 folder stays writable")
-        for call in (lambda: store.save_model(tiny(4), "new", owner="A"),
-                     lambda: store.save_model(tiny(4), "there", owner="A", overwrite=True),
+        for call in (lambda: store.save_model(tiny_classifier(4), "new", owner="A"),
+                     lambda: store.save_model(tiny_classifier(4), "there", owner="A", overwrite=True),
                      lambda: store.delete_model("there", owner="A")):
             with pytest.raises(store.StoreWriteError, match="cannot be written .it is read-only"):
                 call()
@@ -119,7 +114,7 @@ def test_a_read_only_folder_is_a_sentence(tmp_path):
 @pytest.mark.parametrize("done", ["saved", "deleted"])
 def test_permission_denied_is_a_sentence_even_as_root(monkeypatch, done):
     """The same refusal, simulated (root writes into a 0o555 folder)."""
-    store.save_model(tiny(3), "there", owner="A")
+    store.save_model(tiny_classifier(3), "there", owner="A")
 
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
@@ -127,7 +122,7 @@ def test_permission_denied_is_a_sentence_even_as_root(monkeypatch, done):
     monkeypatch.setattr(tempfile, "mkdtemp", denied)
     with pytest.raises(store.StoreWriteError) as e:
         if done == "saved":
-            store.save_model(tiny(4), "there", owner="A", overwrite=True)
+            store.save_model(tiny_classifier(4), "there", owner="A", overwrite=True)
         else:
             store.delete_model("there", owner="A")
     assert e.value.errno == errno.EACCES and "Errno" not in str(e.value)
@@ -142,7 +137,7 @@ def test_permission_denied_is_a_sentence_even_as_root(monkeypatch, done):
 def test_threads_saving_under_one_name(tmp_path):
     """8 threads x 5 saves of different models under one name, while a reader loads:
     no error, and every card the reader or the listing sees describes its model."""
-    models = [[tiny(2 + 5 * t + i) for i in range(5)] for t in range(8)]
+    models = [[tiny_classifier(2 + 5 * t + i) for i in range(5)] for t in range(8)]
     stop, seen = threading.Event(), []
 
     def saver(t):
@@ -207,7 +202,7 @@ def test_processes_saving_under_one_name(tmp_path):
         errors = [c.communicate(timeout=120)[1] for c in children]
     assert [c.returncode for c in children] == [0] * 8, errors
     card, sha = pair_now(folder, "race")
-    assert card["model_sha256"] == sha == sha_of_run[card["run_dir"]] and card["owner"] == "P"
+    assert card["model_sha256"] == sha == sha_of_run[card["run_dir"]] and card["owner_tag"] == owner_tag("P")
     (entry,) = store.list_models()
     assert entry.ok and entry.card == card
     assert store.load_model("race").count_params() == entry.card["params"]
@@ -232,13 +227,13 @@ def test_owners_racing_for_a_new_name_one_wins(tmp_path):
         results = list(pool.map(save, range(8)))
     (winner,) = [r for r in results if r is not None]
     card, sha = pair_now(paths.user_models_dir(), "prize")
-    assert card["owner"] == f"o{winner}" and sha == files.sha256_file(runs[winner].model_path)
+    assert card["owner_tag"] == owner_tag(f"o{winner}") and sha == files.sha256_file(runs[winner].model_path)
 
 
 def test_a_card_that_does_not_describe_its_file_is_flagged(tmp_path):
     """The last defence (a process killed between the two moves): the card's SHA-256."""
-    store.save_model(tiny(3), "x", models_dir=tmp_path)
-    store.save_model(tiny(4), "y", models_dir=tmp_path)
+    store.save_model(tiny_classifier(3), "x", models_dir=tmp_path)
+    store.save_model(tiny_classifier(4), "y", models_dir=tmp_path)
     shutil.copyfile(tmp_path / "y.keras", tmp_path / "x.keras")
     entries = {m.name: m for m in store.list_models(tmp_path)}
     assert entries["y"].ok and "another version" in entries["x"].error

@@ -7,22 +7,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from testutil import REPO
+from testutil import REPO, tiny_classifier
 
 from cnnlib import paths, store
-from cnnlib.models import zoo
+from cnnlib.owners import owner_tag
 from tests.support.fake_runs import make_run
 
 
-def tiny(k: int = 3):
-    return zoo.build("logistic", (8, 8, 1), k)  # 8*8*k + k parameters
 
 
 @pytest.fixture
 def bundled(tmp_path, monkeypatch):
     """A bundled folder holding "zeta" (3 classes), as the app would ship it."""
     folder = tmp_path / "bundled"
-    store.save_model(tiny(3), "zeta", card={"dataset": "mnist"}, models_dir=folder)
+    store.save_model(tiny_classifier(3), "zeta", card={"dataset": "mnist"}, models_dir=folder)
     monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(folder))
     return folder
 
@@ -53,25 +51,25 @@ def test_the_tests_never_use_the_real_user_folder():
 
 
 def test_saves_go_to_the_user_folder_and_the_listing_puts_bundled_models_first(bundled):
-    store.save_model(tiny(4), "alpha", card={"dataset": "mnist"}, owner="A")
+    store.save_model(tiny_classifier(4), "alpha", card={"dataset": "mnist"}, owner="A")
     assert (paths.user_models_dir() / "alpha.keras").is_file()
     assert not (bundled / "alpha.keras").exists()
     entries = store.list_models()
-    assert [(m.name, m.bundled, m.owner) for m in entries] == [("zeta", True, None),
-                                                               ("alpha", False, "A")]
+    assert [(m.name, m.bundled, m.owner_tag) for m in entries] == [
+        ("zeta", True, None), ("alpha", False, owner_tag("A"))]
     assert all(m.ok for m in entries) and entries[1].owned_by("A")
     assert not entries[0].owned_by(None)  # a bundled model is nobody's to replace
     # load_model finds either; the card comes from the same folder
     assert store.load_model("zeta").count_params() == 8 * 8 * 3 + 3
     model, card = store.load_with_card("alpha")
-    assert model.count_params() == card["params"] == 8 * 8 * 4 + 4 and card["owner"] == "A"
+    assert model.count_params() == card["params"] == 8 * 8 * 4 + 4 and card["owner_tag"] == owner_tag("A")
     assert store.read_card("zeta")["dataset"] == "mnist"
 
 
 def test_a_user_model_cannot_take_a_bundled_name(bundled, tmp_path):
     before = (bundled / "zeta.keras").read_bytes(), (bundled / "zeta.json").read_bytes()
     run = make_run(tmp_path / "runs", 1)
-    for save in (lambda **kw: store.save_model(tiny(5), "zeta", **kw),
+    for save in (lambda **kw: store.save_model(tiny_classifier(5), "zeta", **kw),
                  lambda **kw: store.import_run(run, "zeta", **kw),
                  lambda **kw: store.check_can_save("zeta", **kw)):
         for overwrite in (False, True):
@@ -86,7 +84,7 @@ def test_a_user_model_cannot_take_a_bundled_name(bundled, tmp_path):
 
 
 def test_overwrite_bundled_replaces_and_deletes_in_the_bundled_folder(bundled):
-    path = store.save_model(tiny(6), "zeta", owner="cli", overwrite_bundled=True)
+    path = store.save_model(tiny_classifier(6), "zeta", owner="cli", overwrite_bundled=True)
     assert path == bundled / "zeta.keras"
     (entry,) = store.list_models()
     assert entry.bundled and entry.ok and entry.card["params"] == 8 * 8 * 6 + 6
@@ -106,12 +104,12 @@ def test_the_repository_models_are_never_written(monkeypatch, tmp_path):
     run = make_run(tmp_path / "runs", 1)
     for name in ("mnist", "cifar10"):
         with pytest.raises(store.BundledModelError):
-            store.save_model(tiny(), name, overwrite=True, owner="B")
+            store.save_model(tiny_classifier(), name, overwrite=True, owner="B")
         with pytest.raises(store.BundledModelError):
             store.import_run(run, name, overwrite=True, owner="B")
         with pytest.raises(store.BundledModelError):
             store.delete_model(name, owner="B")
-    store.save_model(tiny(), "fresh", owner="B")  # a new name goes to the user folder
+    store.save_model(tiny_classifier(), "fresh", owner="B")  # a new name goes to the user folder
     assert [m.name for m in store.list_models()][:2] == ["cifar10", "mnist"]
     model, card = store.load_with_card("mnist")
     assert card["dataset"] == "mnist" and model.output_shape == (None, 10)
@@ -120,7 +118,7 @@ def test_the_repository_models_are_never_written(monkeypatch, tmp_path):
 
 
 def test_hidden_and_temporary_files_are_never_listed(tmp_path):
-    store.save_model(tiny(), "real", models_dir=tmp_path)
+    store.save_model(tiny_classifier(), "real", models_dir=tmp_path)
     shutil.copyfile(tmp_path / "real.keras", tmp_path / ".real.tmp.keras")  # an old version's leftover
     (tmp_path / ".real~abc123.tmp").mkdir()  # a temporary directory of a save
     shutil.copyfile(tmp_path / "real.keras", tmp_path / ".real~abc123.tmp" / "new.keras")

@@ -10,6 +10,7 @@ from testutil import REPO
 
 from cnnlib import paths, store
 from cnnlib.models import zoo
+from cnnlib.owners import owner_tag
 from tests.support.fake_runs import make_run
 
 
@@ -58,7 +59,7 @@ def test_only_the_browser_that_saved_a_model_replaces_it(run, tmp_path):
     successes, errors = save(a, "mine", replace=True)
     assert successes and not errors
     (entry,) = [m for m in store.list_models() if m.name == "mine"]
-    assert entry.owner == "A" and entry.ok
+    assert entry.owner_tag == owner_tag("A") and entry.ok
 
 
 def test_a_bundled_name_is_refused_and_the_repository_untouched(run, monkeypatch):

@@ -47,12 +47,6 @@ def test_epoch_curves_draw_validation_only_when_present():
     assert {t.name for t in train_plots.epoch_curves(without).data} == {"training"}
 
 
-def test_confusion_figure_labels_every_class():
-    names = [str(d) for d in range(10)]
-    fig = train_plots.confusion_figure(np.eye(10, dtype=int), names)
-    assert list(fig.data[0].x) == names and list(fig.data[0].y) == names
-
-
 def test_compare_runs_falls_back_to_training_metric():
     runs = [("a", [{"epoch": 1, "val_accuracy": 0.5}]), ("b", [{"epoch": 1, "accuracy": 0.7}])]
     fig = train_plots.compare_runs_figure(runs)
@@ -60,9 +54,17 @@ def test_compare_runs_falls_back_to_training_metric():
     assert fig.data[1].y == (0.7,)
 
 
-def test_confusion_matrix_labels_every_class_as_a_category():
+def test_confusion_figure_puts_true_classes_in_rows_and_labels_every_class_as_a_category():
+    """Rows are true classes, columns predicted ones (a matrix that is not symmetric shows
+    a transposition); every class is labelled on category axes, so Plotly does not thin
+    out digit names as numbers."""
     names = [str(d) for d in range(10)]
-    fig = train_plots.confusion_figure(np.eye(10, dtype=int), names)
+    cm = np.arange(100).reshape(10, 10)  # cm[true, predicted]
+    fig = train_plots.confusion_figure(cm, names)
+    heat = fig.data[0]
+    assert list(heat.x) == names and list(heat.y) == names
+    np.testing.assert_array_equal(np.asarray(heat.z), cm)
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("predicted", "true")
     for axis in (fig.layout.xaxis, fig.layout.yaxis):
         assert axis.type == "category" and list(axis.tickvals) == names
 

@@ -1,6 +1,7 @@
 """The training engine on a tiny real subset: events, cooperative stop, run directory."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -11,9 +12,8 @@ from cnnlib.data import augment, datasets
 from cnnlib.training import engine
 from cnnlib.training.config import TrainConfig
 
-pytestmark = requires_shared_data
 
-
+@requires_shared_data
 def test_one_epoch_emits_events_and_writes_run_dir():
     events = []
     result = engine.train(tiny_config(), on_event=events.append)
@@ -39,6 +39,7 @@ def test_one_epoch_emits_events_and_writes_run_dir():
     assert rundir.list_runs(run.path.parent) == [run]
 
 
+@requires_shared_data
 def test_predictions_record_which_test_images_they_are():
     """The stored indices select, from the full test split, exactly the images and labels
     the run was evaluated on; another split is recognised as different."""
@@ -60,6 +61,7 @@ def test_predictions_record_which_test_images_they_are():
     assert preds.test_images(changed, full.y_test) is None
 
 
+@requires_shared_data
 def test_keep_best_restores_the_best_epochs_weights():
     """With keep-best, the returned model and best.keras hold the weights of the epoch
     with the lowest val_loss: evaluating them on the validation images gives that
@@ -84,6 +86,7 @@ def test_keep_best_restores_the_best_epochs_weights():
         assert loss != pytest.approx(val[-1], rel=1e-3)
 
 
+@requires_shared_data
 def test_learns_something_in_a_few_epochs():
     """Not a stub: three epochs on 1,000 real digits beat chance by far."""
     result = engine.train(tiny_config(arch="mlp", epochs=3, n_train=1000, n_test=500))
@@ -92,6 +95,7 @@ def test_learns_something_in_a_few_epochs():
     assert losses[-1] < losses[0]
 
 
+@requires_shared_data
 def test_stops_within_one_batch():
     events = []
     seen = {"batches": 0}
@@ -112,12 +116,64 @@ def test_stops_within_one_batch():
     assert result.run_dir.model_path.exists()
 
 
-def test_augmentation_and_schedule_run():
+@requires_shared_data
+def test_cosine_schedule_decays_the_learning_rate_to_zero_over_all_batches(monkeypatch):
+    """The optimizer's learning rate, read at the end of each epoch of an augmented run,
+    is the cosine decay's lr0 * (1 + cos(pi * step / total)) / 2 (Loshchilov & Hutter,
+    SGDR, 2017) with total = epochs * batches per epoch: 0 after the last batch."""
+    compiled = []
+    real_compile = engine.compile_model
+
+    def compile_and_keep(model, *args, **kwargs):
+        compiled.append(model)
+        return real_compile(model, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "compile_model", compile_and_keep)
+    seen = []
+
+    def on_event(event):
+        if event["type"] == "epoch":
+            optimizer = compiled[-1].optimizer
+            seen.append((int(optimizer.iterations), float(optimizer.learning_rate)))
+
+    lr0, epochs, batches = 0.1, 3, 9  # 288 training images in batches of 32
     config = tiny_config(arch="logistic", augment_flip=True, augment_shift=0.1,
                          augment_rotation=10, augment_zoom=0.1, augment_stroke=True,
-                         lr_schedule="cosine", optimizer="sgd", early_stopping_patience=1, epochs=2)
-    result = engine.train(config)
-    assert result.status in {"finished", "early_stopped"}
+                         lr_schedule="cosine", optimizer="sgd", learning_rate=lr0, epochs=epochs)
+    result = engine.train(config, on_event=on_event)
+    assert result.status == "finished"
+    total = epochs * batches
+    assert [step for step, _ in seen] == [batches * e for e in range(1, epochs + 1)]
+    for step, lr in seen:
+        assert lr == pytest.approx(lr0 * (1 + math.cos(math.pi * step / total)) / 2, abs=1e-7)
+    assert seen[0][1] < lr0 and seen[-1][1] == pytest.approx(0.0, abs=1e-7)
+
+
+@requires_shared_data
+@pytest.mark.parametrize("augmentation", [
+    dict(augment_flip=True), dict(augment_shift=0.2), dict(augment_rotation=30),
+    dict(augment_zoom=0.3), dict(augment_stroke=True),
+    dict(augment_flip=True, augment_shift=0.1, augment_rotation=10, augment_zoom=0.1,
+         augment_stroke=True)], ids=["flip", "shift", "rotation", "zoom", "stroke", "all"])
+def test_augmented_batches_differ_from_the_originals(augmentation):
+    """Each augmentation changes real digits (most of them), keeps their shape, range and
+    label; a flip gives the original or its mirror image, nothing else."""
+    data = datasets.load("mnist", n_train=64, seed=0)
+    x = datasets.to_float(data.x_train)
+    index = np.arange(len(x), dtype=np.int64)  # as the label: which original each image is
+    batches = list(augment.train_input(x, index, 16, tiny_config(**augmentation)))
+    out = np.concatenate([a.numpy() for a, _ in batches])
+    which = np.concatenate([b.numpy() for _, b in batches])
+    assert sorted(which) == list(index) and out.shape == x.shape and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0 + 1e-6
+    originals = x[which]
+    changed = np.abs(out - originals).reshape(len(x), -1).max(axis=1) > 1e-3
+    assert changed.mean() > 0.25, f"only {changed.sum()} of {len(x)} images changed"
+    if augmentation == dict(augment_flip=True):
+        mirrored = np.flip(originals, axis=2)
+        same = np.isclose(out, originals).all(axis=(1, 2, 3))
+        flipped = np.isclose(out, mirrored).all(axis=(1, 2, 3))
+        assert np.all(same | flipped) and flipped.any() and same.any()
 
 
 @pytest.mark.parametrize("field,value", [("epochs", 0), ("optimizer", "adagrad"),
@@ -162,6 +218,7 @@ def test_sgd_momentum_is_the_config_s_and_zero_by_default():
     assert engine.make_optimizer("sgd", 0.01, momentum=0.9).momentum == 0.9
 
 
+@requires_shared_data
 def test_validation_on_the_test_split_measures_the_reported_images():
     """With validation="test", the epoch's val_accuracy is the test accuracy of the same
     weights: the run validates on exactly the images it reports."""
@@ -173,6 +230,7 @@ def test_validation_on_the_test_split_measures_the_reported_images():
     assert epoch["val_accuracy"] == pytest.approx(result.test_accuracy, abs=1e-6)
 
 
+@requires_shared_data
 def test_standardize_is_kept_in_the_model_and_survives_saving():
     config = tiny_config(arch="logistic", normalization="standardize", n_train=200,
                          validation_split=0.0)
@@ -188,6 +246,7 @@ def test_standardize_is_kept_in_the_model_and_survives_saving():
     assert loaded.layers[1].name == "standardize"  # first after the input
 
 
+@requires_shared_data
 def test_monitor_val_accuracy_keeps_the_highest_and_the_sentence_says_so():
     config = tiny_config(arch="mlp", epochs=6, n_train=600, validation_split=0.2,
                          optimizer="sgd", learning_rate=0.5, seed=1, monitor="val_accuracy",
@@ -205,6 +264,7 @@ def test_monitor_val_accuracy_keeps_the_highest_and_the_sentence_says_so():
     assert f"kept epoch {end['kept_epoch']} (val_accuracy" in sentence
 
 
+@requires_shared_data
 def test_a_val_monitor_without_validation_falls_back_to_the_training_metric():
     result = engine.train(tiny_config(validation_split=0.0, monitor="val_accuracy"))
     assert result.end["monitor"] == "accuracy" and result.end["kept_epoch"] == 1
@@ -225,6 +285,7 @@ def test_fill_mode_and_flips_reach_the_augmentation_layers():
                      (True, True): "horizontal_and_vertical"}
 
 
+@requires_shared_data
 def test_live_snapshots_show_the_first_conv_layer_as_it_learns():
     """Snapshots reach the readers (not history.jsonl), carry the first conv layer's
     kernels and the maps of the first test image, and the kernels change as it learns."""

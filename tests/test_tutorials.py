@@ -5,7 +5,7 @@ import argparse
 
 import pytest
 
-from cnnlib.training import config, lessons
+from cnnlib.training import arguments, lessons
 from cnnlib.training.config import TrainConfig
 
 # name: (tutorial, the settings the text uses, the text's figure)
@@ -56,7 +56,7 @@ def test_lesson_settings_field_by_field(name):
     assert lesson.figure == figure
     cfg = lesson.config
     cfg.validate()
-    expected = {**COMMON, **settings, "tutorial": name}
+    expected = {**COMMON, **settings, "lesson": name}
     for field, value in expected.items():
         assert getattr(cfg, field) == value, f"{name}.{field}: {getattr(cfg, field)!r} != {value!r}"
     # validation: the test split where the table says so, else no hold-out (the texts use all
@@ -84,17 +84,23 @@ def test_the_002_lessons_point_at_each_other():
 def test_unknown_lesson_is_named():
     with pytest.raises(ValueError, match="name='nope'"):
         lessons.lesson("nope")
-    with pytest.raises(ValueError, match="tutorial='nope'"):
-        TrainConfig(tutorial="nope").validate()
-
-
-def test_tutorial_flag_sets_the_lesson_and_later_flags_still_win():
     parser = argparse.ArgumentParser()
-    config.add_arguments(parser)
-    cfg = config.from_args(parser.parse_args(["--tutorial", "mnist_mlp"]))
-    assert cfg == lessons.lesson("mnist_mlp").config
-    cfg = config.from_args(parser.parse_args(["--tutorial", "mnist_mlp", "--epochs", "1",
-                                              "--n-train", "500"]))
+    arguments.add_arguments(parser)
+    with pytest.raises(SystemExit):  # argparse: "invalid choice: 'nope'"
+        parser.parse_args(["--lesson", "nope"])
+    with pytest.raises(ValueError, match="name='nope'"):  # a namespace made otherwise
+        arguments.from_args(argparse.Namespace(lesson="nope"))
+
+
+@pytest.mark.parametrize("spelling", ["--lesson", "--tutorial"])
+def test_lesson_flag_sets_the_lesson_and_later_flags_still_win(spelling):
+    """--tutorial, the flag's name in earlier versions, is still accepted."""
+    parser = argparse.ArgumentParser()
+    arguments.add_arguments(parser)
+    cfg = arguments.from_args(parser.parse_args([spelling, "mnist_mlp"]))
+    assert cfg == lessons.lesson("mnist_mlp").config and cfg.lesson == "mnist_mlp"
+    cfg = arguments.from_args(parser.parse_args([spelling, "mnist_mlp", "--epochs", "1",
+                                                 "--n-train", "500"]))
     assert cfg.epochs == 1 and cfg.n_train == 500 and cfg.normalization == "standardize"
     assert lessons.differences(cfg, lessons.lesson("mnist_mlp")) == [("epochs", 1, 3)]
 
@@ -115,3 +121,12 @@ def test_figure_text_names_the_data():
     text = lessons.lesson("cifar3_batchnorm").figure_text()
     assert "0.883" in text and "15,000" in text
     assert "no accuracy" in lessons.lesson("cifar_6conv_augment").figure_text()
+
+
+def test_a_run_written_with_the_old_key_tutorial_reads_as_its_lesson():
+    """Run directories' config.json of earlier versions name the lesson ``tutorial``."""
+    old = {**lessons.lesson("mnist_mlp").config.to_dict(), "epochs": 2}
+    old["tutorial"] = old.pop("lesson")
+    cfg = TrainConfig.from_dict(old)
+    assert cfg.lesson == "mnist_mlp" and cfg.epochs == 2
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg and "tutorial" not in cfg.to_dict()

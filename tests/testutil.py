@@ -21,3 +21,11 @@ def tiny_config(**overrides):
                 n_test=64, validation_split=0.1)
     base.update(overrides)
     return config.TrainConfig(**base)
+
+
+def tiny_classifier(k: int = 3):
+    """A "logistic" zoo model of (8, 8, 1) images and ``k`` classes: ``8*8*k + k``
+    parameters, a model whose size tells which one was saved (store tests)."""
+    from cnnlib.models import zoo
+
+    return zoo.build("logistic", (8, 8, 1), k)

@@ -29,8 +29,8 @@ No Streamlit import: the Train page keeps one :class:`JobManager` in
 ``st.cache_resource`` so that every session of the server shares it.
 """
 
-from cnnlib.jobs.estimate import Overview, WaitEstimate, estimate_wait, format_duration
-from cnnlib.jobs.job import FINAL_STATES, STATES, Job, owner_tag
+from cnnlib.jobs.estimate import QueueView, WaitEstimate, estimate_wait, format_duration
+from cnnlib.jobs.job import FINAL_STATES, STATES, Job
 from cnnlib.jobs.limits import (
     ENV_MAX_EPOCHS,
     ENV_MAX_JOBS,
@@ -39,12 +39,13 @@ from cnnlib.jobs.limits import (
     LimitError,
     Limits,
 )
-from cnnlib.jobs.manager import JobManager, NotOwnerError, OwnerBusyError
+from cnnlib.jobs.manager import JobManager, OwnerBusyError
 from cnnlib.jobs.recovery import mark_interrupted
 from cnnlib.jobs.worker import JOB_ENV_PREFIXES, PROCESS_NAME, Worker, is_worker, job_environment
+from cnnlib.owners import NotOwnerError, owner_tag  # the one owner concept, re-exported
 
 __all__ = ["ENV_MAX_EPOCHS", "ENV_MAX_JOBS", "ENV_MAX_TRAIN_IMAGES", "ENV_RUNS_MAX_MB",
            "FINAL_STATES", "JOB_ENV_PREFIXES", "PROCESS_NAME", "STATES", "Job", "JobManager",
-           "LimitError", "Limits", "NotOwnerError", "Overview", "OwnerBusyError",
+           "LimitError", "Limits", "NotOwnerError", "OwnerBusyError", "QueueView",
            "WaitEstimate", "Worker", "estimate_wait", "format_duration", "is_worker",
            "job_environment", "mark_interrupted", "owner_tag"]

@@ -66,7 +66,7 @@ def estimate_wait(position: int, free_workers: int, seconds_left: list[float | N
 
 
 @dataclasses.dataclass(frozen=True)
-class Overview:
+class QueueView:
     """The server's jobs as someone who owns none of them may see them: counts only."""
 
     running: int  # jobs running (starting included), everyone's

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import queue
 import threading
@@ -10,6 +9,7 @@ import time
 
 from cnnlib import rundir
 from cnnlib.jobs.worker import Worker
+from cnnlib.owners import owner_tag
 from cnnlib.rundir import FINAL_JOB_STATES, JOB_STATES, RunDir
 from cnnlib.training.config import TrainConfig
 
@@ -18,13 +18,6 @@ STATES = JOB_STATES
 #: States a job never leaves.
 FINAL_STATES = FINAL_JOB_STATES
 _ids = itertools.count(1)
-
-
-def owner_tag(owner: str) -> str:
-    """What a run directory records of its owner: the first 16 hex digits of the
-    SHA-256 of the owner's token (``job.json`` may be read by anyone with access to the
-    runs folder; the token itself works like a password, so it is not written down)."""
-    return hashlib.sha256(owner.encode()).hexdigest()[:16]
 
 
 class Job:
@@ -37,7 +30,8 @@ class Job:
     Attributes:
         id: short identifier, unique in this server.
         config: the :class:`TrainConfig`.
-        owner: the owner token.
+        owner: the owner token (kept in memory only; ``job.json`` records its
+            :func:`~cnnlib.owners.owner_tag`).
         events: every event received so far, in arrival order (snapshots excepted).
         snapshot: the latest :class:`~cnnlib.rundir.SnapshotEvent`, or None.
         state: one of :data:`STATES`; "queued" until :meth:`launch`.

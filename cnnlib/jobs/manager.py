@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Callable
 
 from cnnlib import paths, rundir
-from cnnlib.jobs.estimate import Overview, WaitEstimate, estimate_wait
+from cnnlib.jobs.estimate import QueueView, WaitEstimate, estimate_wait
 from cnnlib.jobs.job import Job
 from cnnlib.jobs.limits import Limits
 from cnnlib.jobs.recovery import mark_interrupted
 from cnnlib.jobs.worker import Worker
+from cnnlib.owners import NotOwnerError
 from cnnlib.training.config import TrainConfig
 
 #: Seconds between two rounds of the manager's thread (polling, starting queued jobs).
@@ -51,10 +52,6 @@ class OwnerBusyError(RuntimeError):
         super().__init__(f"You already have a training job {where} ({job.id}); each person "
                          "runs one job at a time. Stop it or wait for it to end, then start "
                          "the next.")
-
-
-class NotOwnerError(PermissionError):
-    """Someone other than a job's owner tried to control it."""
 
 
 def _serve(ref: Callable[[], "JobManager | None"], calls: queue.Queue,
@@ -260,12 +257,12 @@ class JobManager:
         """The warm workers waiting for a job."""
         return list(self._idle)
 
-    def overview(self, owner: str) -> Overview:
+    def queue_view(self, owner: str) -> QueueView:
         """Counts of the jobs running and waiting, everyone's and other people's."""
         running, queued = self.running(), self.queued()
-        return Overview(len(running), len(queued),
-                        sum(j.owner != owner for j in running),
-                        sum(j.owner != owner for j in queued), self.max_running)
+        return QueueView(len(running), len(queued),
+                         sum(j.owner != owner for j in running),
+                         sum(j.owner != owner for j in queued), self.max_running)
 
     def wait_estimate(self, job: Job) -> WaitEstimate | None:
         """How long ``job`` will wait in the queue (see :func:`estimate_wait`); None

@@ -1,64 +1,46 @@
-"""VGG16 on ImageNet, offline first: weights, class index, preprocessing, top-k.
+"""VGG16 on ImageNet: the model, its input preparation and its top-k answer.
 
 Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale
 Image Recognition", ICLR 2015; the Keras implementation and weights
 (``keras.applications.VGG16``, 138,357,544 parameters, input 224x224 RGB).
 
-Files, looked up in this order (nothing is downloaded implicitly):
-
-- weights: ``$CNN_STUDIO_VGG16_WEIGHTS`` (a path), then the Keras cache
-  ``$KERAS_HOME/models/vgg16_weights_tf_dim_ordering_tf_kernels.h5``
-  (``KERAS_HOME`` defaults to ``~/.keras``); else
-  :class:`WeightsUnavailableError`, whose message says how to get the file.
-- class index: ``$CNN_STUDIO_IMAGENET_CLASS_INDEX``, then
-  ``$KERAS_HOME/models/imagenet_class_index.json``; else
-  :class:`ClassIndexUnavailableError`. The file is read here and never
-  through ``keras.applications.imagenet_utils.decode_predictions``, which
-  downloads the file (and deletes a cached copy whose hash differs).
-
-:func:`download` fetches either file into the Keras cache with a progress
-callback (what ``python -m cnnlib prefetch --vgg16`` does, for the page).
+The files it needs offline (weights, class index: where they are looked up,
+what is said when one is missing, their download) are
+:mod:`cnnlib.models.vgg16_files`; its names are re-exported here
+(``vgg16.find_weights``, ``vgg16.WeightsUnavailableError``, ...).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from cnnlib.data.prefetch import IMAGENET_CLASS_INDEX, VGG16_WEIGHTS
-from cnnlib.keras_home import keras_home
+from cnnlib.models.vgg16_files import (
+    ENV_CLASS_INDEX,
+    ENV_WEIGHTS,
+    ClassIndexUnavailableError,
+    FileUnavailableError,
+    WeightsUnavailableError,
+    download,
+    find_class_index,
+    find_weights,
+    how_to_get,
+    keras_models_dir,
+    load_class_index,
+)
 
-ENV_WEIGHTS = "CNN_STUDIO_VGG16_WEIGHTS"
-ENV_CLASS_INDEX = "CNN_STUDIO_IMAGENET_CLASS_INDEX"
+__all__ = ["ENV_CLASS_INDEX", "ENV_WEIGHTS", "IMAGENET_CLASS_INDEX", "INPUT_SIZE",
+           "LAST_CONV_LAYER", "RESIZE_MODES", "VGG16_WEIGHTS", "ClassIndexUnavailableError",
+           "FileUnavailableError", "Prediction", "WeightsUnavailableError", "build", "download",
+           "find_class_index", "find_weights", "fit_to_input", "keras_models_dir",
+           "load_class_index", "preprocess", "preprocess_steps", "top_k"]
+
 INPUT_SIZE = 224
 #: The last convolutional layer, whose feature maps Grad-CAM uses (14x14x512).
 LAST_CONV_LAYER = "block5_conv3"
-
-
-class FileUnavailableError(RuntimeError):
-    """A file VGG16 needs is missing or unusable.
-
-    ``str(error)`` is the whole story (what, why, how to get the file), for the
-    command line and logs; ``summary`` is its first sentence, for a page that
-    shows the ways to get the file itself and folds the rest away.
-    """
-
-    def __init__(self, message: str, summary: str | None = None):
-        super().__init__(message)
-        self.summary = summary or message
-
-
-class WeightsUnavailableError(FileUnavailableError):
-    """The VGG16 ImageNet weights are not on this machine; the message says how to get them."""
-
-
-class ClassIndexUnavailableError(FileUnavailableError):
-    """The ImageNet class index is missing or unreadable; the message says how to get it."""
 
 
 class Prediction(NamedTuple):
@@ -69,45 +51,6 @@ class Prediction(NamedTuple):
     wnid: str  # WordNet id, e.g. "n01440764"
     name: str  # readable name, e.g. "great white shark"
     probability: float  # in [0, 1]
-
-
-def keras_models_dir() -> Path:
-    """``$KERAS_HOME/models``, where Keras caches application weights (default ``~/.keras``)."""
-    return keras_home() / "models"
-
-
-def _how_to_get(item: dict, env: str) -> str:
-    return (f"Either run `python -m cnnlib prefetch --vgg16` once on a machine with internet "
-            f"access (it saves the file into {keras_models_dir()}), or download "
-            f"{item['origin']} ({item['size_mb']} MB) yourself and set the environment "
-            f"variable {env} to the downloaded file's path, then restart the app.")
-
-
-def _find(env: str, item: dict, error: type[RuntimeError], what: str) -> Path:
-    path = os.environ.get(env)
-    if path:
-        p = Path(path).expanduser()
-        if p.is_file() and p.stat().st_size > 0:
-            return p
-        summary = f"{what}: {env} is set to {path}, but there is no such file (or it is empty)."
-        raise error(f"{summary} {_how_to_get(item, env)}", summary)
-    cached = keras_models_dir() / item["fname"]
-    if cached.is_file() and cached.stat().st_size > 0:
-        return cached
-    raise error(f"{what} are not on this machine: neither {env} is set nor is "
-                f"{item['fname']} in the Keras cache. {_how_to_get(item, env)}",
-                f"{what} are not on this machine.")
-
-
-def find_weights() -> Path:
-    """The weights file to load. Raises :class:`WeightsUnavailableError` if there is none."""
-    return _find(ENV_WEIGHTS, VGG16_WEIGHTS, WeightsUnavailableError, "The VGG16 ImageNet weights")
-
-
-def find_class_index() -> Path:
-    """The class index file. Raises :class:`ClassIndexUnavailableError` if there is none."""
-    return _find(ENV_CLASS_INDEX, IMAGENET_CLASS_INDEX, ClassIndexUnavailableError,
-                 "The ImageNet class names (imagenet_class_index.json)")
 
 
 def build(weights: str | os.PathLike | None = "auto"):
@@ -136,40 +79,14 @@ def build(weights: str | os.PathLike | None = "auto"):
         if not h5py.is_hdf5(str(path)):  # checked before spending seconds on building
             summary = f"The VGG16 weights file {path} is not an HDF5 file (.h5)."
             raise WeightsUnavailableError(
-                f"{summary} {_how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}", summary)
+                f"{summary} {how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}", summary)
     try:
         return keras.applications.VGG16(weights=None if path is None else str(path))
     except Exception as e:  # h5py, shape mismatch or a truncated file
         raise WeightsUnavailableError(
             f"The VGG16 weights file {path} cannot be loaded ({type(e).__name__}: {e}). "
-            f"{_how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}",
+            f"{how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}",
             f"The VGG16 weights file {path} cannot be loaded (a wrong or truncated file?).") from e
-
-
-def load_class_index(path: str | os.PathLike | None = None) -> list[tuple[str, str]]:
-    """Read the ImageNet class index (the layout ``decode_predictions`` reads).
-
-    Args:
-        path: a JSON file ``{"0": ["n01440764", "tench"], ...}``; defaults to
-            :func:`find_class_index`.
-
-    Returns:
-        1000 ``(wnid, readable name)`` pairs in class order; underscores in
-        names become spaces ("great_white_shark" -> "great white shark").
-
-    Raises:
-        ClassIndexUnavailableError: missing file, bad JSON or a wrong layout.
-    """
-    path = Path(path) if path is not None else find_class_index()
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        out = [(str(raw[str(i)][0]), str(raw[str(i)][1]).replace("_", " ")) for i in range(1000)]
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
-        raise ClassIndexUnavailableError(
-            f"{path} is not an ImageNet class index (1000 entries '0'..'999' of [wnid, name]): "
-            f"{type(e).__name__}: {e}. {_how_to_get(IMAGENET_CLASS_INDEX, ENV_CLASS_INDEX)}",
-            f"{path} is not an ImageNet class index.") from e
-    return out
 
 
 RESIZE_MODES = ("center_crop", "squash")
@@ -304,48 +221,3 @@ def top_k(probs: np.ndarray, class_index: list[tuple[str, str]], k: int = 5) -> 
             for r, i in enumerate(order, start=1)]
 
 
-def download(item: dict, progress: Callable[[int, int | None], None] | None = None,
-             timeout: float = 30.0) -> Path:
-    """Download ``VGG16_WEIGHTS`` or ``IMAGENET_CLASS_INDEX`` into the Keras cache.
-
-    Args:
-        item: one of :data:`cnnlib.data.prefetch.VGG16_WEIGHTS`,
-            :data:`cnnlib.data.prefetch.IMAGENET_CLASS_INDEX` (origin, fname, md5).
-        progress: called as ``progress(bytes_done, bytes_total or None)``
-            after each chunk.
-        timeout: seconds to wait for the server at each read.
-
-    Returns:
-        The path of the cached file (checked against its MD5 hash).
-
-    Raises:
-        WeightsUnavailableError / ClassIndexUnavailableError: the download or
-            the hash check failed; the message says how to get the file instead.
-    """
-    import urllib.request
-
-    is_weights = item["fname"] == VGG16_WEIGHTS["fname"]
-    error = WeightsUnavailableError if is_weights else ClassIndexUnavailableError
-    env = ENV_WEIGHTS if is_weights else ENV_CLASS_INDEX
-    target = keras_models_dir() / item["fname"]
-    part = target.with_name(target.name + ".part")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        md5, done = hashlib.md5(), 0
-        with urllib.request.urlopen(item["origin"], timeout=timeout) as r, open(part, "wb") as f:
-            total = int(r.headers.get("Content-Length") or 0) or None
-            while chunk := r.read(1 << 20):
-                f.write(chunk)
-                md5.update(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
-        if md5.hexdigest() != item["file_hash"]:
-            raise ValueError(f"MD5 {md5.hexdigest()} differs from the expected {item['file_hash']}")
-        part.replace(target)
-    except Exception as e:  # URLError, timeouts, disk errors, the hash check
-        part.unlink(missing_ok=True)
-        raise error(f"Downloading {item['origin']} failed ({type(e).__name__}: {e}). "
-                    f"{_how_to_get(item, env)}",
-                    f"Downloading {item['fname']} failed ({type(e).__name__}: {e}).") from e
-    return target

@@ -135,7 +135,7 @@ class RunDir:
     def write_job(self, job: dict) -> None:
         """``job.json``: ``id``, ``state`` (one of :data:`JOB_STATES`), ``error`` (why it
         failed or was interrupted, or None), ``pid`` (the training process's), ``owner``
-        (a digest of the owner's token, see :func:`cnnlib.jobs.owner_tag`), ``config``."""
+        (a digest of the owner's token, see :func:`cnnlib.owners.owner_tag`), ``config``."""
         self._write_json("job.json", job)
 
     def write_predictions(self, probs: np.ndarray, y_true: np.ndarray, test_indices: np.ndarray,

@@ -19,11 +19,14 @@ The card records what the model is and how well it did: ``name``, ``dataset``,
 ``dataset_source``, ``n_train``, ``arch``, ``params``, ``input_shape``,
 ``class_names``, ``epochs``, ``test_accuracy`` (fraction in [0, 1]),
 ``test_loss``, ``n_test``, ``created`` (ISO 8601 UTC), ``history`` (the epoch
-events), free ``notes``, and, for models saved by this version, ``owner`` (who
-may replace or delete it; None for a script that named no owner) and
-``model_sha256`` (the model file's SHA-256; a listing flags a card that does
-not describe its file). How the two files are written and read together, by
-many threads and processes at once, is :mod:`cnnlib.store.files`.
+events), free ``notes``, ``owner_tag`` (the tag of who may replace or delete it,
+:func:`cnnlib.owners.owner_tag`; None for a script that named no owner: the
+token itself is never written down; an earlier version's card, which holds the
+raw token as ``owner``, is upgraded on its first read, see
+:mod:`cnnlib.store.cards`) and ``model_sha256`` (the model file's SHA-256; a
+listing flags a card that does not describe its file). How the two files are
+written and read together, by many threads and processes at once, is
+:mod:`cnnlib.store.files`.
 
 Loading uses ``keras.saving.load_model(..., safe_mode=True)``, which refuses
 to deserialise arbitrary Python code (lambdas) from a file.

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import os
 import re
 import zipfile
 from pathlib import Path
 
 from cnnlib import paths
-from cnnlib.store import files
+from cnnlib.owners import is_owner
+from cnnlib.store import cards, files
 from cnnlib.store.errors import ModelLoadError, ModelNotFoundError
-from cnnlib.store.files import card_path, model_path
+from cnnlib.store.files import model_path
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -27,7 +27,8 @@ class StoredModel:
     card: dict  # the JSON card, {} when missing or unreadable
     error: str | None = None  # why the model cannot be used, or None
     bundled: bool = False  # shipped with the app: nobody may replace or delete it
-    owner: str | None = None  # who saved it (the card's owner); None for bundled models
+    owner_tag: str | None = None  # the tag of who saved it (:mod:`cnnlib.owners`); None for
+    # bundled models and for a script's that named no owner
 
     @property
     def ok(self) -> bool:
@@ -39,7 +40,7 @@ class StoredModel:
 
     def owned_by(self, owner: str | None) -> bool:
         """Whether ``owner`` may replace or delete this model."""
-        return not self.bundled and self.owner == owner
+        return not self.bundled and is_owner(self.owner_tag, owner)
 
     def label(self) -> str:
         """A one-line description for a select box."""
@@ -141,12 +142,11 @@ def check_file(path: Path) -> str | None:
     return _inspect(path)[0]
 
 
-def read_card_file(folder: Path, name: str) -> dict:
-    try:
-        card = json.loads(card_path(folder, name).read_text())
-        return card if isinstance(card, dict) else {}
-    except (OSError, ValueError):
-        return {}
+def _upgrade_after_read(folder: Path, name: str, bundled: bool, legacy: bool) -> None:
+    """A reader met an older version's card: rewrite it on disk (see
+    :mod:`cnnlib.store.cards`); never in a bundled folder."""
+    if legacy and not bundled:
+        cards.upgrade(folder, name)
 
 
 def _entry(folder: Path, name: str, bundled: bool) -> StoredModel:
@@ -154,21 +154,27 @@ def _entry(folder: Path, name: str, bundled: bool) -> StoredModel:
     path = model_path(folder, name)
 
     def read():
-        card = read_card_file(folder, name)
+        card, legacy = cards.read(folder, name)
         problem, sha = _inspect(path)
         if problem is None and card.get("model_sha256") not in (None, sha):
             problem = "its card describes another version of the file (save the model again)"
-        return card, problem
+        return card, legacy, problem
 
-    card, problem = files.read_pair(folder, name, read)
-    return StoredModel(name, path, card, problem, bundled, None if bundled else card.get("owner"))
+    card, legacy, problem = files.read_pair(folder, name, read)
+    _upgrade_after_read(folder, name, bundled, legacy)
+    return StoredModel(name, path, card, problem, bundled,
+                       None if bundled else card.get(cards.OWNER_TAG))
 
 
 def read_card(name: str, models_dir=None) -> dict:
-    """The JSON card of model ``name``; ``{}`` if the model or its card is missing or
-    unreadable."""
+    """The JSON card of model ``name`` (as :mod:`cnnlib.store.cards` reads it: the
+    owner as ``owner_tag``); ``{}`` if the model or its card is missing or unreadable."""
     found = locate(name, models_dir) if _is_name(name) else None
-    return read_card_file(found[0], name) if found else {}
+    if not found:
+        return {}
+    card, legacy = cards.read(found[0], name)
+    _upgrade_after_read(found[0], name, found[1], legacy)
+    return card
 
 
 def list_models(models_dir=None) -> list[StoredModel]:
@@ -207,9 +213,11 @@ def load_with_card(name: str, models_dir=None) -> tuple:
     found = locate(name, models_dir)
     if found is None:
         raise ModelNotFoundError(f"There is no model named {name!r} in {where(models_dir)}.")
-    folder = found[0]
-    return files.read_pair(folder, name, lambda: (
-        load_model_file(model_path(folder, name)), read_card_file(folder, name)))
+    folder, bundled = found
+    model, (card, legacy) = files.read_pair(folder, name, lambda: (
+        load_model_file(model_path(folder, name)), cards.read(folder, name)))
+    _upgrade_after_read(folder, name, bundled, legacy)
+    return model, card
 
 
 def load_model(name: str, models_dir=None):

@@ -6,6 +6,7 @@ import errno
 from pathlib import Path
 
 from cnnlib import paths
+from cnnlib.owners import NotOwnerError  # the one refusal of owners, also the job manager's
 
 
 class ModelLoadError(RuntimeError):
@@ -22,10 +23,6 @@ class NameTakenError(FileExistsError):
 
 class BundledModelError(PermissionError):
     """A save or delete of a bundled model without ``overwrite_bundled``."""
-
-
-class NotOwnerError(PermissionError):
-    """A replace or delete of a model that another owner saved."""
 
 
 class StoreWriteError(OSError):

@@ -21,6 +21,10 @@ app must not write into it): where no lock file exists, no writer of this
 module has touched that name in that folder, and ``read`` runs unlocked; if the
 lock file appears meanwhile (a first writer), ``read`` runs again under it.
 
+Rewriting a card alone (:func:`rewrite_card`: an older version's card brought up
+to date) writes the new text to a temporary file of the folder and moves it into
+place with ``os.replace`` under the same exclusive flock.
+
 Lock files stay when a model is deleted: removing one would let a later writer
 lock a new file while an earlier one still holds the old. The locks are
 advisory: they order the writers and readers of this module, in any thread or
@@ -233,3 +237,39 @@ def remove_pair(folder: Path, name: str, check: Callable[[], None]) -> Path:
         return target_model
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def rewrite_card(folder: Path, name: str, rewrite: Callable[[str], str | None]) -> bool:
+    """Replace ``NAME.json`` in ``folder`` by ``rewrite(its text)``, atomically, under
+    the name's exclusive lock (the model file is not touched, so the card's
+    ``model_sha256`` still describes it).
+
+    Args:
+        folder: the folder that holds the model.
+        name: the model's name.
+        rewrite: given the card's current text (read under the lock), returns the new
+            text, or None to leave the card as it is (someone rewrote it first).
+
+    Returns:
+        Whether the card was rewritten.
+
+    Raises:
+        OSError: the card cannot be read, or the folder cannot be written (read-only,
+            full disk); the card is then unchanged and no temporary file is left.
+    """
+    target = card_path(folder, name)
+    with _exclusive(folder, name):
+        new = rewrite(target.read_text())
+        if new is None:
+            return False
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}~", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(new)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return True

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 from cnnlib import paths, rundir
+from cnnlib.owners import is_owner
 from cnnlib.rundir import RunDir
-from cnnlib.store import files
-from cnnlib.store.catalog import check_file, locate, read_card_file, validate_name, where
+from cnnlib.store import cards, files
+from cnnlib.store.catalog import check_file, locate, validate_name, where
 from cnnlib.store.errors import (
     REFUSALS,
     BundledModelError,
@@ -47,8 +47,9 @@ def _bundled_error(name: str, done: str) -> BundledModelError:
 
 
 def _refuse_other_owner(folder: Path, name: str, owner: str | None, verb: str) -> None:
-    """NotOwnerError unless ``owner`` saved model ``name`` of ``folder``."""
-    if read_card_file(folder, name).get("owner") != owner:
+    """NotOwnerError unless ``owner`` saved model ``name`` of ``folder`` (compared as
+    tags: an older version's card, with the raw token, is compared by its tag too)."""
+    if not is_owner(cards.read_card_file(folder, name).get(cards.OWNER_TAG), owner):
         raise NotOwnerError(f"The model {name!r} was saved by someone else: only they can "
                             f"{verb} it." + (" Choose another name." if verb == "replace" else ""))
 
@@ -92,12 +93,13 @@ def save_model(model, name: str, *, card: dict | None = None, models_dir=None,
         name: store name (see :func:`validate_name`).
         card: card fields (see :mod:`cnnlib.store`; a training run's card comes
             from :func:`card_from_run`, or use :func:`import_run`). ``name``,
-            ``params``, ``input_shape``, ``owner``, ``model_sha256`` and ``created``
+            ``params``, ``input_shape``, ``owner_tag``, ``model_sha256`` and ``created``
             are filled in here.
         models_dir: one folder to use as the whole store; default: the user folder.
         overwrite: replace an existing model of that name, if ``owner`` saved it.
         owner: who saves it (the app: the browser's owner token; the command line:
-            ``"cli"``); None for nobody in particular.
+            ``"cli"``); None for nobody in particular. The card records its tag
+            (:func:`cnnlib.owners.owner_tag`), never the token.
         overwrite_bundled: replace a bundled model of that name, in the bundled
             folder (the command line's ``--overwrite-bundled``).
 
@@ -121,14 +123,14 @@ def save_model(model, name: str, *, card: dict | None = None, models_dir=None,
 def _write(name: str, write_keras, card: dict, *, models_dir, overwrite: bool,
            owner: str | None, overwrite_bundled: bool) -> Path:
     """Store ``NAME.keras`` (written by ``write_keras(path)``) and its card, adding
-    ``name``, ``owner``, ``created`` and ``model_sha256`` to the card (see
+    ``name``, ``owner_tag``, ``created`` and ``model_sha256`` to the card (see
     :func:`save_model` for the arguments and errors)."""
     folder, bundled = _target(name, models_dir, overwrite_bundled)
 
     def card_text(model_file: Path) -> str:
-        return json.dumps({**card, "name": name, "owner": owner,
-                           "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                           "model_sha256": files.sha256_file(model_file)}, indent=2)
+        return cards.card_text({**card, "name": name,
+                                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                "model_sha256": files.sha256_file(model_file)}, owner)
 
     try:
         return files.replace_pair(
@@ -189,7 +191,7 @@ def card_from_run(run: RunDir, notes: str = "") -> dict:
         notes: free text for the card.
 
     Returns:
-        The card fields (see :mod:`cnnlib.store`) but ``name``, ``owner``, ``created`` and
+        The card fields (see :mod:`cnnlib.store`) but ``name``, ``owner_tag``, ``created`` and
         ``model_sha256``.
         Fields the run never recorded (a run that crashed before its start event)
         are None.

@@ -5,19 +5,20 @@ its help text and what values it accepts (:class:`Range` or ``choices``).
 Everything else is derived from the fields:
 
 * :meth:`TrainConfig.validate` checks every field against its metadata;
-* :func:`add_arguments` / :func:`from_args` make one command-line flag per field
-  (``--batch-size`` for ``batch_size``; booleans as ``--flag/--no-flag``), with
-  the dataclass's defaults;
+* :mod:`cnnlib.training.arguments` makes one command-line flag per field
+  (``--batch-size`` for ``batch_size``), with the dataclass's defaults;
 * :func:`from_state` turns a mapping of widget values (the Train page's session
   state, keys ``train_<field>``) into a config.
 
 Adding a setting therefore needs one edit here, plus its widget on the page.
-No TensorFlow, no Streamlit.
+No TensorFlow, no Streamlit. This module imports neither the lessons (which are
+configs: :mod:`cnnlib.training.lessons` imports this) nor the run protocol
+(:mod:`cnnlib.rundir` imports this), so the dependencies go one way:
+config <- lessons <- arguments, config <- rundir.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import types
@@ -143,10 +144,9 @@ class TrainConfig:
                                   "(default: all).", range=Range(2))
     n_test: int | None = setting(None, "Size of a stratified subset of the test images, for "
                                  "the final test accuracy (default: all).", range=Range(1))
-    tutorial: str | None = setting(
+    lesson: str | None = setting(
         None, "The lesson these settings come from (cnnlib.training.lessons); on the command line "
-        "it sets every other setting to the tutorial's, which later flags can still change.",
-        choices=lambda: tuple(_lesson_names()))
+        "it sets every other setting to the lesson's, which later flags can still change.")
     data_dir: str | None = setting(None, "Folder with <dataset>.npz (default: "
                                    f"${datasets.ENV_DATA_DIR}, then keras.datasets).")
     run_root: str | None = setting(None, "Folder for run directories (default: "
@@ -159,7 +159,7 @@ class TrainConfig:
             ValueError: naming the first bad field and its value, e.g.
                 ``Invalid epochs: expected 1 <= x <= 1000. Received: epochs=0``.
         """
-        hints = _field_types()
+        hints = field_types()
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             base, optional = hints[f.name]
@@ -168,7 +168,7 @@ class TrainConfig:
             if not _is_instance(value, base):
                 raise ValueError(f"Invalid {f.name}: expected {base.__name__}. "
                                  f"Received: {f.name}={value!r}")
-            choices = _choices(f)
+            choices = field_choices(f)
             if choices is not None and value not in choices:
                 raise ValueError(f"Invalid {f.name}: expected one of {list(choices)}. "
                                  f"Received: {f.name}={value!r}")
@@ -191,15 +191,14 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
         """The config of a dict from :meth:`to_dict`; unknown keys (from other versions)
-        are ignored, missing ones take their defaults."""
+        are ignored, missing ones take their defaults. The lesson's name, which earlier
+        versions wrote as ``tutorial`` (run directories' ``config.json``, model cards),
+        is read from that key too."""
+        d = dict(d)
+        if "lesson" not in d and "tutorial" in d:
+            d["lesson"] = d["tutorial"]
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
-
-
-def _lesson_names() -> list[str]:
-    from cnnlib.training.lessons import LESSONS  # imported here: tutorials builds TrainConfigs
-
-    return list(LESSONS)
 
 
 def monitor_mode(metric: str) -> str:
@@ -207,13 +206,15 @@ def monitor_mode(metric: str) -> str:
     return "min" if metric.endswith("loss") else "max"
 
 
-def _choices(f: dataclasses.Field):
+def field_choices(f: dataclasses.Field) -> tuple | None:
+    """The values field ``f`` accepts (its ``choices``, a callable evaluated now), or None
+    for any value of its type."""
     choices = f.metadata["choices"]
     return tuple(choices()) if callable(choices) else choices
 
 
 @typing.no_type_check
-def _field_types() -> dict[str, tuple[type, bool]]:
+def field_types() -> dict[str, tuple[type, bool]]:
     """``{field: (base type, accepts None)}`` from TrainConfig's annotations."""
     out = {}
     for name, hint in typing.get_type_hints(TrainConfig).items():
@@ -247,52 +248,6 @@ def _coerce(value, base: type):
     return base(value)
 
 
-# ------------------------------------------------------------- command line --
-
-def flag(name: str) -> str:
-    """The command-line flag of field ``name``: ``batch_size`` -> ``--batch-size``."""
-    return "--" + name.replace("_", "-")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one flag per :class:`TrainConfig` field to ``parser``. A flag left out
-    leaves its field unset in the namespace (its help shows the dataclass default),
-    so that :func:`from_args` can tell a given flag from a default."""
-    hints = _field_types()
-    for f in dataclasses.fields(TrainConfig):
-        base, _ = hints[f.name]
-        help_text = f.metadata["help"]
-        if f.metadata["range"] is not None:
-            help_text += f" ({f.metadata['range'].describe()})"
-        kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS}
-        if base is bool:
-            kwargs["action"] = argparse.BooleanOptionalAction
-        else:
-            kwargs["type"] = base
-            choices = _choices(f)
-            if choices is not None:
-                kwargs["choices"] = choices
-        parser.add_argument(flag(f.name), help=f"{help_text} (default: {f.default})", **kwargs)
-
-
-def from_args(args: argparse.Namespace) -> TrainConfig:
-    """The config of a namespace parsed with :func:`add_arguments` (not yet validated):
-    the lesson's settings when ``--tutorial`` was given, else the dataclass defaults,
-    then every flag that was given.
-
-    Raises:
-        ValueError: an unknown ``--tutorial``.
-    """
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
-             if hasattr(args, f.name)}
-    base = TrainConfig()
-    if given.get("tutorial"):
-        from cnnlib.training.lessons import lesson
-
-        base = lesson(given["tutorial"]).config
-    return dataclasses.replace(base, **given)
-
-
 # ------------------------------------------------------------------ widgets --
 
 def widget_key(name: str) -> str:
@@ -313,7 +268,7 @@ def from_state(state: Mapping[str, Any], base: TrainConfig | None = None) -> Tra
         field's type (a number input's ``3.0`` for ``epochs`` becomes ``3``).
     """
     values = (base or TrainConfig()).to_dict()
-    hints = _field_types()
+    hints = field_types()
     for name in values:
         key = widget_key(name)
         if key in state:

@@ -4,7 +4,7 @@ CNN Studio is built from five tutorials (their titles are below; the texts are
 not part of the project). Each :class:`Lesson` holds the settings one of them
 trains with, the figure the text reports and the data that figure was
 measured on, so that a learner can run the same workflow in one click
-(``python -m cnnlib train --tutorial NAME``, or the Train page's Lesson
+(``python -m cnnlib train --lesson NAME``, or the Train page's Lesson
 selector) and put their own figure beside the text's.
 
 Where the app differs from a text, the difference is the data: the texts train
@@ -54,10 +54,10 @@ class Lesson:
     """One tutorial workflow.
 
     Attributes:
-        name: the lesson's key (also ``TrainConfig.tutorial`` of its runs).
+        name: the lesson's key (also ``TrainConfig.lesson`` of its runs).
         tutorial: the tutorial's number, a key of :data:`TITLES`.
         summary: one sentence: what the workflow shows.
-        config: the exact settings (``tutorial`` set to ``name``).
+        config: the exact settings (``lesson`` set to ``name``).
         figure: the accuracy the text reports, a fraction in [0, 1], or None when
             it reports none.
         metric: how that figure is measured (see :data:`METRIC_TEXT`).
@@ -94,7 +94,7 @@ class Lesson:
 
 def _lesson(name, tutorial, summary, figure, metric, text_n_train, text_data,
             compare_with=None, **settings) -> Lesson:
-    return Lesson(name, tutorial, summary, TrainConfig(tutorial=name, **settings), figure,
+    return Lesson(name, tutorial, summary, TrainConfig(lesson=name, **settings), figure,
                   metric, text_n_train, text_data, compare_with)
 
 
