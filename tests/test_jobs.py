@@ -15,6 +15,7 @@ from cnnlib import jobs, store
 from cnnlib.rundir import RunDir
 from cnnlib.training.config import TrainConfig
 
+
 @pytest.fixture
 def manager():
     m = jobs.JobManager(max_running=1)

@@ -14,7 +14,6 @@ from test_page_classify import drawn_canvas, gallery
 from test_page_classify import open_tab as classify_page
 from testutil import SHARED_DATA, requires_shared_data
 
-
 REASONS = {
     "two_inputs": "The model takes 2 inputs; a classifier here takes one image.",
     "two_outputs": "The model gives 2 outputs; a classifier here gives one row of class scores.",

@@ -20,7 +20,6 @@ from cnnlib.owners import owner_tag
 from cnnlib.store import files
 from tests.support.fake_runs import make_run
 
-
 pytestmark = pytest.mark.usefixtures("no_bundled_models")  # see conftest.py
 
 

@@ -14,8 +14,6 @@ from cnnlib.owners import owner_tag
 from tests.support.fake_runs import make_run
 
 
-
-
 @pytest.fixture
 def bundled(tmp_path, monkeypatch):
     """A bundled folder holding "zeta" (3 classes), as the app would ship it."""

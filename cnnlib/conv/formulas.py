@@ -11,7 +11,6 @@ from cnnlib.conv.arithmetic import output_size, padding_amounts
 from cnnlib.conv.window import Explanation
 from cnnlib.viz.numbers import number
 
-
 #: The output-size formula in symbols (Dumoulin & Visin 2016, with the padding split).
 FORMULA_LATEX = (r"O = \left\lfloor \frac{N + P_\text{before} + P_\text{after} - D \cdot (K - 1) - 1}{S}"
                  r" \right\rfloor + 1")

@@ -51,8 +51,8 @@ import threading
 import numpy as np
 
 from cnnlib.data import downscale
-from cnnlib.data.decode_cost import decode_16_bit_gray_as_8_bit, decode_cost, too_costly
 from cnnlib.data.datasets import to_float
+from cnnlib.data.decode_cost import decode_16_bit_gray_as_8_bit, decode_cost, too_costly
 
 #: Formats accepted, as Pillow's openers name them (the JPEG opener also reads
 #: MPO, the JPEG variant many phone cameras write; ``format`` then says "MPO").

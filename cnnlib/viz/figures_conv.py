@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnlib.viz.colour import ticks as colour_ticks
 from cnnlib.viz.colour import WINDOW_HEX, Scale, colourise, plotly_colorscale, to_rgb8, value_scale
+from cnnlib.viz.colour import ticks as colour_ticks
 from cnnlib.viz.plotly_grid import axis_suffix, grid_layout
 from cnnlib.viz.raster import png_uri
 
