@@ -44,7 +44,7 @@ def test_the_first_layer_has_the_same_pixels_on_train_convolution_and_inside(mni
     # Inside: the overview's grid of the same layer (the block's last layer in the chain)
     chain = reader.chain(model)
     view = overview.overview(chain, layer_outputs.extractor(model, chain), prepared.x)
-    index = [i.name for i in chain].index(feature_maps.conv_blocks(model)[0][1].name)
+    index = [i.name for i in chain].index(reader.conv_blocks(model)[0][1].name)
     inside = layer_grid(("test", "mnist"), "circles", index, 0, view)
 
     assert event["layer"] == name == chain[1].name  # block1_conv1, drawn after its BN and ReLU
