@@ -9,14 +9,14 @@ shows and stops only this browser's job; of other people's it shows counts.
 import numpy as np
 import streamlit as st
 
-from cnnlib import jobs, rundir
+from cnnlib import jobs
 from cnnlib.data import datasets
 from cnnlib.models import zoo
-from cnnlib.training import config, lessons
+from cnnlib.training import config
 from cnnlib.viz import train_plots
 from pages import common, identity
 from pages.train_lessons import comparison_section, data_note, lesson_box, lesson_selector
-from pages.train_live import show_snapshot
+from pages.train_live import live_panel
 from pages.train_results import Alert, past_runs_section, show_results, visible_runs
 
 common.require_app_navigation()
@@ -255,91 +255,12 @@ if st.session_state.get("train_message"):
     st.session_state["train_message"].show(live_area)
 
 
-def show_progress(job: jobs.Job) -> None:
-    if job.state == "starting":
-        st.progress(0.0, text=f"Starting the training process for {job.describe()}...")
-        return
-    p = job.progress()
-    if p is None:
-        st.progress(0.0, text="Loading data and building the model...")
-        return
-    end = job.last("end")
-    text = (f"epoch {p.epoch}/{job.config.epochs}, batch {p.batch}/{p.batches}, "
-            f"{p.samples_per_s:,.0f} samples/s, ")
-    if end is not None:
-        text += f"done in {end['elapsed']:,.0f} s"
-    elif p.fraction >= 1 or job.stop_requested:
-        text += "evaluating on the test images..."
-    elif p.seconds_left is not None:
-        text += f"{p.seconds_left:,.0f} s left"
-    st.progress(p.fraction, text=text)
-
-
-def show_curves(job: jobs.Job) -> None:
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(train_plots.batch_curves(job.of_type("batch")), key=f"train_batch_{job.id}")
-    c2.plotly_chart(train_plots.epoch_curves(job.of_type("epoch")), key=f"train_epoch_{job.id}")
-
-
-STATUS = {"queued": "queued", "starting": "starting", "running": "running",
-          "finished": "finished", "stopped": "stopped (the best epoch so far was kept)",
-          "failed": "failed", "cancelled": "cancelled (it never ran)",
-          "interrupted": "interrupted (the server stopped during the run)"}
-
-
-def queue_panel(job: jobs.Job) -> None:
-    """A queued job: its place in the queue, the wait, and a Cancel button."""
-    left, right = st.columns([1, 6], vertical_alignment="center")
-    left.button("Cancel", key="train_cancel", help="Takes your job out of the queue.",
-                on_click=stop_job, args=(job.id,))
-    estimate = manager.wait_estimate(job)
-    where = (f": number {estimate.position} in the queue, estimated wait "
-             f"{estimate.describe()}" if estimate else "")
-    right.markdown(f"Status: **queued** ({job.config.arch} on {job.config.dataset}){where}.")
-    st.caption(manager.queue_view(me).describe())
-
-
-def live_panel(job_id: str) -> None:
-    job = manager.get(job_id, me)
-    if job is None:  # let go of by the manager (many jobs ended since)
-        return
-    job.poll()
-    if not common.presenting():
-        st.subheader(f"Job {job.id}: {job.config.arch} on {job.config.dataset}")
-    if job.state == "queued":
-        queue_panel(job)
-        return
-    left, right = st.columns([1, 6], vertical_alignment="center")
-    if not job.done:  # Stop first, beside the status: always on screen with the curves
-        left.button("Stop", key="train_stop", help="Stops after the current batch.",
-                    on_click=stop_job, args=(job.id,))
-    right.markdown(f"Status: **{STATUS[job.state]}** ({job.config.arch} on {job.config.dataset})"
-                   + (" - stopping after the current batch..." if job.stop_requested and not job.done
-                      else ""))
-    if job.state == "cancelled":
-        return
-    end = job.last("end")
-    if end is not None:
-        st.markdown(rundir.status_sentence(end, job.config.to_dict()))
-    show_progress(job)
-    if job.config.lesson in lessons.LESSONS:
-        lesson_box(lessons.LESSONS[job.config.lesson], job.config, job.events)
-    show_curves(job)
-    show_snapshot(job)
-    if job.state in ("failed", "interrupted"):
-        st.error(f"The training job {job.state}: {job.error}")
-    if job.done and st.session_state.get("train_live_job") == job.id:
-        # the job ended while this fragment was polling: redraw the whole page with the results
-        st.session_state["train_live_job"] = None
-        st.rerun()
-
-
 if job is not None:
     job.poll()
     if not job.done:
         st.session_state["train_live_job"] = job.id
     with live_area:
-        st.fragment(live_panel, run_every=None if job.done else 0.5)(job.id)
+        st.fragment(live_panel, run_every=None if job.done else 0.5)(job.id, manager, me, stop_job)
 
 # ------------------------------------------------------------------- results --
 # A job that failed after keeping an epoch (keep-best) has a model to save, but no test figures.
