@@ -84,13 +84,8 @@ def cmd_train(args) -> int:
           f"{result.n_test} test images; training accuracy {result.end['train_accuracy']:.4f} "
           f"(loss {result.end['train_loss']:.4f}); run directory {result.run_dir.path}")
     if args.save:
-        try:
-            path = store.import_run(result.run_dir, args.save, notes=args.notes,
-                                    **_save_options(args))
-        except store.ERRORS as e:
-            _print_error(e)
-            return 1
-        print(f"saved {path}")
+        return _store_change("saved", lambda: store.import_run(
+            result.run_dir, args.save, notes=args.notes, **_save_options(args)))
     return 0
 
 
@@ -98,6 +93,20 @@ def _save_options(args) -> dict:
     """The store's keyword arguments of a save, from the ``train`` flags."""
     return {"owner": args.owner, "overwrite": args.overwrite,
             "overwrite_bundled": args.overwrite_bundled}
+
+
+def _store_change(done: str, change) -> int:
+    """Run ``change()`` (a store call returning a path); print ``done`` and the path, or
+    the store's sentence on stderr. Returns the exit status: 0, or 1 on a store error."""
+    from cnnlib import store
+
+    try:
+        path = change()
+    except store.ERRORS as e:
+        _print_error(e)
+        return 1
+    print(f"{done} {path}")
+    return 0
 
 
 def _print_error(e: Exception) -> None:
@@ -132,14 +141,8 @@ def _whose(m) -> str:
 def cmd_delete(args) -> int:
     from cnnlib import store
 
-    try:
-        path = store.delete_model(args.name, owner=args.owner,
-                                  overwrite_bundled=args.overwrite_bundled)
-    except store.ERRORS as e:
-        _print_error(e)
-        return 1
-    print(f"deleted {path}")
-    return 0
+    return _store_change("deleted", lambda: store.delete_model(
+        args.name, owner=args.owner, overwrite_bundled=args.overwrite_bundled))
 
 
 def cmd_prefetch(args) -> int:
