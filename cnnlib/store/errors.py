@@ -6,11 +6,8 @@ import errno
 from pathlib import Path
 
 from cnnlib import paths
+from cnnlib.intake.errors import ModelLoadError  # the one error of an unusable model file
 from cnnlib.owners import NotOwnerError  # the one refusal of owners, also the job manager's
-
-
-class ModelLoadError(RuntimeError):
-    """A stored model that cannot be loaded; the message says why."""
 
 
 class ModelNotFoundError(ModelLoadError):

@@ -1,0 +1,82 @@
+"""What one model file may cost the server: each limit has an environment variable.
+
+The defaults fit every model of this project (VGG16's 138,357,544 weights, 23
+layers, 224 x 224 x 3 inputs, the zoo) with room to spare, and keep a hostile file
+far below what would hurt a 2-core, 24 GiB class server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+ENV_MAX_PARAMS = "CNN_STUDIO_MAX_MODEL_PARAMS"
+ENV_MAX_LAYERS = "CNN_STUDIO_MAX_MODEL_LAYERS"
+ENV_SANDBOX_MB = "CNN_STUDIO_MODEL_LOAD_MB"
+ENV_SANDBOX_S = "CNN_STUDIO_MODEL_LOAD_S"
+
+
+def _env_int(name: str, default: int) -> int:
+    """A positive whole number from the environment, else ``default``.
+
+    Raises:
+        ValueError: the variable is set to something else; the message names it.
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number. Received: {name}={text!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1. Received: {name}={text!r}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The budget of one model file.
+
+    Attributes:
+        max_params: weights (trainable and not), counted from the configuration.
+        max_layers: layers, nested models' layers included.
+        max_nesting: models inside models (a Sequential inside a functional model: 2).
+        max_input_values: values of one input image, ``H * W * C``.
+        max_file_bytes: the archive's size on disk.
+        max_uncompressed_bytes: all members of the archive together, as declared.
+        max_ratio: a member's declared size over its compressed size (zeros compress
+            about 1000:1; real weights about 1.1:1, a JSON config about 10:1).
+        max_config_bytes: ``config.json`` (a 500-layer config is ~1 MB).
+        sandbox_mb: address space of the child process that loads the file, MB.
+        sandbox_cpu_s: its CPU time, seconds.
+        sandbox_wall_s: its wall-clock time, seconds (TensorFlow's import included).
+    """
+
+    max_params: int = 200_000_000
+    max_layers: int = 500
+    max_nesting: int = 3
+    max_input_values: int = 1024 * 1024 * 4
+    max_file_bytes: int = 25 * 2**20
+    max_uncompressed_bytes: int = 1024 * 2**20
+    max_ratio: int = 200
+    max_config_bytes: int = 4 * 2**20
+    sandbox_mb: int = 4096
+    sandbox_cpu_s: int = 20
+    sandbox_wall_s: int = 60
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """The limits, with ``CNN_STUDIO_MAX_MODEL_PARAMS``, ``CNN_STUDIO_MAX_MODEL_LAYERS``,
+        ``CNN_STUDIO_MODEL_LOAD_MB`` and ``CNN_STUDIO_MODEL_LOAD_S`` (CPU seconds) applied.
+
+        Raises:
+            ValueError: a variable that is not a positive whole number.
+        """
+        base = cls()
+        return dataclasses.replace(
+            base,
+            max_params=_env_int(ENV_MAX_PARAMS, base.max_params),
+            max_layers=_env_int(ENV_MAX_LAYERS, base.max_layers),
+            sandbox_mb=_env_int(ENV_SANDBOX_MB, base.sandbox_mb),
+            sandbox_cpu_s=_env_int(ENV_SANDBOX_S, base.sandbox_cpu_s))
