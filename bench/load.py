@@ -11,6 +11,14 @@ latency of every interaction, p50 and p95 (target: p95 < 500 ms with no error),
 and the server's peak resident memory; the whole report goes to
 ``test-artifacts/load.json``. The training processes share the machine: the
 figure includes their cost.
+
+Then the same classroom again on a fresh server while two browsers upload a
+hostile model file (:func:`tests.support.hostile.config_bomb`: a 2 KB archive
+whose configuration declares Input(50000) -> Dense(25000)) to Inside the network,
+each browser every 10 s (:class:`tests.support.hostile_uploads.HostileUploads`):
+target p95 within 1.5x of the run without them, 0 errors, every upload refused, and
+the server's peak memory within 500 MiB of the run without them. The report goes
+to ``test-artifacts/load-hostile.json``.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import json
 import os
 import tempfile
 
+from tests.support.hostile_uploads import HostileUploads
 from tests.support.load import classroom
 from tests.support.server import StreamlitServer
 
@@ -28,6 +37,33 @@ from .common import row
 PEOPLE = {"convolution": 11, "classify": 11, "train": 8}
 JOBS_RUNNING = 3
 TARGET_P95_MS = 500
+#: Browsers uploading a hostile model file, and how often each does, seconds.
+UPLOADERS, UPLOAD_EVERY_S = 2, 10.0
+#: The classroom's p95 with the uploaders, at most this times the p95 without them.
+HOSTILE_P95_RATIO = 1.5
+#: ... and the server's peak memory at most this much above the run without them, MiB.
+HOSTILE_RSS_MIB = 500
+
+
+def _classroom(duration: float, hostile_file=None) -> tuple[dict, HostileUploads | None]:
+    """One classroom on a fresh server (a temporary CNN_STUDIO_HOME); with
+    ``hostile_file``, :data:`UPLOADERS` browsers upload it meanwhile."""
+    with tempfile.TemporaryDirectory(prefix="cnn-studio-load-") as home:
+        env = {"CNN_STUDIO_HOME": home, "CNN_STUDIO_MAX_JOBS": str(JOBS_RUNNING),
+               "CNN_STUDIO_DATA_DIR": os.environ.get("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))}
+        server = StreamlitServer(env, extra_args=["--server.enableAgentApi", "true"])
+        uploads = None
+        try:
+            server.wait_healthy()
+            if hostile_file is not None:
+                uploads = HostileUploads(server.url, hostile_file, UPLOADERS, UPLOAD_EVERY_S)
+                uploads.start()
+            report = classroom(server.url, PEOPLE, duration, server.rss_mib)
+        finally:
+            if uploads is not None:
+                uploads.stop()
+            server.stop()
+    return report, uploads
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -35,20 +71,13 @@ def run(quick: bool = False) -> list[dict]:
 
     Returns:
         Rows: p95 and p50 of all interactions (ms), p95 per page, the server's peak
-        RSS (MiB), as :func:`bench.common.row` dicts.
+        RSS (MiB), then the same with hostile uploads (:func:`_hostile_rows`), as
+        :func:`bench.common.row` dicts.
     """
     duration = 20 if quick else 60
     if not (SHARED_DATA / "mnist.npz").exists() and not os.environ.get("CNN_STUDIO_DATA_DIR"):
         return [row("30-session classroom", None, "ms", target="skipped: no MNIST for the jobs")]
-    with tempfile.TemporaryDirectory(prefix="cnn-studio-load-") as home:
-        env = {"CNN_STUDIO_HOME": home, "CNN_STUDIO_MAX_JOBS": str(JOBS_RUNNING),
-               "CNN_STUDIO_DATA_DIR": os.environ.get("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))}
-        server = StreamlitServer(env, extra_args=["--server.enableAgentApi", "true"])
-        try:
-            server.wait_healthy()
-            report = classroom(server.url, PEOPLE, duration, server.rss_mib)
-        finally:
-            server.stop()
+    report, _ = _classroom(duration)
     artifacts = REPO_ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "load.json").write_text(json.dumps(report, indent=2))
@@ -67,4 +96,32 @@ def run(quick: bool = False) -> list[dict]:
                             report[page]["p95_ms"], "ms", min_value=None))
     rows.append(row("classroom: server RSS, peak", report["rss_mib"]["max"], "MiB",
                     reference="at the start", reference_value=report["rss_mib"]["start"]))
-    return rows
+    return rows + _hostile_rows(duration, report)
+
+
+def _hostile_rows(duration: float, quiet: dict) -> list[dict]:
+    """The classroom again with :data:`UPLOADERS` browsers uploading the config bomb."""
+    from tests.support.hostile import config_bomb
+
+    with tempfile.TemporaryDirectory(prefix="cnn-studio-hostile-") as folder:
+        bomb = config_bomb(os.path.join(folder, "dense_bomb.keras"))
+        report, uploads = _classroom(duration, bomb)
+    report["uploads_s"], report["upload_errors"] = uploads.uploads, uploads.errors
+    artifacts = REPO_ROOT / "test-artifacts"
+    (artifacts / "load-hostile.json").write_text(json.dumps(report, indent=2))
+    every, base = report["all"], quiet["all"]
+    errors = report["n_errors"] + len(uploads.errors)
+    rss_ok = report["rss_mib"]["max"] <= quiet["rss_mib"]["max"] + HOSTILE_RSS_MIB
+    ratio = every["p95_ms"] / base["p95_ms"]
+    refusal = max(uploads.uploads) if uploads.uploads else None
+    return [row(f"classroom with {UPLOADERS} browsers uploading a hostile model every "
+                f"{UPLOAD_EVERY_S:g} s each ({len(uploads.uploads)} uploads, all refused): "
+                "interaction p95", every["p95_ms"], "ms", reference="the classroom without them",
+                reference_value=base["p95_ms"], ratio=ratio,
+                target=f"<= {HOSTILE_P95_RATIO}x, 0 errors", errors=errors,
+                ok=ratio <= HOSTILE_P95_RATIO and errors == 0 and bool(uploads.uploads)),
+            row("classroom with hostile uploads: server RSS, peak", report["rss_mib"]["max"], "MiB",
+                reference="the classroom without them", reference_value=quiet["rss_mib"]["max"],
+                target=f"<= {HOSTILE_RSS_MIB} MiB more", ok=rss_ok),
+            row("hostile upload: file chosen -> refusal shown (slowest)", refusal, "s",
+                min_value=min(uploads.uploads) if uploads.uploads else None)]
