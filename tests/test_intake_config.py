@@ -1,0 +1,256 @@
+"""cnnlib.intake.config_check: a model's configuration checked before Keras builds it.
+
+The weight count is checked against Keras's own ``count_params()`` on every zoo
+architecture (for each dataset shape it takes, read from a real ``.keras``
+archive's ``config.json``), on VGG16 and on models using every other layer type
+handled; hostile configurations are real archives' configurations edited by hand.
+"""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+
+from testutil import REPO
+
+from cnnlib.intake.config_check import check_config
+from cnnlib.intake.errors import ModelLoadError
+from cnnlib.intake.limits import Limits
+from cnnlib.models import zoo
+
+LIMITS = Limits()
+SHAPES = {"mnist": (28, 28, 1), "cifar": (32, 32, 3)}
+
+
+def archive_config(model, path) -> dict:
+    """The ``config.json`` Keras writes into a ``.keras`` archive of ``model``."""
+    model.save(path)
+    with zipfile.ZipFile(path) as z:
+        return json.loads(z.read("config.json"))
+
+
+def refused(config, name="upload.keras", limits=LIMITS) -> ModelLoadError:
+    with pytest.raises(ModelLoadError) as err:
+        check_config(config, limits, name)
+    sentence = str(err.value)
+    assert name in sentence and sentence.count(". ") == 0 and sentence.endswith(".")
+    assert "Traceback" not in sentence and "keras.src" not in sentence
+    return err.value
+
+
+ZOO_CASES = [(arch, ds) for arch in zoo.ARCHITECTURES for ds in SHAPES]
+
+
+@pytest.mark.parametrize("arch,dataset", ZOO_CASES)
+def test_zoo_weight_count_is_keras_count_params(arch, dataset, tmp_path):
+    try:
+        model = zoo.build(arch, SHAPES[dataset], 10)
+    except ValueError:
+        pytest.skip(f"{arch} does not take {dataset} images")
+    report = check_config(archive_config(model, tmp_path / "m.keras"), LIMITS, "m.keras")
+    assert report.params == model.count_params()
+    assert report.input_shape == SHAPES[dataset]
+    assert report.layers == len(model.layers) and report.nesting == 1
+    assert report.layer_types == {type(layer).__name__ for layer in model.layers}
+
+
+def test_standardized_model_and_serialize_form_agree(tmp_path):
+    import keras
+
+    model = zoo.build("studio_cnn", (32, 32, 3), 10, standardize=(0.5, 0.25))
+    from_archive = archive_config(model, tmp_path / "m.keras")
+    serialized = keras.saving.serialize_keras_object(model)
+    for config in (from_archive, serialized):
+        assert check_config(config, LIMITS, "m.keras").params == model.count_params()
+
+
+@pytest.fixture(scope="module")
+def vgg16_config():
+    import keras
+
+    model = keras.applications.VGG16(weights=None)  # ~2 GB while it lives
+    config, count = keras.saving.serialize_keras_object(model), model.count_params()
+    del model
+    keras.backend.clear_session()
+    return config, count
+
+
+def test_vgg16_weight_count(vgg16_config):
+    config, count = vgg16_config
+    report = check_config(config, LIMITS, "vgg16.keras")
+    assert report.params == count == 138_357_544
+    assert report.input_shape == (224, 224, 3) and report.layers == 23
+    limits = Limits(max_params=count - 1)
+    err = refused(config, "vgg16.keras", limits)
+    assert f"{count - 1:,}" in str(err)
+
+
+def every_other_layer():
+    """A functional model with the layer types the zoo does not use, a nested
+    Sequential, a nested functional model and merges."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((20, 18, 3), name="image")
+    x = layers.Normalization(axis=-1, name="adapted")(inputs)  # mean, variance, count
+    x = layers.Conv2D(8, (3, 5), strides=(2, 1), dilation_rate=1, padding="same", groups=1)(x)
+    a = layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x)
+    b = layers.SeparableConv2D(16, 3, padding="same", depth_multiplier=2, use_bias=False)(x)
+    x = layers.Add()([a, b])
+    c = layers.Conv2D(16, 1, use_bias=False)(x)
+    x = layers.Concatenate()([x, c, layers.Multiply()([x, c])])
+    x = layers.LayerNormalization(axis=[-2, -1])(x)
+    x = layers.BatchNormalization(center=False)(x)
+    x = layers.Conv2D(12, 3, groups=4, padding="valid")(x)
+    x = layers.Cropping2D(((1, 0), (2, 1)))(x)
+    x = layers.ZeroPadding2D((1, 2))(x)
+    x = layers.UpSampling2D((2, 1))(x)
+    x = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    x = layers.MaxPooling2D((2, 3))(x)
+    inner = keras.Sequential([layers.Conv2D(6, 1), layers.ReLU(), layers.SpatialDropout2D(0.1)],
+                             name="inner_seq")
+    x = inner(x)
+    sub_in = keras.Input(x.shape[1:])
+    sub = keras.Model(sub_in, layers.GlobalMaxPooling2D(keepdims=True)(
+        layers.LeakyReLU()(sub_in)), name="inner_fn")
+    x = sub(x)
+    x = layers.Reshape((-1, 3))(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(7)(x)
+    x = layers.Rescaling(0.5)(x)
+    outputs = layers.Softmax()(layers.Dropout(0.1)(x))
+    return keras.Model(inputs, outputs)
+
+
+def test_every_other_layer_type_counts_as_keras_does(tmp_path):
+    model = every_other_layer()
+    report = check_config(archive_config(model, tmp_path / "m.keras"), LIMITS, "m.keras")
+    assert report.params == model.count_params()
+    assert report.nesting == 2 and {"SeparableConv2D", "Sequential", "Functional"} <= report.layer_types
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A small real Sequential model's archive config: Input(8) -> Dense(4) -> Dense(2)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4), keras.layers.Dense(2)])
+    return archive_config(model, tmp_path_factory.mktemp("small") / "small.keras")
+
+
+def test_small_model_passes(small):
+    report = check_config(small, LIMITS, "small.keras")
+    assert (report.params, report.layers, report.input_shape) == (8 * 4 + 4 + 4 * 2 + 2, 3, (8,))
+
+
+def test_config_bomb_refused_for_weights(small):
+    bomb = copy.deepcopy(small)
+    bomb["config"]["layers"][0]["config"]["batch_shape"] = [None, 50_000]
+    bomb["config"]["layers"][1]["config"]["units"] = 25_000
+    err = refused(bomb)
+    assert "1,250,025,000 weights" in str(err) and "200,000,000" in str(err)
+    assert "CNN_STUDIO_MAX_MODEL_PARAMS" in str(err)
+    # 2 x 10^10 weights: Python ints, no overflow
+    bomb["config"]["layers"][1]["config"]["units"] = 400_000
+    assert "20,000,400,000 weights" in str(refused(bomb))
+
+
+def test_three_thousand_layers_refused_fast(small):
+    many = copy.deepcopy(small)
+    dense = many["config"]["layers"][2]
+    many["config"]["layers"][1:] = [copy.deepcopy(dense) for _ in range(3000)]
+    start = time.perf_counter()
+    err = refused(many)
+    elapsed = time.perf_counter() - start
+    assert "more than 500 layers" in str(err) and "CNN_STUDIO_MAX_MODEL_LAYERS" in str(err)
+    assert elapsed < 20  # the issue's bound; measured: about a millisecond
+
+
+def test_three_thousand_nested_models_refused_without_recursion(small):
+    nested = copy.deepcopy(small)
+    for _ in range(3000):  # each model holds the one before it
+        nested = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                  "config": {"name": "s", "layers": [copy.deepcopy(small["config"]["layers"][0]),
+                                                     nested]}}
+    assert "nests models more than 3 deep" in str(refused(nested))
+
+
+def test_five_nested_sequentials_refused(small):
+    nested = small
+    for _ in range(4):
+        nested = {**small, "config": {**small["config"], "layers": [
+            small["config"]["layers"][0], nested]}}
+    assert "nests models more than 3 deep" in str(refused(nested))
+    assert check_config(nested, Limits(max_nesting=5), "ok.keras").nesting == 5
+
+
+def test_huge_input_refused(tmp_path):
+    config = archive_config(zoo.build("cifar_small", (32, 32, 3), 10), tmp_path / "m.keras")
+    config["config"]["layers"][0]["config"]["batch_shape"] = [None, 4096, 4096, 3]
+    err = refused(config)
+    assert "4096 x 4096 x 3 = 50,331,648 values" in str(err)
+    config["config"]["layers"][0]["config"]["batch_shape"] = [None, None, None, 3]
+    assert "full size of its input images" in str(refused(config))
+
+
+def test_lambda_and_custom_layers_refused(small):
+    with_lambda = copy.deepcopy(small)
+    with_lambda["config"]["layers"].insert(1, {
+        "module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+        "config": {"name": "x", "function": {"class_name": "__lambda__", "config": {}}}})
+    assert "uses a layer type (Lambda) that CNN Studio does not load" in str(refused(with_lambda))
+    custom = copy.deepcopy(small)
+    custom["config"]["layers"][1].update(module="mypackage", registered_name="mypackage>Dense")
+    assert "layer type (Dense)" in str(refused(custom))
+
+
+def test_two_inputs_refused():
+    import keras
+
+    a, b = keras.Input((4,)), keras.Input((4,))
+    model = keras.Model([a, b], keras.layers.Dense(2)(keras.layers.Add()([a, b])))
+    assert "has 2 inputs" in str(refused(keras.saving.serialize_keras_object(model)))
+
+
+@pytest.mark.parametrize("config", [{}, [], [1, 2], "model", None, 3,
+                                    {"class_name": "Dense", "config": {"units": 3}},
+                                    {"class_name": "Sequential", "config": {"layers": "x"}},
+                                    {"class_name": "Sequential", "config": {"layers": [5]}}])
+def test_not_a_model_config_refused(config):
+    assert "does not hold a Keras model's configuration" in str(refused(config))
+
+
+def test_layers_that_do_not_fit_refused(small):
+    broken = copy.deepcopy(small)
+    broken["config"]["layers"][1]["config"]["units"] = "many"
+    err = refused(broken)
+    assert "shapes do not fit together" in str(err) and "units" in err.detail
+
+
+CHILD = """
+import importlib.abc, json, sys
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("tensorflow", "keras", "jax", "torch", "h5py"):
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, Refuse())
+from cnnlib.intake.config_check import check_config
+from cnnlib.intake.limits import Limits
+report = check_config(json.load(open(sys.argv[1])), Limits(), "m.keras")
+print(json.dumps({"params": report.params,
+                  "loaded": [m for m in sys.modules if m.partition(".")[0] in ("tensorflow", "keras")]}))
+"""
+
+
+def test_check_needs_no_tensorflow(small, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(small))
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout) == {"params": 46, "loaded": []}
