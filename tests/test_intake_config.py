@@ -254,3 +254,26 @@ def test_check_needs_no_tensorflow(small, tmp_path):
                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout) == {"params": 46, "loaded": []}
+
+
+def test_huge_feature_map_refused(tmp_path):
+    config = archive_config(zoo.build("cifar_small", (32, 32, 3), 10), tmp_path / "m.keras")
+    up = {"module": "keras.layers", "class_name": "UpSampling2D", "registered_name": None,
+          "config": {"name": "up", "size": [300, 300], "data_format": "channels_last"},
+          "inbound_nodes": copy.deepcopy(config["config"]["layers"][1]["inbound_nodes"])}
+    conv = config["config"]["layers"][1]
+    conv["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["up", 0, 0]
+    config["config"]["layers"].insert(1, up)
+    err = refused(config)  # 9600 x 9600 x 3 values; no weights
+    assert "('up') whose output holds 276,480,000 values" in str(err)
+
+
+def test_custom_activation_and_custom_model_refused(small):
+    custom = copy.deepcopy(small)
+    custom["config"]["layers"][1]["config"]["activation"] = {
+        "module": "builtins", "class_name": "function", "registered_name": "my>swish",
+        "config": "my_swish"}
+    assert "activation function of its own" in str(refused(custom))
+    model = copy.deepcopy(small)
+    model["registered_name"] = "mypackage>MyModel"
+    assert "does not hold a Keras model's configuration" in str(refused(model))

@@ -20,7 +20,12 @@ In order, each step stopping at the first refusal:
    one input and one output;
 3. the input image's shape, fully known, ``H * W * C <= max_input_values``;
 4. the weights, by :func:`.layer_shapes.apply` layer by layer from the input
-   shape, the running sum refused as soon as it passes ``max_params``.
+   shape, the running sum refused as soon as it passes ``max_params``, and each
+   layer's output refused above :data:`MAP_FACTOR` times ``max_input_values``
+   (an ``UpSampling2D(size=1000)`` has no weights but a huge feature map).
+
+A custom activation (a dict where Keras writes a built-in's name) is refused
+with the layer types.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ from cnnlib.intake.limits import ENV_MAX_LAYERS, ENV_MAX_PARAMS, Limits
 MODEL_TYPES = frozenset({"Sequential", "Functional", "Model"})
 #: Layer types (Keras class names) a model file may use: those the explorer handles.
 LOADABLE_TYPES = SHAPE_TYPES | MODEL_TYPES | frozenset({"InputLayer"})
+#: A layer's output may hold this many times ``max_input_values`` per image (VGG16's
+#: largest, 224 x 224 x 64, is 0.77 times the default budget): Keras allocates no
+#: feature map at build time, but the explorer computes each layer's output.
+MAP_FACTOR = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +118,12 @@ def _survey(top: dict, limits: Limits, name: str) -> tuple[int, int, frozenset]:
                     f"model made of built-in Keras layers such as Conv2D, Dense and "
                     f"MaxPooling2D.", f"layer {_entry_name(entry)!r}: module={module!r}, "
                     f"class_name={cls!r}, registered_name={entry.get('registered_name')!r}")
+            activation = entry.get("config", {}).get("activation")
+            if activation is not None and not isinstance(activation, str):
+                raise ModelLoadError(
+                    f"{name} uses an activation function of its own (layer "
+                    f"{_entry_name(entry)!r:.60}) that CNN Studio does not load, so use built-in "
+                    f"activations such as relu and softmax.", f"activation={activation!r:.300}")
             types.add(cls)
             if cls in MODEL_TYPES:
                 if depth + 1 > limits.max_nesting:
@@ -158,6 +173,16 @@ class _Weights:
                 f"{self.limits.max_params} at layer {layer!r}")
 
 
+    def check_map(self, shape: tuple, layer: str) -> None:
+        """Refuse a layer output of more than :data:`MAP_FACTOR` input budgets per image."""
+        values, limit = math.prod(shape), MAP_FACTOR * self.limits.max_input_values
+        if values > limit:
+            raise ModelLoadError(
+                f"{self.name} has a layer ({layer!r:.60}) whose output holds {values:,} values "
+                f"per image; this server takes up to {limit:,} ({MAP_FACTOR} times the largest "
+                f"input), so use a smaller model.", f"layer {layer!r} output shape {shape!r:.200}")
+
+
 def _tensors(args) -> list:
     """The ``__keras_tensor__`` dicts in a node's ``args`` (lists of them for merges)."""
     found, stack = [], [args]
@@ -180,6 +205,7 @@ def _layer(entry: dict, shapes: list, weights: _Weights, first_call: bool, depth
     count, out = apply(cls, entry.get("config", {}), shapes)
     if first_call:  # a layer called twice shares its weights
         weights.add(count, _entry_name(entry))
+    weights.check_map(out, _entry_name(entry))
     return out
 
 
@@ -235,8 +261,10 @@ def check_config(config: dict, limits: Limits, name: str) -> ConfigReport:
             more than ``limits.max_input_values`` values; more than
             ``limits.max_params`` weights; layers whose shapes do not fit together.
     """
-    if not isinstance(config, dict) or config.get("class_name") not in MODEL_TYPES:
-        what = (f"class_name={config.get('class_name')!r:.100}" if isinstance(config, dict)
+    if (not isinstance(config, dict) or config.get("class_name") not in MODEL_TYPES
+            or config.get("registered_name") not in (None, config.get("class_name"))):
+        what = (f"class_name={config.get('class_name')!r:.100}, registered_name="
+                f"{config.get('registered_name')!r:.100}" if isinstance(config, dict)
                 else f"a JSON {type(config).__name__}")
         raise _not_a_model(name, f"config.json holds {what}, not a Sequential or Functional model")
     try:
