@@ -277,3 +277,43 @@ def test_custom_activation_and_custom_model_refused(small):
     model = copy.deepcopy(small)
     model["registered_name"] = "mypackage>MyModel"
     assert "does not hold a Keras model's configuration" in str(refused(model))
+
+
+def leaves(node, path=()):
+    """Every (path, value) of a JSON tree, iteratively."""
+    found, stack = [], [(node, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, where + (k,)) for k, v in item.items())
+        elif isinstance(item, list) and item:
+            stack.extend((v, where + (i,)) for i, v in enumerate(item))
+        else:
+            found.append(where)
+    return found
+
+
+def test_any_edited_value_gives_a_report_or_a_sentence(tmp_path):
+    """600 random edits of a real archive's config (a value replaced by a wrong type, a
+    negative or a huge number): each ends in a ConfigReport or a ModelLoadError, never
+    another exception."""
+    import random
+
+    config = archive_config(zoo.build("lenet5", (28, 28, 1), 10), tmp_path / "m.keras")
+    paths, rng = leaves(config), random.Random(20)
+    wrong = [None, -1, 0, 1, "x", [], {}, [None], 10**12, True, 2.5, [[1, 2], [3]]]
+    outcomes = {"report": 0, "refused": 0}
+    for _ in range(600):
+        edited = copy.deepcopy(config)
+        where = rng.choice(paths)
+        node = edited
+        for key in where[:-1]:
+            node = node[key]
+        node[where[-1]] = rng.choice(wrong)
+        try:
+            check_config(edited, LIMITS, "m.keras")
+            outcomes["report"] += 1
+        except ModelLoadError as err:
+            assert "m.keras" in str(err)
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 50 and outcomes["report"] > 50
