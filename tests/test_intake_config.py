@@ -317,3 +317,13 @@ def test_any_edited_value_gives_a_report_or_a_sentence(tmp_path):
             assert "m.keras" in str(err)
             outcomes["refused"] += 1
     assert outcomes["refused"] > 50 and outcomes["report"] > 50
+
+
+@pytest.mark.parametrize("layer,edit", [("c1_bn", {"axis": [1, 2]}), ("c1_conv", {"kernel_size": [3]}),
+                                        ("s2_pool", {"pool_size": [40, 40]}),
+                                        ("c1_conv", {"groups": 4}), ("pad_to_32", {"padding": -2})])
+def test_settings_that_do_not_fit_refused(layer, edit, tmp_path):
+    config = archive_config(zoo.build("lenet5", (28, 28, 1), 10), tmp_path / "m.keras")
+    (entry,) = [e for e in config["config"]["layers"] if e["name"] == layer]
+    entry["config"].update(edit)
+    assert "shapes do not fit together" in str(refused(config))

@@ -283,7 +283,7 @@ def check_config(config: dict, limits: Limits, name: str) -> ConfigReport:
         raise ModelLoadError(
             f"{name} describes layers whose shapes do not fit together; save the model again "
             f"with Keras (model.save) and use that file.", str(e)) from None
-    except (KeyError, TypeError, AttributeError, IndexError) as e:
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
         raise _not_a_model(name, f"{type(e).__name__}: {e}"[:300]) from None
     return ConfigReport(params=weights.total, layers=layers, nesting=nesting,
                         input_shape=shape, layer_types=types)

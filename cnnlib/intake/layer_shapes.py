@@ -123,6 +123,14 @@ def _axes(axis, rank: int, cls: str) -> list[int]:
     return out
 
 
+def _one_axis(axis, rank: int, cls: str) -> int:
+    """A single axis (an int or a one-item list), as :func:`_axes` reads it."""
+    found = _axes(axis, rank, cls)
+    if len(found) != 1:
+        raise ShapeError(f"{cls} takes one axis. Received: axis={axis!r}")
+    return found[0]
+
+
 def _conv(cls: str, cfg: dict, shape: Shape) -> tuple[int, Shape]:
     hw, c_in, first = _spatial(shape, cfg, cls)
     kernel = _pair(cfg.get("kernel_size"), "kernel_size")
@@ -172,7 +180,7 @@ def _resize(cls: str, cfg: dict, shape: Shape) -> tuple[int, Shape]:
 def _norm(cls: str, cfg: dict, shape: Shape) -> tuple[int, Shape]:
     rank = len(shape)
     if cls == "BatchNormalization":
-        (axis,) = _axes(cfg.get("axis", -1), rank, cls)
+        axis = _one_axis(cfg.get("axis", -1), rank, cls)
         return shape[axis] * (2 + bool(cfg.get("scale", True)) + bool(cfg.get("center", True))), shape
     if cls == "LayerNormalization":
         size = math.prod(shape[a] for a in _axes(cfg.get("axis", -1), rank, cls))
@@ -212,7 +220,7 @@ def _merge(cls: str, cfg: dict, shapes: list[Shape]) -> Shape:
     if any(len(s) != len(shapes[0]) for s in shapes):
         raise ShapeError(f"{cls} needs inputs of the same rank. Received: {shapes}")
     if cls == "Concatenate":
-        (axis,) = _axes(cfg.get("axis", -1), len(shapes[0]), cls)
+        axis = _one_axis(cfg.get("axis", -1), len(shapes[0]), cls)
         others = {s[:axis] + s[axis + 1:] for s in shapes}
         if len(others) != 1:
             raise ShapeError(f"Concatenate along axis {axis + 1} needs inputs alike on the "
