@@ -114,10 +114,10 @@ def _survey(top: dict, limits: Limits, name: str) -> tuple[int, int, frozenset]:
             custom = entry.get("registered_name") not in (None, cls) or not module.startswith("keras")
             if custom or cls not in LOADABLE_TYPES:
                 raise ModelLoadError(
-                    f"{name} uses a layer type ({cls}) that CNN Studio does not load; use a "
+                    f"{name} uses a layer type ({cls:.40}) that CNN Studio does not load; use a "
                     f"model made of built-in Keras layers such as Conv2D, Dense and "
                     f"MaxPooling2D.", f"layer {_entry_name(entry)!r}: module={module!r}, "
-                    f"class_name={cls!r}, registered_name={entry.get('registered_name')!r}")
+                    f"class_name={cls!r:.100}, registered_name={entry.get('registered_name')!r:.100}")
             activation = entry.get("config", {}).get("activation")
             if activation is not None and not isinstance(activation, str):
                 raise ModelLoadError(
