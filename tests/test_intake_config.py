@@ -327,3 +327,23 @@ def test_settings_that_do_not_fit_refused(layer, edit, tmp_path):
     (entry,) = [e for e in config["config"]["layers"] if e["name"] == layer]
     entry["config"].update(edit)
     assert "shapes do not fit together" in str(refused(config))
+
+
+@pytest.mark.parametrize("file", ["mnist.keras", "cifar10.keras"])
+def test_bundled_models_pass_and_match_their_weights_file(file, tmp_path):
+    """The repository's own models: the count is Keras's and the archive's weights
+    file's datasets under ``layers/`` (sizes only, read with h5py; the optimizer's state
+    lies beside them) hold exactly that many values."""
+    import h5py
+    import keras
+
+    path = REPO / "models" / file
+    with zipfile.ZipFile(path) as z:
+        report = check_config(json.loads(z.read("config.json")), LIMITS, file)
+        (tmp_path / "w.h5").write_bytes(z.read("model.weights.h5"))
+    sizes = []
+    with h5py.File(tmp_path / "w.h5", "r") as h5:
+        # "layers/<name>/vars/<i>": the model's weights; "optimizer/vars/...": Adam's state
+        h5["layers"].visititems(
+            lambda _, obj: sizes.append(obj.size) if isinstance(obj, h5py.Dataset) else None)
+    assert report.params == sum(sizes) == keras.saving.load_model(path).count_params()
