@@ -120,6 +120,22 @@ def test_every_other_layer_type_counts_as_keras_does(tmp_path):
     assert report.nesting == 2 and {"SeparableConv2D", "Sequential", "Functional"} <= report.layer_types
 
 
+def test_shared_layers_count_once(tmp_path):
+    """A Conv2D and a nested Sequential each called twice: their weights count once."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((6, 6, 2))
+    conv = layers.Conv2D(4, 3, padding="same")
+    x = conv(inputs)
+    z = layers.Add()([x, conv(layers.ReLU()(inputs))])
+    sub = keras.Sequential([keras.Input((6, 6, 4)), layers.Conv2D(4, 3, padding="same")])
+    w = layers.Add()([sub(z), sub(x)])
+    model = keras.Model(inputs, layers.Dense(3)(layers.Flatten()(w)))
+    report = check_config(archive_config(model, tmp_path / "m.keras"), LIMITS, "m.keras")
+    assert report.params == model.count_params() == 659
+
+
 @pytest.mark.parametrize("file", ["mnist.keras", "cifar10.keras"])
 def test_bundled_models_pass_and_match_their_weights_file(file, tmp_path):
     """The repository's own models: the count is Keras's and the archive's weights
