@@ -37,7 +37,9 @@ class ArchiveReport:
         config: the parsed ``config.json`` (Keras 3: ``{"module", "class_name",
             "config", "registered_name", ...}``).
         weight_shapes: each dataset of ``model.weights.h5`` by its HDF5 path, its shape
-            (``()`` for a scalar); ``{}`` when the archive has no h5 weights file.
+            (``()`` for a scalar): the layers' under ``layers/``, a compiled model's
+            optimizer state under ``optimizer/``; ``{}`` when the archive has no h5
+            weights file.
     """
 
     config: dict
