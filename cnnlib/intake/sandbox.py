@@ -37,6 +37,7 @@ def _child_env() -> dict:
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
     env.update(CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1",
+               TF_ENABLE_ONEDNN_OPTS="0",  # its allocator retries a failed allocation for 10 s
                TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="1")
     return env
 
