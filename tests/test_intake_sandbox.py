@@ -144,3 +144,13 @@ def test_the_cpu_and_wall_clock_limits_get_their_sentence(tmp_path, kind, limits
     with pytest.raises(ModelLoadError, match=words) as info:
         sandbox.check_in_child(path, "m.keras", limits)  # the TensorFlow import alone is over
     assert str(info.value).startswith("m.keras is refused:")
+
+
+def test_3000_layers_let_through_the_cheap_check_are_stopped_by_the_cpu_limit(tmp_path):
+    """The issue's 237 s file, had the layer count not refused it: the child's CPU limit
+    (5 s here) ends it with a sentence."""
+    path = tmp_path / "deep.keras"
+    path.write_bytes(hostile.hostile("3000 layers", tmp_path, hostile.base_archive(tmp_path)))
+    with pytest.raises(ModelLoadError, match=r"deep.keras is refused: it (needs more than 5 s of "
+                                             r"computing|.* nested or chained too deeply)"):
+        sandbox.check_in_child(path, "deep.keras", Limits(sandbox_cpu_s=5))
