@@ -152,7 +152,8 @@ def _entry(folder: Path, name: str, bundled: bool) -> StoredModel:
         card, legacy = cards.read(folder, name)
         problem, sha = _inspect(path)
         if problem is None and card.get("model_sha256") not in (None, sha):
-            problem = "its card describes another version of the file (save the model again)"
+            problem = (f"{path.name} cannot be used: its card describes another version of the "
+                       "file; save the model again.")
         return card, legacy, problem
 
     card, legacy, problem = files.read_pair(folder, name, read)
