@@ -154,3 +154,23 @@ def test_3000_layers_let_through_the_cheap_check_are_stopped_by_the_cpu_limit(tm
     with pytest.raises(ModelLoadError, match=r"deep.keras is refused: it (needs more than 5 s of "
                                              r"computing|.* nested or chained too deeply)"):
         sandbox.check_in_child(path, "deep.keras", Limits(sandbox_cpu_s=5))
+
+
+def test_the_upload_cache_keeps_models_within_its_byte_budget():
+    import keras
+
+    from cnnlib.intake.cache import ModelCache, model_bytes
+
+    def dense(units):
+        return keras.Sequential([keras.Input((100,)), keras.layers.Dense(units)])
+
+    small, big = dense(10), dense(1000)  # 1,010 and 101,000 weights, float32
+    assert model_bytes(small) == small.count_params() * 4 == 4040
+    cache = ModelCache(budget_bytes=3 * 4040)
+    for key in "abc":
+        assert cache.put(key, small, model_bytes(small))
+    assert cache.get("a") is small  # a is now the most recently used
+    assert cache.put("d", small, model_bytes(small))
+    assert cache.get("b") is None and cache.get("a") is small and cache.used == 3 * 4040
+    assert not cache.put("big", big, model_bytes(big)) and cache.get("big") is None
+    assert cache.used == 3 * 4040
