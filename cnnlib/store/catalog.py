@@ -180,7 +180,8 @@ def list_models(models_dir=None) -> list[StoredModel]:
     A user model under a bundled model's name (a file put there by hand) is left
     out: the name means the bundled one. Hidden and temporary files are never
     listed. Never raises for a bad file: its :attr:`StoredModel.error` says what
-    is wrong. Imports no TensorFlow (checks the archive structure only).
+    is wrong. Imports no TensorFlow (the intake's cheap check only: the archive, its
+    configuration and its weights' shapes; nothing built).
     """
     out, seen = [], set()
     for folder, bundled in _folders(models_dir):
