@@ -3,8 +3,9 @@ loads it.
 
 The child is a fresh interpreter (``python -m cnnlib.intake.sandbox PATH MB CPU_S``)
 that first limits itself with ``resource.setrlimit``: its address space
-(``RLIMIT_AS``, ``limits.sandbox_mb``; importing TensorFlow takes ~1.7 GB of it and
-loading a bundled model ~2.0 GB, measured on the 2-core class server) and its CPU
+(``RLIMIT_AS``, ``limits.sandbox_mb``, default 3072: importing TensorFlow takes
+~1.7 GB of address space; the bundled models and a 25 MB model load under 2048 and
+not under 1536, measured on the 2-core class server) and its CPU
 time (``RLIMIT_CPU``, ``limits.sandbox_cpu_s``: SIGXCPU at the soft limit, SIGKILL a
 second later), then runs ``keras.saving.load_model(path, compile=False,
 safe_mode=True)`` on one thread and prints one JSON line: the weight count and the
