@@ -12,10 +12,11 @@ import os
 import tempfile
 
 from cnnlib.intake.errors import ModelLoadError
+from cnnlib.intake.limits import Limits
 from cnnlib.intake.load import load_untrusted
 
 #: The largest upload taken, in megabytes (the bundled models are ~2.5 MB each).
-MAX_MODEL_MB = 25
+MAX_MODEL_MB = Limits().max_file_bytes // 2**20
 
 
 def digest(data: bytes) -> str:
