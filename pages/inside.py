@@ -16,6 +16,7 @@ import streamlit as st
 
 from cnnlib import store
 from cnnlib.data import datasets, images, samples
+from cnnlib.intake.cache import ModelCache, model_bytes
 from cnnlib.models import vgg16
 from cnnlib.network import inputs, layer_outputs, reader, uploads
 from cnnlib.viz.colour import to_rgb8
@@ -43,11 +44,29 @@ def explorer(key: tuple, _model):
     return _model, chain, layer_outputs.extractor(_model, chain)
 
 
-@st.cache_resource(show_spinner="Loading the model...", max_entries=4, ttl=1800)
-def uploaded_model(sha256: str, name: str, _data: bytes):
-    """An uploaded ``.keras`` file's model, once per file content (safe mode, size limit).
-    Raises :class:`cnnlib.store.ModelLoadError` (not cached)."""
-    return uploads.load_keras_bytes(_data, name)
+@st.cache_resource(show_spinner=False)
+def upload_cache() -> ModelCache:
+    """The one cache of uploaded models, shared by all sessions: ``(model, chain, activation
+    model)`` by the upload's SHA-256, bounded by ``CNN_STUDIO_UPLOAD_CACHE_MB`` of weights."""
+    return ModelCache()
+
+
+def explore(key: tuple, model):
+    """:func:`explorer`'s ``(model, chain, activation model)``; an upload's is kept in the
+    byte-bounded :func:`upload_cache` instead (or not kept, with a caption, when its
+    weights alone are over the budget). Raises :class:`reader.NotExplorableError`."""
+    if key[0] != "upload":
+        return explorer(key, model)
+    cache = upload_cache()
+    built = cache.get(key[1])
+    if built is None:
+        built = (model, reader.chain(model))
+        built += (layer_outputs.extractor(model, built[1]),)
+        if not cache.put(key[1], built, model_bytes(model)):
+            st.sidebar.caption(f"This model's weights ({model_bytes(model) / 2**20:,.0f} MB) are over "
+                               f"the upload memory budget ({cache.budget / 2**20:,.0f} MB): it is "
+                               "explored without being kept, and read again on each change.")
+    return built
 
 
 def fitting_datasets(shape) -> list[str]:
@@ -56,8 +75,9 @@ def fitting_datasets(shape) -> list[str]:
 
 
 def choose_model():
-    """Sidebar widgets; returns ``(key, label, model, class names, dataset, is_vgg16)``,
-    or a sentence saying why there is no model to explore."""
+    """Sidebar widgets; returns ``(key, label, model, class names, dataset, is_vgg16)``, a
+    :class:`store.ModelLoadError` (a refused file) or a sentence saying why there is no
+    model to explore."""
     source = st.radio("Model", list(SOURCES), format_func=SOURCES.get, key="inside_source")
     if source == "stored":
         entries = store.list_models()
@@ -66,11 +86,13 @@ def choose_model():
         entry = common.pick_model(entries, "inside_model", default="mnist",
                                   problems={m.name: m.error for m in entries if not m.ok})
         if not entry.ok:
-            return f"Model {entry.name} cannot be loaded: {entry.error}."
+            return store.ModelLoadError(entry.error)
         mtime = entry.path.stat().st_mtime
         try:
             model = common.load_stored_model(entry.name, mtime)
-        except (store.ModelLoadError, OSError) as e:
+        except store.ModelLoadError as e:
+            return e
+        except OSError as e:
             return f"Model {entry.name} cannot be loaded. {e}"
         return (("store", entry.name, mtime), entry.label(), model, entry.card.get("class_names"),
                 entry.dataset, False)
@@ -94,10 +116,15 @@ def choose_model():
         return "Upload a .keras file in the sidebar to explore it."
     data = upload.getvalue()
     sha = uploads.digest(data)
+    kept = upload_cache().get(sha)
     try:
-        model = uploaded_model(sha, upload.name, data)
+        if kept is not None:
+            model = kept[0]
+        else:
+            with st.spinner("Checking and loading the model..."):
+                model = uploads.load_keras_bytes(data, upload.name)
     except store.ModelLoadError as e:
-        return str(e)
+        return e
     shape = tuple(model.input_shape[1:]) if len(model.inputs) == 1 else ()
     trained = st.selectbox("Trained on", fitting_datasets(shape) + ["unknown"], key="inside_model_data",
                            help="Its class names and test images, for a model of that image size.")
@@ -175,6 +202,12 @@ if not presenting:
 with st.sidebar:
     st.subheader("Model")
     chosen = choose_model()
+if isinstance(chosen, store.ModelLoadError):  # one sentence, the technical text folded below
+    st.error(str(chosen))
+    if chosen.detail:
+        with st.expander("Details"):
+            st.code(chosen.detail, language=None)
+    st.stop()
 if isinstance(chosen, str):
     if chosen.startswith("Upload"):
         st.info(chosen)
@@ -183,7 +216,7 @@ if isinstance(chosen, str):
     st.stop()
 key, label, model, class_names, dataset, is_vgg = chosen
 try:
-    model, chain, extractor = explorer(key, model)
+    model, chain, extractor = explore(key, model)
 except reader.NotExplorableError as e:
     st.error(f"This model cannot be explored here. {e}")
     st.stop()

@@ -226,6 +226,34 @@ def test_an_upload_too_large_or_empty_is_refused_before_keras_reads_it():
         uploads.load_keras_bytes(b"PK junk", "junk.keras")
 
 
+def test_the_config_bomb_upload_gets_a_sentence_and_the_server_stays_small(tmp_path):
+    """Input(50000) -> Dense(25000) (1.25 billion weights, 5 GB) uploaded: refused with one
+    sentence, the technical text folded in Details; this process (the server) grows by
+    less than 500 MB (its VmHWM after /proc/self/clear_refs), the sandbox child took it."""
+    from tests.support import hostile
+
+    data = hostile.hostile("config bomb", tmp_path, hostile.base_archive(tmp_path))
+    at = open_page({"inside_source": "upload"})
+
+    def status(field):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
+
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    base = status("VmRSS")
+    at.sidebar.file_uploader(key="inside_model_file").set_value(
+        ("bomb.keras", data, "application/octet-stream")).run()
+    grown = status("VmHWM") - base
+    assert not at.exception
+    (error,) = at.main.error
+    assert error.value.startswith("bomb.keras is refused:") and "\n" not in error.value
+    assert "OOM" not in error.value and "function_node" not in error.value
+    assert at.main.expander[0].label == "Details" and at.main.expander[0].code[0].value
+    assert grown < 500 * 10**6, f"the server grew by {grown / 10**6:.0f} MB"
+    assert not grids(at)
+
+
 @pytest.mark.slow
 def test_vgg16_on_a_sample_picture_with_its_wide_layers_paged(monkeypatch, vgg16_weights):
     from testutil import SHARED_DATA

@@ -10,4 +10,8 @@ process with memory, CPU and wall-clock limits (``sandbox``), and only a file th
 loaded there within budget is loaded by the server. Every refusal is a
 :class:`~.errors.ModelLoadError` whose message is one sentence naming the file
 and what to do, with the technical detail apart (``detail``).
+
+The entry point is :mod:`.load` (``check_untrusted``: the cheap checks, for
+listings; ``load_untrusted``: all of it, for loading); :mod:`.cache` keeps
+uploaded models under a byte budget (``CNN_STUDIO_UPLOAD_CACHE_MB``).
 """

@@ -61,7 +61,7 @@ class Limits:
     max_uncompressed_bytes: int = 1024 * 2**20
     max_ratio: int = 200
     max_config_bytes: int = 4 * 2**20
-    sandbox_mb: int = 4096
+    sandbox_mb: int = 3072  # the child loads the bundled models and a 25 MB one from 2048 (measured)
     sandbox_cpu_s: int = 20
     sandbox_wall_s: int = 60
 

@@ -1,7 +1,8 @@
-"""An uploaded ``.keras`` file loaded safely: a size limit first, then the model
-store's own loader (:func:`cnnlib.store.load_model_file`: the archive's
-structure and checksums checked, then ``keras.saving.load_model`` in safe
-mode, which refuses to deserialise Python code such as lambdas).
+"""An uploaded ``.keras`` file loaded safely: a size limit first, then the intake
+(:func:`cnnlib.intake.load.load_untrusted`: the archive's members and
+configuration checked against the limits, a load in a limited child process,
+then ``keras.saving.load_model`` in safe mode, which refuses to deserialise
+Python code such as lambdas).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import hashlib
 import os
 import tempfile
 
-from cnnlib.store import ModelLoadError, load_model_file
+from cnnlib.intake.errors import ModelLoadError
+from cnnlib.intake.limits import Limits
+from cnnlib.intake.load import load_untrusted
 
 #: The largest upload taken, in megabytes (the bundled models are ~2.5 MB each).
-MAX_MODEL_MB = 25
+MAX_MODEL_MB = Limits().max_file_bytes // 2**20
 
 
 def digest(data: bytes) -> str:
@@ -34,8 +37,9 @@ def load_keras_bytes(data: bytes, name: str = "upload.keras", max_mb: float = MA
 
     Raises:
         ModelLoadError: an empty or too large file, not a Keras archive, a corrupt
-            one, or one Keras cannot load in safe mode; the message is a sentence
-            that names the file.
+            one, over a limit of :class:`cnnlib.intake.limits.Limits`, or one Keras cannot
+            load in safe mode; the message is a sentence that names the file,
+            ``detail`` the technical text.
     """
     if not data:
         raise ModelLoadError(f"{name} is empty. Upload a model saved with model.save('name.keras').")
@@ -46,9 +50,6 @@ def load_keras_bytes(data: bytes, name: str = "upload.keras", max_mb: float = MA
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        try:
-            return load_model_file(path)
-        except ModelLoadError as e:  # the message names the temporary file: name the upload
-            raise ModelLoadError(str(e).replace(os.path.basename(path), name)) from e
+        return load_untrusted(path, name, sha256=digest(data))
     finally:
         os.unlink(path)

@@ -6,10 +6,10 @@ import dataclasses
 import functools
 import os
 import re
-import zipfile
 from pathlib import Path
 
 from cnnlib import paths
+from cnnlib.intake.load import check_untrusted, load_untrusted
 from cnnlib.owners import is_owner
 from cnnlib.store import cards, files
 from cnnlib.store.errors import ModelLoadError, ModelNotFoundError
@@ -108,13 +108,15 @@ def locate(name: str, models_dir) -> tuple[Path, bool] | None:
 # -------------------------------------------------------------------- reading --
 
 def _inspect(path: Path) -> tuple[str | None, str | None]:
-    """Structural check of a .keras file (a zip with config.json whose members pass
-    their CRC check) and its SHA-256: ``(problem or None, sha256 or None)``. The
-    answer is remembered until the file changes."""
+    """The intake's cheap check of a .keras file (:func:`cnnlib.intake.load.check_untrusted`:
+    the archive's members by their declared sizes, its config.json, its weights' shapes,
+    the configuration against the limits; nothing built) and its SHA-256:
+    ``(sentence of the refusal or None, sha256 or None)``. The answer is remembered
+    until the file changes."""
     try:
         st = path.stat()
     except OSError as e:
-        return f"cannot be read ({e.strerror or e})", None
+        return f"{path.name} cannot be read ({e.strerror or e}).", None
     return _inspect_cached(str(path), st.st_ino, st.st_mtime_ns, st.st_size)
 
 
@@ -122,23 +124,16 @@ def _inspect(path: Path) -> tuple[str | None, str | None]:
 def _inspect_cached(path_str: str, ino: int, mtime_ns: int, size: int) -> tuple[str | None, str | None]:
     path = Path(path_str)
     try:
-        if size == 0:
-            return "the file is empty", None
-        with zipfile.ZipFile(path) as z:
-            if "config.json" not in set(z.namelist()):
-                return "not a Keras model archive (no config.json inside)", None
-            bad = z.testzip()
-            if bad is not None:
-                return f"the archive is corrupt ({bad} fails its checksum)", None
+        check_untrusted(path)
         return None, files.sha256_file(path)
-    except zipfile.BadZipFile:
-        return "not a Keras model archive (not a zip file)", None
+    except ModelLoadError as e:
+        return str(e), None
     except OSError as e:
-        return f"cannot be read ({e.strerror or e})", None
+        return f"{path.name} cannot be read ({e.strerror or e}).", None
 
 
 def check_file(path: Path) -> str | None:
-    """What is wrong with a .keras file (see :func:`_inspect`), or None."""
+    """Why a .keras file is refused (one sentence naming it, see :func:`_inspect`), or None."""
     return _inspect(path)[0]
 
 
@@ -157,7 +152,8 @@ def _entry(folder: Path, name: str, bundled: bool) -> StoredModel:
         card, legacy = cards.read(folder, name)
         problem, sha = _inspect(path)
         if problem is None and card.get("model_sha256") not in (None, sha):
-            problem = "its card describes another version of the file (save the model again)"
+            problem = (f"{path.name} cannot be used: its card describes another version of the "
+                       "file; save the model again.")
         return card, legacy, problem
 
     card, legacy, problem = files.read_pair(folder, name, read)
@@ -184,7 +180,8 @@ def list_models(models_dir=None) -> list[StoredModel]:
     A user model under a bundled model's name (a file put there by hand) is left
     out: the name means the bundled one. Hidden and temporary files are never
     listed. Never raises for a bad file: its :attr:`StoredModel.error` says what
-    is wrong. Imports no TensorFlow (checks the archive structure only).
+    is wrong. Imports no TensorFlow (the intake's cheap check only: the archive, its
+    configuration and its weights' shapes; nothing built).
     """
     out, seen = [], set()
     for folder, bundled in _folders(models_dir):
@@ -236,14 +233,14 @@ def load_model(name: str, models_dir=None):
 
 
 def load_model_file(path: str | Path):
-    """Load any ``.keras`` file in safe mode; ModelLoadError with the reason if it fails."""
-    path = Path(path)
-    problem = check_file(path)
-    if problem:
-        raise ModelLoadError(f"{path.name} cannot be loaded: {problem}.")
-    import keras
+    """Load any ``.keras`` file through the intake (:func:`cnnlib.intake.load.load_untrusted`:
+    the cheap check, the limited child, then Keras's safe mode in this process).
 
-    try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as e:  # Keras raises many types for bad files
-        raise ModelLoadError(f"{path.name} cannot be loaded: {type(e).__name__}: {e}") from e
+    Raises:
+        ModelLoadError: refused or unloadable; one sentence naming the file, ``detail`` apart.
+    """
+    path = Path(path)
+    problem, sha = _inspect(path)
+    if problem:
+        raise ModelLoadError(problem)
+    return load_untrusted(path, sha256=sha)

@@ -249,9 +249,11 @@ def import_run(run_dir: str | Path | RunDir, name: str, *, models_dir=None,
                    overwrite_bundled=overwrite_bundled)
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
     src = run.model_path
-    problem = check_file(src) if src.exists() else "the run has no saved model"
+    if not src.exists():
+        raise ModelLoadError(f"{run.name} cannot be saved: the run has no saved model.")
+    problem = check_file(src)  # a sentence naming the model file
     if problem:
-        raise ModelLoadError(f"{run.name} cannot be saved: {problem}.")
+        raise ModelLoadError(f"{run.name} cannot be saved: {problem}")
     card = card_from_run(run, notes)
     return _write(name, lambda tmp: shutil.copyfile(src, tmp), card, models_dir=models_dir,
                   overwrite=overwrite, owner=owner, overwrite_bundled=overwrite_bundled)
