@@ -13,8 +13,8 @@ and the server's peak resident memory; the whole report goes to
 figure includes their cost.
 
 Then the same classroom again on a fresh server while two browsers upload a
-hostile model file (:func:`tests.support.hostile.config_bomb`: a 2 KB archive
-whose configuration declares Input(50000) -> Dense(25000)) to Inside the network,
+hostile model file (:func:`tests.support.hostile.hostile` ``"config bomb"``: a
+small archive whose configuration declares Input(50000) -> Dense(25000)) to Inside the network,
 each browser every 10 s (:class:`tests.support.hostile_uploads.HostileUploads`):
 target p95 within 1.5x of the run without them, 0 errors, every upload refused, and
 the server's peak memory within 500 MiB of the run without them. The report goes
@@ -101,10 +101,13 @@ def run(quick: bool = False) -> list[dict]:
 
 def _hostile_rows(duration: float, quiet: dict) -> list[dict]:
     """The classroom again with :data:`UPLOADERS` browsers uploading the config bomb."""
-    from tests.support.hostile import config_bomb
+    from pathlib import Path
+
+    from tests.support import hostile
 
     with tempfile.TemporaryDirectory(prefix="cnn-studio-hostile-") as folder:
-        bomb = config_bomb(os.path.join(folder, "dense_bomb.keras"))
+        bomb = Path(folder) / "dense_bomb.keras"
+        bomb.write_bytes(hostile.hostile("config bomb", Path(folder), hostile.base_archive(Path(folder))))
         report, uploads = _classroom(duration, bomb)
     report["uploads_s"], report["upload_errors"] = uploads.uploads, uploads.errors
     artifacts = REPO_ROOT / "test-artifacts"

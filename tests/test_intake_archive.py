@@ -113,12 +113,15 @@ def test_a_hand_placed_hostile_file_is_listed_as_unusable_with_the_reason(tmp_pa
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "deep.keras").write_bytes(hostile.hostile("3000 layers", tmp_path, base))
     (folder / "zeros.keras").write_bytes(hostile.with_zeros_member(base))
+    (folder / "bomb.keras").write_bytes(hostile.hostile("config bomb", tmp_path, base))
     entries = {m.name: m for m in store.list_models()}
-    assert "deep.keras is refused: it has 3,001 layers" in entries["deep"].error
+    assert "deep.keras declares a model of more than 500 layers" in entries["deep"].error
+    assert "bomb.keras declares a model of at least 1,250,025,000 weights" in entries["bomb"].error
     assert "zeros.keras cannot be loaded: its member assets/zeros.bin" in entries["zeros"].error
     assert entries["mnist"].ok
-    with pytest.raises(ModelLoadError, match="deep.keras is refused"):
-        store.load_model("deep")
+    for name in ("deep", "bomb"):
+        with pytest.raises(ModelLoadError, match=f"{name}.keras declares a model of"):
+            store.load_model(name)
 
 
 def test_limits_are_a_frozen_value():

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from tests.support.server import CHROMIUM, CHROMIUM_ARGS
 
-#: Words of the refusal the page shows (one sentence naming the file).
-REFUSED = "cannot be"
+#: Words of the refusal the page shows for a model over the weight budget (the
+#: config bomb's sentence: "... declares a model of at least N weights; this server
+#: takes models up to ...").
+REFUSED = "this server takes models up to"
 
 
 class HostileUploads:
