@@ -22,6 +22,8 @@ subpackage, in the order data flows:
 - ``rundir``: the run protocol (events and run directories); ``jobs``:
   training in worker processes (queue, owners, limits, recovery); ``store``:
   saved models and their cards.
+- ``intake``: model files nobody vouches for, looked at before anything is built
+  and loaded first in a limited child process.
 - ``paths``, ``keras_home``: where files live; ``owners``: who may stop a job or
   replace a saved model (a token's tag, never the token, is written down).
 """

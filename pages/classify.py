@@ -79,7 +79,7 @@ def digit_names(entry: store.StoredModel) -> list[str]:
 def digit_tab():
     from streamlit_drawable_canvas import st_canvas  # needs a Streamlit runtime: see NOTES
 
-    mnist = [m for m in store.list_models() if m.ok and m.dataset == "mnist"]
+    mnist = [m for m in store.list_models() if m.dataset == "mnist"]
     if not mnist:
         st.warning("There is no MNIST model in the store. Train one on the Train page, or run "
                    "`python -m cnnlib train --dataset mnist --save mnist`.")
@@ -161,8 +161,7 @@ def digit_gradcam(model, digit, best, name):
 
 @st.fragment  # a change here reruns the gallery alone, not the page and its sidebar
 def cifar_tab():
-    entries = [m for m in store.list_models()
-               if m.ok and m.dataset in ("cifar10", "cifar10_3class")]
+    entries = [m for m in store.list_models() if m.dataset in ("cifar10", "cifar10_3class")]
     if not entries:
         st.warning("There is no CIFAR-10 model in the store. Train one on the Train page, or run "
                    "`python -m cnnlib train --dataset cifar10 --save cifar10`.")

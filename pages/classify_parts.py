@@ -62,7 +62,8 @@ def classifier_problems(entries: list[store.StoredModel], task) -> dict[str, str
     """Why each stored model cannot classify what a tab gives it, for ``pick_model``.
 
     Args:
-        entries: store entries whose files pass the store's check (``ok``).
+        entries: store entries; one whose file the store's intake refuses (not ``ok``)
+            gets that refusal.
         task: ``task(entry) -> (image_shape, num_classes)``: the ``(H, W, C)``
             images the tab gives that model and the number of classes it names.
 
@@ -73,6 +74,9 @@ def classifier_problems(entries: list[store.StoredModel], task) -> dict[str, str
     """
     problems = {}
     for entry in entries:
+        if not entry.ok:
+            problems[entry.name] = entry.error
+            continue
         image_shape, num_classes = task(entry)
         why = classifier_problem(entry.name, entry.path.stat().st_mtime, tuple(image_shape),
                                  int(num_classes))

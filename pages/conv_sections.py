@@ -183,11 +183,14 @@ def trained_network_section(image: np.ndarray) -> None:
     import_keras()  # TensorFlow loads here, and only here, on this page
     from cnnlib.explain import feature_maps
 
-    models = [m for m in store.list_models() if m.ok]
+    models = store.list_models()  # those the store's intake refuses are listed with the reason
     if not models:
         st.info("There is no trained model in the store yet. Train one on the Train page.")
         return
-    entry = pick_model(models, "conv_model")
+    entry = pick_model(models, "conv_model", problems={m.name: m.error for m in models if not m.ok})
+    if not entry.ok:
+        st.error(f"This model cannot be shown. {entry.error}")
+        return
     name, mtime = entry.name, entry.path.stat().st_mtime
     try:
         with st.spinner("Loading the model..."):

@@ -94,8 +94,17 @@ def test_huge_input_refused(tmp_path):
     config["config"]["layers"][0]["config"]["batch_shape"] = [None, 4096, 4096, 3]
     err = refused(config)
     assert "4096 x 4096 x 3 = 50,331,648 values" in str(err)
-    config["config"]["layers"][0]["config"]["batch_shape"] = [None, None, None, 3]
-    assert "full size of its input images" in str(refused(config))
+    config["config"]["layers"][0]["config"]["batch_shape"] = [None, 32, 32, None]
+    assert "full size of its input images" in str(refused(config))  # channels unknown
+
+
+def test_an_image_model_of_any_height_and_width_is_counted(tmp_path):
+    """A fully convolutional model (global pooling before its head) takes any image
+    size: its weights do not depend on it, and the count equals Keras's."""
+    model = zoo.build("studio_cnn", (28, 28, 1), 10)
+    config = archive_config(model, tmp_path / "m.keras")
+    config["config"]["layers"][0]["config"]["batch_shape"] = [None, None, None, 1]
+    assert check_config(config, Limits(), "any.keras").params == model.count_params()
 
 
 def test_lambda_and_custom_layers_refused(small):

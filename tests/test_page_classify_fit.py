@@ -15,8 +15,9 @@ from test_page_classify import open_tab as classify_page
 from testutil import SHARED_DATA, requires_shared_data
 
 REASONS = {
-    "two_inputs": "The model takes 2 inputs; a classifier here takes one image.",
-    "two_outputs": "The model gives 2 outputs; a classifier here gives one row of class scores.",
+    # several inputs or outputs: refused by the store's intake (cnnlib.intake), its sentence
+    "two_inputs": "two_inputs.keras has 2 inputs; CNN Studio explores models with one input image and one output, so use such a model.",
+    "two_outputs": "two_outputs.keras has 2 outputs; CNN Studio explores models with one input image and one output, so use such a model.",
     "no_channels": "The model takes input of shape {h}x{w}, not images (height x width x "
                    "channels).",
     "other_images": "The model takes {other} images, not {given}.",

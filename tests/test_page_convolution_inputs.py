@@ -155,8 +155,7 @@ def test_the_trained_network_section_explains_a_model_it_cannot_show(tmp_path, m
     at = open_page(query={"conv_sample": "house"}, state={"conv_trained": True})
     expected = {"flat": "This model cannot be shown. The model takes input of shape 16x16, not "
                         "images (height x width x channels).",
-                "pair": "This model cannot be shown. The model takes 2 inputs; a classifier "
-                        "here takes one image."}
+                "pair": "This model cannot be shown. pair.keras has 2 inputs; CNN Studio explores models with one input image and one output, so use such a model."}
     for name in ("flat", "pair"):
         at.selectbox(key="conv_model").set_value(name).run()
         assert not at.exception and [e.value for e in at.error] == [expected[name]]

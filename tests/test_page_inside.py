@@ -192,7 +192,7 @@ def test_an_uploaded_keras_file_is_explored(tmp_path):
 
 
 @pytest.mark.parametrize("what,words", [("corrupt", "not a Keras model archive"),
-                                        ("two inputs", "takes 2 inputs"),
+                                        ("two inputs", "has 2 inputs"),
                                         ("branches", "branches or joins")])
 def test_a_model_that_cannot_be_explored_gets_a_sentence(what, words, tmp_path):
     import keras

@@ -136,8 +136,13 @@ def _survey(top: dict, limits: Limits, name: str) -> tuple[int, int, frozenset]:
     return count, deepest, frozenset(types)
 
 
+#: The height and width a model of any image size is followed at, pixels.
+NOMINAL_SIDE = 32
+
+
 def _input_shape(top: dict, name: str) -> tuple[int, ...]:
-    """The top model's one input image's shape, from its ``InputLayer``'s ``batch_shape``."""
+    """The top model's one input image's shape, from its ``InputLayer``'s ``batch_shape``
+    (an image's open height and width as :data:`NOMINAL_SIDE`)."""
     cfg = top["config"]
     layers = cfg["layers"]
     if top["class_name"] == "Sequential":
@@ -148,9 +153,15 @@ def _input_shape(top: dict, name: str) -> tuple[int, ...]:
         wanted = _single(cfg.get("input_layers"))[0][0]
         found = [e for e in layers if e.get("class_name") == "InputLayer" and _entry_name(e) == wanted]
         batch = found[0].get("config", {}).get("batch_shape") if found else None
-    if isinstance(batch, (list, tuple)) and len(batch) >= 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in batch[1:]):
-        return tuple(batch[1:])
+    def whole(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+    if isinstance(batch, (list, tuple)) and len(batch) >= 2 and whole(batch[-1]) and all(
+            whole(v) or (v is None and len(batch) == 4) for v in batch[1:-1]):
+        # an image model of any height and width (a fully convolutional one): its weights do
+        # not depend on them; the shapes are followed at NOMINAL_SIDE (the child process
+        # that loads the file is the bound on what such a model may build)
+        return tuple(NOMINAL_SIDE if v is None else v for v in batch[1:])
     raise ModelLoadError(
         f"{name} does not say the full size of its input images; save the model with a "
         f"fixed input shape, such as keras.Input((28, 28, 1)), and use that file.",

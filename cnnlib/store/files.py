@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
+
+from cnnlib.intake.load import file_sha256 as sha256_file  # noqa: F401 (one home: the intake's)
 
 T = TypeVar("T")
 
@@ -62,15 +63,6 @@ def card_path(folder: Path, name: str) -> Path:
 
 def _lock_path(folder: Path, name: str) -> Path:
     return folder / f".{name}{LOCK_SUFFIX}"
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as 64 hex digits. Raises OSError if unreadable."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager
