@@ -33,18 +33,12 @@ CHILD = r"""
 import json, sys
 import numpy as np
 from cnnlib.data import decode_cost, images
-
-def status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
+from tests.support.memory import reset_peak, status
 
 path, kwargs, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 data = open(path, "rb").read()
 try:
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # the peak becomes the current resident memory
+    reset_peak()  # the peak becomes the current resident memory
 except OSError:
     pass
 base = status("VmRSS")
@@ -114,10 +108,9 @@ def test_a_7000x7000_16_bit_png_decodes_in_bounded_memory(tmp_path):
 THREE_AT_ONCE = r"""
 import json, sys, threading
 from cnnlib.data import decode_cost, images
-exec(sys.argv[2])  # status()
+from tests.support.memory import reset_peak, status
 data = open(sys.argv[1], "rb").read()
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
+reset_peak()
 base = status("VmRSS")
 shapes = []
 threads = [threading.Thread(target=lambda: shapes.append(images.decode_image(data).array.shape))
@@ -128,7 +121,6 @@ for t in threads:
     t.join()
 print(json.dumps({"peak": status("VmHWM") - base, "shapes": shapes}))
 """
-STATUS = CHILD[CHILD.index("def status"):CHILD.index("path, kwargs")]
 
 
 def test_three_uploads_at_once_take_two_decodes_of_memory(tmp_path):
@@ -136,7 +128,7 @@ def test_three_uploads_at_once_take_two_decodes_of_memory(tmp_path):
     and the third waits for a slot."""
     path = tmp_path / "upload.png"
     path.write_bytes(encode(Image.fromarray(scene(7000, 1).astype(np.uint16) * 257), "PNG"))
-    run = subprocess.run([sys.executable, "-c", THREE_AT_ONCE, str(path), STATUS], cwd=REPO,
+    run = subprocess.run([sys.executable, "-c", THREE_AT_ONCE, str(path)], cwd=REPO,
                          capture_output=True, text=True, timeout=120,
                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr

@@ -28,18 +28,12 @@ import json, sys, time
 import keras  # the server has TensorFlow loaded already
 from cnnlib.intake.errors import ModelLoadError
 from cnnlib.network import uploads
-
-def status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
+from tests.support.memory import reset_peak, status
 
 out = {}
 for kind, path in json.loads(sys.argv[1]).items():
     data = open(path, "rb").read()
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
+    reset_peak()
     base, t0 = status("VmRSS"), time.monotonic()
     try:
         model = uploads.load_keras_bytes(data, "hostile.keras")

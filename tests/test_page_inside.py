@@ -231,16 +231,12 @@ def test_the_config_bomb_upload_gets_a_sentence_and_the_server_stays_small(tmp_p
     sentence from its configuration alone, the technical text folded in Details; this
     process (the server) grows by less than 500 MB (its VmHWM after /proc/self/clear_refs)."""
     from tests.support import hostile
+    from tests.support.memory import reset_peak, status
 
     data = hostile.hostile("config bomb", tmp_path, hostile.base_archive(tmp_path))
     at = open_page({"inside_source": "upload"})
 
-    def status(field):
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
-
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
+    reset_peak()
     base = status("VmRSS")
     at.sidebar.file_uploader(key="inside_model_file").set_value(
         ("bomb.keras", data, "application/octet-stream")).run()
