@@ -34,14 +34,19 @@ INPUTS = {"test": "a test image", "digit": "the digit drawn on Classify", "sampl
           "photo": "a picture of mine"}
 
 
+def explorable(model) -> tuple:
+    """``(model, chain, activation model)`` of ``model``. Use the model returned rather
+    than a fresh copy from another cache, whose layers would not belong to this chain's
+    graph. Raises :class:`cnnlib.network.reader.NotExplorableError`."""
+    chain = reader.chain(model)
+    return model, chain, layer_outputs.extractor(model, chain)
+
+
 @st.cache_resource(show_spinner=False, max_entries=16, ttl=3600)
 def explorer(key: tuple, _model):
-    """``(model, chain, activation model)``, built once per model version (``key``). The
-    model returned is the one the chain was built from: use it rather than a fresh copy
-    from another cache, whose layers would not belong to this chain's graph.
+    """:func:`explorable`, built once per model version (``key``).
     Raises :class:`cnnlib.network.reader.NotExplorableError` (not cached)."""
-    chain = reader.chain(_model)
-    return _model, chain, layer_outputs.extractor(_model, chain)
+    return explorable(_model)
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,8 +65,7 @@ def explore(key: tuple, model):
     cache = upload_cache()
     built = cache.get(key[1])
     if built is None:
-        built = (model, reader.chain(model))
-        built += (layer_outputs.extractor(model, built[1]),)
+        built = explorable(model)
         if not cache.put(key[1], built, model_bytes(model)):
             st.sidebar.caption(f"This model's weights ({model_bytes(model) / 2**20:,.0f} MB) are over "
                                f"the upload memory budget ({cache.budget / 2**20:,.0f} MB): it is "
