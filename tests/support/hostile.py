@@ -113,12 +113,18 @@ def with_truncated_weights(data: bytes) -> bytes:
     return _archive(members)
 
 
+def config_bomb_variant(base: bytes, n: int) -> bytes:
+    """The config bomb with ``25_000 + n`` units: as large, but other bytes (another
+    SHA-256), so that no remembered verdict spares the server its check."""
+    return with_config(base, lambda c: _dense(c, 50_000, 25_000 + n))
+
+
 def hostile(kind: str, tmp: Path, base: bytes) -> bytes:
     """The bytes of the hostile archive ``kind`` (one of :data:`KINDS`)."""
     import keras
 
     if kind == "config bomb":
-        return with_config(base, lambda c: _dense(c, 50_000, 25_000))
+        return config_bomb_variant(base, 0)
     if kind == "2e10 weights":
         return with_config(base, lambda c: _dense(c, 200_000, 100_000))
     if kind == "4 GiB of zeros":

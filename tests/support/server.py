@@ -87,6 +87,12 @@ class StreamlitServer:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_s(self) -> float:
+        """CPU time the server process has used so far (user + system), seconds;
+        its training processes not included."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def tensorflow_loaded(self) -> bool:
         """Whether TensorFlow's native library is mapped into the server process."""
         return "_pywrap_tensorflow" in Path(f"/proc/{self.proc.pid}/maps").read_text()
