@@ -99,13 +99,14 @@ def digit_tab():
                   key="classify_clear")
     names = digit_names(entry)
     if entry.name in problems:
-        st.error(f"Model {entry.name} cannot classify the drawn digits. {problems[entry.name]} "
-                 "Choose another model.")
+        common.show_refusal(f"Model {entry.name} cannot classify the drawn digits. "
+                            f"{problems[entry.name]} Choose another model.",
+                            problems[entry.name].detail)
         return
     try:
         model, classify = stored_classifier(entry.name, entry.path.stat().st_mtime)
     except (store.ModelLoadError, OSError, ValueError) as e:  # changed since it was checked
-        st.error(f"The model cannot be used: {e}")
+        common.show_refusal(f"The model cannot be used: {e}", getattr(e, "detail", ""))
         return
     try:
         rgba = canvas.image_data  # uint8 (H, W, 4), or None before the first stroke
@@ -184,14 +185,15 @@ def cifar_tab():
     idx = gallery_indices(ds.y_test, names.index(choice) if choice in names else None,
                           N_SAMPLES, st.session_state["classify_cifar_seed"])
     if entry.name in problems:
-        st.error(f"Model {entry.name} cannot classify the {entry.dataset} test images. "
-                 f"{problems[entry.name]} Choose another model.")
+        common.show_refusal(f"Model {entry.name} cannot classify the {entry.dataset} test "
+                            f"images. {problems[entry.name]} Choose another model.",
+                            problems[entry.name].detail)
         return
     try:  # the whole test split, once per model version: a rerun only indexes it
         all_probs, softmax_applied = test_split_probabilities(
             entry.name, entry.path.stat().st_mtime, entry.dataset)
     except (store.ModelLoadError, OSError, ValueError) as e:  # changed since it was checked
-        st.error(f"The model cannot be used: {e}")
+        common.show_refusal(f"The model cannot be used: {e}", getattr(e, "detail", ""))
         return
     probs = all_probs[idx]  # (n, classes) in [0, 1], rows summing to 1
     st.caption(f"{len(idx)} of the {len(ds.y_test)} test images of {ds.source}, classified by "

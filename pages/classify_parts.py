@@ -58,7 +58,7 @@ def test_split_probabilities(name: str, mtime: float, dataset: str,
             any(p.softmax_applied for p in parts))
 
 
-def classifier_problems(entries: list[store.StoredModel], task) -> dict[str, str]:
+def classifier_problems(entries: list[store.StoredModel], task) -> dict[str, store.ModelLoadError]:
     """Why each stored model cannot classify what a tab gives it, for ``pick_model``.
 
     Args:
@@ -68,38 +68,40 @@ def classifier_problems(entries: list[store.StoredModel], task) -> dict[str, str
             images the tab gives that model and the number of classes it names.
 
     Returns:
-        ``{name: sentence}`` for each model that does not load, or that
+        ``{name: error}`` for each model that does not load, or that
         :func:`cnnlib.models.inference.check_classifier` refuses (inputs, image shape,
-        outputs); the usable ones are absent.
+        outputs): a :class:`store.ModelLoadError` whose ``str()`` is the sentence and
+        ``detail`` the technical text; the usable ones are absent.
     """
     problems = {}
     for entry in entries:
         if not entry.ok:
-            problems[entry.name] = entry.error
+            problems[entry.name] = store.ModelLoadError(entry.error, entry.error_detail)
             continue
         image_shape, num_classes = task(entry)
         why = classifier_problem(entry.name, entry.path.stat().st_mtime, tuple(image_shape),
                                  int(num_classes))
         if why:
-            problems[entry.name] = why
+            problems[entry.name] = store.ModelLoadError(*why)
     return problems
 
 
 @st.cache_data(show_spinner="Checking the stored models...", max_entries=1024)
 def classifier_problem(name: str, mtime: float, image_shape: tuple[int, int, int],
-                       num_classes: int) -> str | None:
-    """The sentence saying why stored model ``name`` cannot classify ``image_shape``
-    images into ``num_classes`` classes, or None; remembered per file version
-    (``mtime``). A model that does not fit is not kept loaded for it."""
+                       num_classes: int) -> tuple[str, str] | None:
+    """Why stored model ``name`` cannot classify ``image_shape`` images into
+    ``num_classes`` classes, ``(sentence, technical detail or "")``, or None;
+    remembered per file version (``mtime``). A model that does not fit is not kept
+    loaded for it."""
     try:
         model = load_stored_model(name, mtime)
     except (store.ModelLoadError, OSError) as e:
-        return f"It cannot be loaded: {e}"
+        return f"It cannot be loaded: {e}", getattr(e, "detail", "")
     try:
         inference.check_classifier(model, image_shape, num_classes)
     except ValueError as e:
         load_stored_model.clear(name, mtime)
-        return str(e)
+        return str(e), ""
     return None
 
 

@@ -48,7 +48,7 @@ def load_stored_model(name: str, mtime: float):
 
 
 def pick_model(entries: list[store.StoredModel], key: str, default: str | None = None,
-               problems: dict[str, str] | None = None) -> store.StoredModel:
+               problems: dict[str, str | store.ModelLoadError] | None = None) -> store.StoredModel:
     """The model picker of every page: a "Model" select box over store entries.
 
     Args:
@@ -56,8 +56,9 @@ def pick_model(entries: list[store.StoredModel], key: str, default: str | None =
         key: the widget key (prefixed with the page's name).
         default: the name preselected when it is among ``entries`` and usable;
             else the first usable entry (the first entry if none is).
-        problems: why a model cannot be used on this page, by name (a sentence,
-            such as :func:`cnnlib.models.inference.check_classifier` raises). Such a
+        problems: why a model cannot be used on this page, by name: a sentence
+            (such as :func:`cnnlib.models.inference.check_classifier` raises) or a
+            :class:`store.ModelLoadError` whose ``str()`` is one. Such a
             model is still listed, labelled ``name (unusable here: <why>)``, so
             that nobody wonders where it went; the page shows the sentence when
             it is chosen.
@@ -78,6 +79,16 @@ def pick_model(entries: list[store.StoredModel], key: str, default: str | None =
 
     chosen = st.selectbox("Model", names, index=names.index(first), format_func=label, key=key)
     return by_name[chosen]
+
+
+def show_refusal(sentence: str, detail: str = "") -> None:
+    """A refused or unusable model on the page: ``sentence`` (one sentence naming the
+    file and what to do) as an error, and the technical ``detail`` (a framework's
+    message, the numbers that broke a limit) folded below it when there is one."""
+    st.error(sentence)
+    if detail:
+        with st.expander("Details"):
+            st.code(detail, language=None)
 
 
 def dataset_error(e: Exception) -> None:

@@ -21,7 +21,7 @@ from cnnlib.viz.matrix_html import matrix_html
 from cnnlib.viz.numbers import number
 from cnnlib.viz.raster import factor_for, png_bytes, repeat
 from pages import cell_picker
-from pages.common import import_keras, load_stored_model, pick_model
+from pages.common import import_keras, load_stored_model, pick_model, show_refusal
 
 CHANNEL_NAMES = ("R", "G", "B")
 SHOWN_MAPS = 16  # feature maps drawn per layer of a trained network, the first ones
@@ -189,7 +189,7 @@ def trained_network_section(image: np.ndarray) -> None:
         return
     entry = pick_model(models, "conv_model", problems={m.name: m.error for m in models if not m.ok})
     if not entry.ok:
-        st.error(f"This model cannot be shown. {entry.error}")
+        show_refusal(f"This model cannot be shown. {entry.error}", entry.error_detail)
         return
     name, mtime = entry.name, entry.path.stat().st_mtime
     try:
@@ -199,7 +199,7 @@ def trained_network_section(image: np.ndarray) -> None:
             learned = feature_maps.first_layer_kernels(model)
             maps = feature_maps.feature_maps(model, image, _extractor(name, mtime))
     except (store.ModelLoadError, ValueError) as e:
-        st.error(f"This model cannot be shown. {e}")
+        show_refusal(f"This model cannot be shown. {e}", getattr(e, "detail", ""))
         return
     except Exception as e:  # a stored model can be anything Keras loads: never a traceback
         st.error(f"This model cannot be shown ({type(e).__name__}: {e}). Pick another model.")

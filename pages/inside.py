@@ -90,7 +90,7 @@ def choose_model():
         entry = common.pick_model(entries, "inside_model", default="mnist",
                                   problems={m.name: m.error for m in entries if not m.ok})
         if not entry.ok:
-            return store.ModelLoadError(entry.error)
+            return store.ModelLoadError(entry.error, entry.error_detail)
         mtime = entry.path.stat().st_mtime
         try:
             model = common.load_stored_model(entry.name, mtime)
@@ -207,10 +207,7 @@ with st.sidebar:
     st.subheader("Model")
     chosen = choose_model()
 if isinstance(chosen, store.ModelLoadError):  # one sentence, the technical text folded below
-    st.error(str(chosen))
-    if chosen.detail:
-        with st.expander("Details"):
-            st.code(chosen.detail, language=None)
+    common.show_refusal(str(chosen), chosen.detail)
     st.stop()
 if isinstance(chosen, str):
     if chosen.startswith("Upload"):

@@ -584,3 +584,33 @@ def test_photo_top_k_and_resize_mode_change_the_chart(monkeypatch, vgg16_weights
     assert not np.array_equal(squash3, crop3)  # another input, not the centre crop's cache entry
     at.slider(key="classify_photo_top_k").set_value(10).run()
     assert len(top_bars(at)[2]) == 10
+
+
+def test_a_hostile_file_in_the_store_shows_its_sentence_with_the_detail_folded(tmp_path, monkeypatch):
+    """A config bomb put in the models folder by hand (with a card naming MNIST) is
+    listed as unusable with the intake's sentence; chosen, the page shows that sentence
+    and the intake's technical detail in a folded "Details" section, never loaded."""
+    from tests.support import hostile
+
+    from cnnlib.intake import load as intake_load
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "bomb.keras").write_bytes(hostile.hostile("config bomb", tmp_path,
+                                                        hostile.base_archive(tmp_path)))
+    (folder / "bomb.json").write_text(json.dumps({"dataset": "mnist"}))
+    monkeypatch.setenv("CNN_STUDIO_MODELS_DIR", str(folder))
+    try:
+        intake_load.check_untrusted(folder / "bomb.keras")
+    except store.ModelLoadError as e:
+        sentence, detail = str(e), e.detail
+    assert "this server takes models up to" in sentence and detail
+    at = open_tab()
+    box = at.selectbox(key="classify_digit_model")
+    assert f"bomb (unusable here: {sentence})" in box.options
+    at.selectbox(key="classify_digit_model").set_value("bomb").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"Model bomb cannot classify the drawn digits. {sentence} Choose another model."]
+    assert [x.label for x in at.expander] == ["Details"]
+    assert [c.value for c in at.expander[0].code] == [detail]

@@ -171,7 +171,7 @@ def test_a_model_that_does_not_fit_is_not_kept_loaded(digit_store, monkeypatch):
                         or real(name, *a, **kw))
     head, fits = ((folder / f"{n}.keras").stat().st_mtime for n in ("imagenet_head", "fits"))
     for _ in range(2):  # the second time from the cache
-        assert classify_parts.classifier_problem("imagenet_head", head, (28, 28, 1), 10) == \
+        assert classify_parts.classifier_problem("imagenet_head", head, (28, 28, 1), 10)[0] == \
             reasons["imagenet_head"]
         assert classify_parts.classifier_problem("fits", fits, (28, 28, 1), 10) is None
     assert loads == ["imagenet_head", "fits"]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import queue
 import threading
 import time
 
 from cnnlib import rundir
-from cnnlib.jobs.worker import Worker
+from cnnlib.jobs.runners import Execution
 from cnnlib.owners import owner_tag
 from cnnlib.rundir import FINAL_JOB_STATES, JOB_STATES, RunDir
 from cnnlib.training.config import TrainConfig
@@ -21,7 +20,9 @@ _ids = itertools.count(1)
 
 
 class Job:
-    """One training run: waits in the queue, then runs in its own process.
+    """One training run: waits in the queue, then runs in an
+    :class:`~cnnlib.jobs.runners.Execution` (a worker process of this machine, or a
+    Ray task on a cluster's node).
 
     Args:
         config: the run's (validated) settings.
@@ -52,22 +53,27 @@ class Job:
         self.snapshot: dict | None = None  # the latest SnapshotEvent (older ones are dropped)
         self.created = time.time()
         self.launched: float | None = None
-        self._worker: Worker | None = None
-        self._queue = self._stop = self._process = None
+        self._worker: Execution | None = None
+        self._process = None  # a local worker's process (multiprocessing), else None
         self._lock = threading.RLock()
 
     # -- starting ----------------------------------------------------------
-    def launch(self, worker: Worker) -> bool:
-        """Hand the job to ``worker`` (state "starting"). Returns False, doing nothing,
-        when the job is no longer queued (it was cancelled meanwhile)."""
+    def launch(self, execution: Execution) -> bool:
+        """Hand the job to ``execution`` (state "starting"). Returns False, doing
+        nothing, when the job is no longer queued (it was cancelled meanwhile)."""
         with self._lock:
             if self.state != "queued":
                 return False
-            self._worker = worker
-            self._queue, self._stop, self._process = worker.events, worker.stop, worker.process
-            worker.run(self.config)
+            self._worker = execution
+            self._process = getattr(execution, "process", None)
+            execution.run(self.config, self.id)
             self.state, self.launched = "starting", time.time()
             return True
+
+    @property
+    def where(self) -> str:
+        """The machine that runs or ran the job, in words; "" while queued or not yet placed."""
+        return self._worker.where if self._worker is not None else ""
 
     # -- reading -----------------------------------------------------------
     def poll(self) -> "Job":
@@ -76,27 +82,20 @@ class Job:
         Safe to call from several threads. Returns the job itself.
         """
         with self._lock:
-            if self._process is None or self.state in FINAL_STATES:
+            if self._worker is None or self.state in FINAL_STATES:
                 return self
             self._drain()
-            if self.state not in FINAL_STATES and not self._process.is_alive():
-                # the process ended: take what it flushed, then judge it
+            why = self._worker.failure() if self.state not in FINAL_STATES else None
+            if why is not None:  # it ended: take what it flushed, then judge it
                 time.sleep(0.05)
                 self._drain()
                 if self.state not in FINAL_STATES:
-                    code = self._process.exitcode
-                    self._set_final("failed", "the training process ended unexpectedly "
-                                    f"(exit code {code})" + (", probably killed: out of memory?"
-                                                              if code and code < 0 else "."))
+                    self._set_final("failed", why)
         return self
 
     def _drain(self) -> None:
-        """Take every event waiting in the queue."""
-        while True:
-            try:
-                ev = self._queue.get_nowait()
-            except (queue.Empty, EOFError, OSError, ValueError):
-                return
+        """Take every event that arrived."""
+        for ev in self._worker.take_events():
             self._take(ev)
 
     def _take(self, ev: dict) -> None:
@@ -128,7 +127,8 @@ class Job:
             return
         try:
             self.run_dir.write_job({"id": self.id, "state": self.state, "error": self.error,
-                                    "pid": self._process.pid, "owner": owner_tag(self.owner),
+                                    "pid": self.pid, "where": self.where,
+                                    "owner": owner_tag(self.owner),
                                     "config": self.config.to_dict()})
         except OSError:
             pass
@@ -136,7 +136,7 @@ class Job:
     @property
     def stop_requested(self) -> bool:
         """Whether :meth:`stop` was called on a launched job (from any reader)."""
-        return self._stop is not None and self._stop.is_set()
+        return self._worker is not None and self._worker.stop_requested
 
     @property
     def done(self) -> bool:
@@ -144,8 +144,8 @@ class Job:
 
     @property
     def pid(self) -> int | None:
-        """The training process's id, or None while queued."""
-        return self._process.pid if self._process is not None else None
+        """The training process's id on this machine, or None (queued, or a Ray task)."""
+        return self._worker.pid if self._worker is not None else None
 
     def of_type(self, kind: str) -> list[dict]:
         """The events of one type (see :func:`cnnlib.rundir.of_type`)."""
@@ -170,8 +170,8 @@ class Job:
         with self._lock:
             if self.state == "queued":
                 self.state = "cancelled"
-            elif self._stop is not None and not self.done:
-                self._stop.set()
+            elif self._worker is not None and not self.done:
+                self._worker.request_stop()
 
     def kill(self) -> None:
         """End the process at once (used at shutdown and in tests)."""
@@ -185,7 +185,7 @@ class Job:
             if self.done:
                 return
             self.kill()
-            self._set_final("interrupted" if self._process is not None else "cancelled", reason)
+            self._set_final("interrupted" if self._worker is not None else "cancelled", reason)
 
     def wait(self, timeout: float = 600, interval: float = 0.1) -> "Job":
         """Poll until the job is in a final state or ``timeout`` seconds passed."""

@@ -1,7 +1,9 @@
-"""The job manager: a fair queue of training jobs, served by a few worker processes.
+"""The job manager: a fair queue of training jobs, served by a runner.
 
-Jobs wait in one first-in-first-out queue; :attr:`Limits.max_jobs` of them run at
-once, each in a worker process (:mod:`cnnlib.jobs.worker`). Each owner (a
+Jobs wait in one first-in-first-out queue; as many run at once as the runner
+allows (:mod:`cnnlib.jobs.runners`: :attr:`Limits.max_jobs` worker processes on
+this machine, or a Ray cluster's capacity), each in a worker process
+(:mod:`cnnlib.jobs.worker`) or a Ray task (:mod:`cnnlib.jobs.ray_runner`). Each owner (a
 browser's token) has at most one job queued or running, sees and stops only their
 own jobs, and learns of other people's only how many run and wait.
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
-import multiprocessing as mp
 import os
 import queue
 import threading
@@ -29,9 +30,9 @@ from typing import Callable
 from cnnlib import paths, rundir
 from cnnlib.jobs.estimate import QueueView, WaitEstimate, estimate_wait
 from cnnlib.jobs.job import Job
-from cnnlib.jobs.limits import Limits
+from cnnlib.jobs.limits import ENV_MAX_JOBS, Limits
 from cnnlib.jobs.recovery import mark_interrupted
-from cnnlib.jobs.worker import Worker
+from cnnlib.jobs.runners import make_runner
 from cnnlib.owners import NotOwnerError
 from cnnlib.training.config import TrainConfig
 
@@ -90,11 +91,16 @@ class JobManager:
 
     Args:
         max_running: how many jobs run at once (default: ``limits.max_jobs``, from
-            ``$CNN_STUDIO_MAX_JOBS``, 1 when unset); the others wait in the queue.
+            ``$CNN_STUDIO_MAX_JOBS``, 1 when unset; on a Ray cluster the cluster's
+            capacity unless the variable is set); the others wait in the queue.
         warm_workers: training processes kept started, with TensorFlow imported,
             waiting for the next job, so that a job starts without the ~4 s of spawning
             and importing (default ``$CNN_STUDIO_WARM_WORKERS`` or 1; 0 turns it off).
             Each costs the memory of an idle process with TensorFlow loaded (~0.7 GB).
+            The local runner's only.
+        runner: who runs the jobs (:mod:`cnnlib.jobs.runners`; default
+            :func:`~cnnlib.jobs.runners.make_runner`: a Ray cluster when
+            ``$CNN_STUDIO_RAY_ADDRESS`` is set, else this machine's processes).
         limits: the server's :class:`~cnnlib.jobs.limits.Limits` (default: from the
             environment).
         runs_root: the runs folder checked for interrupted runs (default
@@ -110,7 +116,11 @@ class JobManager:
     KEEP_FINISHED = 10
 
     def __init__(self, max_running: int | None = None, warm_workers: int | None = None,
-                 limits: Limits | None = None, runs_root: str | Path | None = None):
+                 limits: Limits | None = None, runs_root: str | Path | None = None,
+                 runner=None):
+        # on a Ray cluster the cluster's capacity counts unless a limit was given
+        self._max_jobs_set = bool(max_running) or limits is not None or bool(
+            os.environ.get(ENV_MAX_JOBS))
         limits = limits or Limits.from_env()
         if max_running:
             limits = dataclasses.replace(limits, max_jobs=int(max_running))
@@ -118,11 +128,10 @@ class JobManager:
         if warm_workers is None:
             warm_workers = int(os.environ.get("CNN_STUDIO_WARM_WORKERS", 1))
         self.warm_workers = max(0, warm_workers)
+        self.runner = runner if runner is not None else make_runner(self.warm_workers)
         self.jobs: dict[str, Job] = {}
         self.interrupted: list[rundir.RunDir] = mark_interrupted(runs_root)
         self._queue: collections.deque[Job] = collections.deque()
-        self._idle: list[Worker] = []
-        self._ctx = mp.get_context("spawn")
         self._lock = threading.RLock()
         self._calls: queue.Queue = queue.Queue()
         self._closed = threading.Event()
@@ -133,8 +142,9 @@ class JobManager:
 
     @property
     def max_running(self) -> int:
-        """Jobs run at once (:attr:`Limits.max_jobs`)."""
-        return self.limits.max_jobs
+        """Jobs run at once: :attr:`Limits.max_jobs` on this machine; on a Ray cluster its
+        capacity, or :attr:`Limits.max_jobs` when ``$CNN_STUDIO_MAX_JOBS`` is set."""
+        return self.runner.capacity(self.limits.max_jobs, self._max_jobs_set)
 
     # -- the manager's thread ------------------------------------------------
     def _call(self, fn: Callable, timeout: float = 60):
@@ -158,10 +168,9 @@ class JobManager:
             while self._queue and len(self._launched()) < self.max_running:
                 job = self._queue.popleft()
                 self._prune_runs(job.config)
-                self._idle = [w for w in self._idle if w.process.is_alive()]
-                worker = self._idle.pop(0) if self._idle else Worker(self._ctx)
-                if not job.launch(worker):  # cancelled meanwhile: the worker waits for the next
-                    self._idle.insert(0, worker)
+                execution = self.runner.take()
+                if not job.launch(execution):  # cancelled meanwhile: it waits for the next
+                    self.runner.give_back(execution)
             self._top_up()
 
     def _launched(self) -> list[Job]:
@@ -169,10 +178,8 @@ class JobManager:
         return [j for j in self.jobs.values() if j.state in ("starting", "running")]
 
     def _top_up(self) -> None:
-        """Drop idle workers that died; start new ones up to :attr:`warm_workers`."""
-        self._idle = [w for w in self._idle if w.process.is_alive()]
-        while len(self._idle) < self.warm_workers:
-            self._idle.append(Worker(self._ctx))
+        """The runner's housekeeping: the local runner's warm workers started."""
+        self.runner.top_up()
 
     def _prune_runs(self, config: TrainConfig) -> None:
         """Keep the folder the next run goes to under :attr:`Limits.runs_max_mb`."""
@@ -253,9 +260,9 @@ class JobManager:
         with self._lock:
             return [j for j in self._queue if j.state == "queued"]
 
-    def idle_workers(self) -> list[Worker]:
-        """The warm workers waiting for a job."""
-        return list(self._idle)
+    def idle_workers(self) -> list:
+        """The warm workers waiting for a job (the local runner's; none on Ray)."""
+        return list(getattr(self.runner, "idle", []))
 
     def queue_view(self, owner: str) -> QueueView:
         """Counts of the jobs running and waiting, everyone's and other people's."""
@@ -302,8 +309,6 @@ class JobManager:
         with self._lock:
             for job in self.jobs.values():
                 job.interrupt("The server shut down during the run.")
-            for worker in self._idle:
-                worker.kill()
-            self._idle = []
+            self.runner.shutdown()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=5)

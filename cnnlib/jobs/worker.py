@@ -199,13 +199,42 @@ class Worker:
         self.process.start()
         self.started = time.monotonic()
 
+    #: Where a local worker runs, in words (:class:`~cnnlib.jobs.runners.Execution`).
+    where = "this server"
+
     @property
     def pid(self) -> int | None:
         return self.process.pid
 
-    def run(self, config: TrainConfig) -> None:
+    def run(self, config: TrainConfig, job_id: str = "") -> None:
         """Hand the worker its job (with this process's environment now)."""
         self.tasks.put((config.to_dict(), job_environment()))
+
+    def take_events(self) -> list[dict]:
+        """The events that arrived since the last call, in order."""
+        out = []
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except (queue.Empty, EOFError, OSError, ValueError):
+                return out
+
+    def request_stop(self) -> None:
+        """Ask the job to stop after the batch in flight."""
+        self.stop.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop.is_set()
+
+    def failure(self) -> str | None:
+        """None while the process lives; once it has ended, why a job that sent no
+        end event failed (a sentence)."""
+        if self.process.is_alive():
+            return None
+        code = self.process.exitcode
+        return ("the training process ended unexpectedly (exit code "
+                f"{code})" + (", probably killed: out of memory?" if code and code < 0 else "."))
 
     def kill(self) -> None:
         """End the process at once (waits up to 5 s for it to go)."""

@@ -29,6 +29,7 @@ class StoredModel:
     bundled: bool = False  # shipped with the app: nobody may replace or delete it
     owner_tag: str | None = None  # the tag of who saved it (:mod:`cnnlib.owners`); None for
     # bundled models and for a script's that named no owner
+    error_detail: str = ""  # the technical detail of ``error`` (shown folded), "" if none
 
     @property
     def ok(self) -> bool:
@@ -107,34 +108,36 @@ def locate(name: str, models_dir) -> tuple[Path, bool] | None:
 
 # -------------------------------------------------------------------- reading --
 
-def _inspect(path: Path) -> tuple[str | None, str | None]:
+def _inspect(path: Path) -> tuple[ModelLoadError | None, str | None]:
     """The intake's cheap check of a .keras file (:func:`cnnlib.intake.load.check_untrusted`:
     the archive's members by their declared sizes, its config.json, its weights' shapes,
     the configuration against the limits; nothing built) and its SHA-256:
-    ``(sentence of the refusal or None, sha256 or None)``. The answer is remembered
-    until the file changes."""
+    ``(the refusal or None, sha256 or None)``. The answer is remembered until the
+    file changes."""
     try:
         st = path.stat()
     except OSError as e:
-        return f"{path.name} cannot be read ({e.strerror or e}).", None
+        return ModelLoadError(f"{path.name} cannot be read ({e.strerror or e})."), None
     return _inspect_cached(str(path), st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 @functools.lru_cache(maxsize=256)
-def _inspect_cached(path_str: str, ino: int, mtime_ns: int, size: int) -> tuple[str | None, str | None]:
+def _inspect_cached(path_str: str, ino: int, mtime_ns: int,
+                    size: int) -> tuple[ModelLoadError | None, str | None]:
     path = Path(path_str)
     try:
         check_untrusted(path)
         return None, files.sha256_file(path)
     except ModelLoadError as e:
-        return str(e), None
+        return e, None
     except OSError as e:
-        return f"{path.name} cannot be read ({e.strerror or e}).", None
+        return ModelLoadError(f"{path.name} cannot be read ({e.strerror or e})."), None
 
 
 def check_file(path: Path) -> str | None:
     """Why a .keras file is refused (one sentence naming it, see :func:`_inspect`), or None."""
-    return _inspect(path)[0]
+    problem = _inspect(path)[0]
+    return str(problem) if problem else None
 
 
 def _upgrade_after_read(folder: Path, name: str, bundled: bool, legacy: bool) -> None:
@@ -152,14 +155,15 @@ def _entry(folder: Path, name: str, bundled: bool) -> StoredModel:
         card, legacy = cards.read(folder, name)
         problem, sha = _inspect(path)
         if problem is None and card.get("model_sha256") not in (None, sha):
-            problem = (f"{path.name} cannot be used: its card describes another version of the "
-                       "file; save the model again.")
+            problem = ModelLoadError(f"{path.name} cannot be used: its card describes another "
+                                     "version of the file; save the model again.")
         return card, legacy, problem
 
     card, legacy, problem = files.read_pair(folder, name, read)
     _upgrade_after_read(folder, name, bundled, legacy)
-    return StoredModel(name, path, card, problem, bundled,
-                       None if bundled else card.get(cards.OWNER_TAG))
+    return StoredModel(name, path, card, str(problem) if problem else None, bundled,
+                       None if bundled else card.get(cards.OWNER_TAG),
+                       problem.detail if problem else "")
 
 
 def read_card(name: str, models_dir=None) -> dict:
@@ -241,6 +245,6 @@ def load_model_file(path: str | Path):
     """
     path = Path(path)
     problem, sha = _inspect(path)
-    if problem:
-        raise ModelLoadError(problem)
+    if problem:  # a new error each time: the remembered one carries no traceback
+        raise ModelLoadError(str(problem), problem.detail)
     return load_untrusted(path, sha256=sha)
