@@ -51,6 +51,9 @@ try:
 except ValueError as e:  # a limit's environment variable that is not a number
     st.error(f"Training is not available: the server's settings are wrong. {e}")
     st.stop()
+except jobs.RayUnavailableError as e:  # CNN_STUDIO_RAY_ADDRESS set, the cluster not there
+    st.error(f"Training is not available. {e}")
+    st.stop()
 me = identity.owner()
 if "train_defaults" not in st.session_state:
     # A refresh or a second tab shows this person's latest job (running or finished) below:

@@ -113,6 +113,7 @@ def live_panel(job_id: str, manager: jobs.JobManager, owner: str, on_stop) -> No
         left.button("Stop", key="train_stop", help="Stops after the current batch.",
                     on_click=on_stop, args=(job.id,))
     right.markdown(f"Status: **{STATUS[job.state]}** ({job.config.arch} on {job.config.dataset})"
+                   + (f", trained on {job.where}" if job.where else "")
                    + (" - stopping after the current batch..." if job.stop_requested and not job.done
                       else ""))
     if job.state == "cancelled":

@@ -18,7 +18,10 @@ The job's state is also written to ``job.json`` in its run directory
 training engine writes; the events are those of :mod:`cnnlib.rundir`. A run
 whose server died is marked "interrupted" by the next server.
 
-Modules: :mod:`~cnnlib.jobs.worker` (the training process, tied to its server),
+Modules: :mod:`~cnnlib.jobs.runners` (who runs a job: this machine's worker processes,
+or a Ray cluster's tasks, :mod:`~cnnlib.jobs.ray_runner` and :mod:`~cnnlib.jobs.ray_task`,
+when ``$CNN_STUDIO_RAY_ADDRESS`` is set),
+:mod:`~cnnlib.jobs.worker` (the training process, tied to its server),
 :mod:`~cnnlib.jobs.job` (:class:`Job`), :mod:`~cnnlib.jobs.manager`
 (:class:`JobManager`: the queue, owners, the manager's thread),
 :mod:`~cnnlib.jobs.estimate` (the wait and the others' jobs, told to people),
@@ -41,10 +44,13 @@ from cnnlib.jobs.limits import (
 )
 from cnnlib.jobs.manager import JobManager, OwnerBusyError
 from cnnlib.jobs.recovery import mark_interrupted
+from cnnlib.jobs.ray_runner import RayUnavailableError
+from cnnlib.jobs.runners import ENV_RAY_ADDRESS, LocalRunner, make_runner
 from cnnlib.jobs.worker import JOB_ENV_PREFIXES, PROCESS_NAME, Worker, is_worker, job_environment
 from cnnlib.owners import NotOwnerError, owner_tag  # the one owner concept, re-exported
 
-__all__ = ["ENV_MAX_EPOCHS", "ENV_MAX_JOBS", "ENV_MAX_TRAIN_IMAGES", "ENV_RUNS_MAX_MB",
+__all__ = ["ENV_MAX_EPOCHS", "ENV_MAX_JOBS", "ENV_RAY_ADDRESS", "LocalRunner", "RayUnavailableError",
+           "make_runner", "ENV_MAX_TRAIN_IMAGES", "ENV_RUNS_MAX_MB",
            "FINAL_STATES", "JOB_ENV_PREFIXES", "PROCESS_NAME", "STATES", "Job", "JobManager",
            "LimitError", "Limits", "NotOwnerError", "OwnerBusyError", "QueueView",
            "WaitEstimate", "Worker", "estimate_wait", "format_duration", "is_worker",

@@ -194,6 +194,8 @@ class RayExecution:
     def __init__(self, runner: RayRunner):
         self._runner, self._ray = runner, runner._ray
         self.where = ""
+        self.node_id = ""  # the Ray node that runs it, once placed
+        self.node_pid: int | None = None  # its worker process there
         self.ended = False  # the stream is over (finished, failed or cancelled)
         self._gen = None
         self._config: TrainConfig | None = None
@@ -245,6 +247,7 @@ class RayExecution:
         kind = message.get("kind")
         if kind == "placed":
             self.where = f"{message['host']} ({message['address']})"
+            self.node_id, self.node_pid = message["node_id"], message["pid"]
         elif kind == "events":
             for event in message["events"]:
                 self._event(event)

@@ -6,7 +6,8 @@ same engine as a local worker (:func:`cnnlib.training.engine.train`) into a
 temporary run directory on the node, and yields messages back to the server
 while it trains:
 
-* ``{"kind": "placed", "host", "address", "node_id"}`` first: the machine;
+* ``{"kind": "placed", "host", "address", "node_id", "pid"}`` first: the machine
+  and the worker process on it;
 * ``{"kind": "events", "events": [...]}``: the :mod:`cnnlib.rundir` events, in
   groups of at most :data:`BATCH_EVERY_S` seconds (a batch event every few
   milliseconds would be one Ray object each);
@@ -99,7 +100,7 @@ def train_stream(config_dict: dict, env: dict[str, str], job_id: str, board, cpu
 
     yield {"kind": "placed", "host": socket.gethostname(),
            "address": ray.util.get_node_ip_address(),
-           "node_id": ray.get_runtime_context().get_node_id()}
+           "node_id": ray.get_runtime_context().get_node_id(), "pid": os.getpid()}
     os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICENESS)  # batch work: a server's clicks first
     _apply_environment(env)
     events: queue.Queue = queue.Queue()
