@@ -273,3 +273,28 @@ def test_the_train_page_follows_a_ray_job_as_a_local_one(cluster, home, tmp_path
         assert any(m.label == "Test accuracy" for m in at.metric)
     finally:
         st.cache_resource.clear()  # the job manager shuts down, and its runner with it
+
+
+def test_an_address_where_no_cluster_answers_gets_a_sentence_at_once(tmp_path, monkeypatch):
+    """No cluster at CNN_STUDIO_RAY_ADDRESS: the Train page says so in a sentence within
+    seconds (ray.init alone keeps retrying for minutes)."""
+    import socket
+
+    import streamlit as st
+    from test_page_train import open_page
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("CNN_STUDIO_RAY_ADDRESS", f"127.0.0.1:{port}")
+    st.cache_resource.clear()
+    t = time.monotonic()
+    try:
+        at = open_page(tmp_path, monkeypatch)
+        assert [e.value for e in at.error] == [
+            f"Training is not available. No Ray cluster answers at 127.0.0.1:{port} "
+            "(Connection refused); start it with ray start --head on that machine, or unset "
+            "the variable."]
+        assert not at.button and time.monotonic() - t < 60
+    finally:
+        st.cache_resource.clear()

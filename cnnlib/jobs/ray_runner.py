@@ -50,6 +50,46 @@ class RayUnavailableError(RuntimeError):
     """``$CNN_STUDIO_RAY_ADDRESS`` is set but Ray cannot be used (a sentence saying why)."""
 
 
+def _check_reachable(address: str, timeout: float = 3.0) -> None:
+    """For a ``host:port`` address, a TCP connection to the head first: ``ray.init``
+    keeps retrying an address nobody answers on for minutes, which would hold the
+    Train page that long (measured: over 2 minutes, for ``auto`` too when a stopped
+    cluster left its address behind). ``auto`` is the address Ray would use.
+
+    Raises:
+        RayUnavailableError: nothing answers at ``address`` within ``timeout`` seconds,
+            or ``auto`` finds no cluster started on this machine.
+    """
+    import socket
+
+    named = address.strip()
+    if named == "auto":
+        try:  # Ray's own reading of "auto" (a private function: skip the probe if it moved)
+            from ray._private.services import canonicalize_bootstrap_address
+        except ImportError:
+            return
+        try:
+            resolved = canonicalize_bootstrap_address("auto")
+        except (ConnectionError, RuntimeError, ValueError, OSError):
+            resolved = None
+        if not resolved:
+            raise RayUnavailableError(
+                "CNN_STUDIO_RAY_ADDRESS is auto but no Ray cluster was started on this "
+                "machine; run ray start --head first, or unset the variable.")
+        address = resolved
+    host, _, port = address.strip().rpartition(":")
+    if not host or not port.isdigit():
+        return
+    host = host.removeprefix("ray://").strip("[]")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise RayUnavailableError(
+            f"No Ray cluster answers at {address}" + (" (auto)" if named == "auto" else "")
+            + f" ({e.strerror or e}); "
+            "start it with ray start --head on that machine, or unset the variable.") from None
+
+
 def parse_resources(text: str | None) -> dict[str, float]:
     """``"lab_pc=1,big_memory=0.5"`` -> ``{"lab_pc": 1.0, "big_memory": 0.5}``.
 
@@ -113,6 +153,7 @@ class RayRunner:
         self.address = address
         self._owns_connection = not ray.is_initialized()
         if self._owns_connection:
+            _check_reachable(address)
             try:
                 ray.init(address=address, namespace=NAMESPACE, log_to_driver=False,
                          logging_level="WARNING", configure_logging=False,
