@@ -26,8 +26,10 @@ no validation. ``CNN_STUDIO_HOME`` is a temporary folder for the runs and
    + start cost (the detail gives the figures from the measured per-job time).
 
 The cluster, the Ray connection and every worker are shut down at the end, even
-on error. New listening TCP sockets on an address other than loopback while the
-cluster runs fail the throughput row (its detail names them).
+on error. A TCP socket that this process or one below it (Ray's daemons and workers) listens
+on at an address other than loopback fails the throughput row (its detail names
+them); ``ray`` must therefore not be imported before this module sets
+``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``.
 """
 
 from __future__ import annotations
@@ -85,9 +87,28 @@ def _tf_threads(n: int):
         os.environ.pop("TF_NUM_INTEROP_THREADS", None)
 
 
-def _listeners() -> set[str]:
-    """TCP sockets listening on this machine on an address other than loopback."""
-    out = set()
+def _descendants() -> set[int]:
+    """This process and every process below it (Ray's daemons, workers)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    mine, grew = {os.getpid()}, True
+    while grew:
+        more = {p for p, pp in parents.items() if pp in mine} - mine
+        mine |= more
+        grew = bool(more)
+    return mine
+
+
+def _exposed() -> list[str]:
+    """TCP sockets that this process or its descendants listen on, on an address other
+    than loopback (Linux /proc; [] elsewhere)."""
+    sockets = {}
     for name in ("tcp", "tcp6"):
         try:
             lines = open(f"/proc/net/{name}").read().splitlines()[1:]
@@ -102,12 +123,25 @@ def _listeners() -> set[str]:
                 loop = addr.endswith("7F")  # 127.x.x.x, little-endian
                 shown = ".".join(str(int(addr[i:i + 2], 16)) for i in (6, 4, 2, 0))
             else:
-                loop = addr in ("00000000000000000000000001000000",) or (
+                loop = addr == "00000000000000000000000001000000" or (
                     addr.startswith("0000000000000000FFFF0000") and addr.endswith("7F"))
-                shown = f"[{addr}]"
+                shown = "[::]" if set(addr) == {"0"} else f"[{addr}]"
             if not loop:
-                out.add(f"{shown}:{int(port, 16)}")
-    return out
+                sockets[f"socket:[{fields[9]}]"] = f"{shown}:{int(port, 16)}"
+    found = set()
+    for pid in _descendants() if sockets else ():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target in sockets:
+                found.add(sockets[target])
+    return sorted(found)
 
 
 def _finish(job, timeout: float = 300):
@@ -172,11 +206,16 @@ def run(quick: bool = False) -> list[dict]:
     if not (SHARED_DATA / "mnist.npz").exists() and not os.environ.get("CNN_STUDIO_DATA_DIR"):
         return [row("Ray jobs vs local runner", None, "samples/s",
                     target="skipped: no ../shared/datasets/mnist.npz")]
-    try:
-        import ray  # noqa: F401  (only checks that it is installed; imported again below)
-    except ImportError:
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("ray") is None:  # not imported: the loopback setting applies
         return [row("Ray jobs vs local runner", None, "samples/s",
                     target="skipped: ray is not installed")]
+    if "ray" in sys.modules and os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") != "0":
+        return [row("Ray jobs vs local runner", None, "samples/s",
+                    target="skipped: ray was imported before RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 "
+                           "could be set (the nodes would bind the network address)")]
     with tempfile.TemporaryDirectory(prefix="cnn-bench-ray-") as home, _environment(home):
         return _measure(quick)
 
@@ -190,14 +229,13 @@ def _measure(quick: bool) -> list[dict]:
 
     base = TrainConfig(dataset="mnist", arch="studio_cnn", batch_size=64,
                        validation_split=0.0, keep_best=False, n_test=200)
-    long_job = dataclasses.replace(base, n_train=2000 if quick else 4000, epochs=3)
+    long_job = dataclasses.replace(base, n_train=1500 if quick else 3000, epochs=3)
     tiny = dataclasses.replace(base, n_train=640, epochs=1)
     short = dataclasses.replace(base, n_train=500 if quick else 1000, epochs=1)
     rounds = 1 if quick else 2
     starts = 1 if quick else 3
 
     t_all = time.perf_counter()
-    before = _listeners()
     cluster = manager = local = None
     rates = {"ray": [], "local": [], "local1": []}
     try:
@@ -216,7 +254,7 @@ def _measure(quick: bool) -> list[dict]:
             s, job = _first_batch(manager, tiny, f"warm{i}")
             ray_warm.append(s)
             ray_where.append(job.where)
-        exposed = sorted(_listeners() - before)
+        exposed = _exposed()
 
         # 1. throughput, alternated (the Ray side on its warm workers)
         ray_places = []
@@ -241,7 +279,7 @@ def _measure(quick: bool) -> list[dict]:
         # 3. makespan on the cluster (capacity: its 2 CPUs)
         capacity = manager.max_running
         ray_span = _makespan(manager, short)
-        exposed = sorted(set(exposed) | (_listeners() - before))
+        exposed = sorted(set(exposed) | set(_exposed()))
     finally:
         if manager is not None:
             manager.shutdown()
