@@ -14,7 +14,8 @@ no validation. ``CNN_STUDIO_HOME`` is a temporary folder for the runs and
    TensorFlow's pools to it; a local worker's TensorFlow uses every core. A
    third side, the local runner with TensorFlow held to 1 thread
    (``TF_NUM_INTRAOP_THREADS=1``, ``TF_NUM_INTEROP_THREADS=1``), tells how much of
-   a gap is the thread count.
+   a gap is the thread count, and a Ray job asking for 2 CPUs on a one-node
+   2-CPU cluster (TensorFlow on 2 threads) is its own row.
 2. Train click (``JobManager.start``) -> first batch event: a warm Ray worker (one
    job ran on it before) vs the local warm worker (ready before the click); the
    cold Ray figure (the cluster's first job: TensorFlow imported in the Ray
@@ -285,6 +286,18 @@ def _measure(quick: bool) -> list[dict]:
             manager.shutdown()
         if cluster is not None:
             cluster.shutdown()
+    cluster = manager = None
+    try:  # 1b. one Ray job asking for 2 CPUs on one 2-CPU node: TensorFlow on 2 threads
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
+        manager = JobManager(runner=RayRunner(cluster.address, job_cpus=2, job_gpus=0,
+                                              resources={}))
+        rates["ray2"] = _rates(_finish(manager.start(long_job, owner="two")))
+        exposed = sorted(set(exposed) | set(_exposed()))
+    finally:
+        if manager is not None:
+            manager.shutdown()
+        if cluster is not None:
+            cluster.shutdown()
     try:
         # 2. local warm worker start, 3. local makespan with as many slots
         local = JobManager(max_running=2, warm_workers=1)
@@ -301,6 +314,7 @@ def _measure(quick: bool) -> list[dict]:
 
     ray_v, local_v = statistics.median(rates["ray"]), statistics.median(rates["local"])
     local1_v = statistics.median(rates["local1"])
+    ray2_v = statistics.median(rates["ray2"])
     ratio = ray_v / local_v
     hosts = sorted(set(ray_places))
     tput_detail = (
@@ -313,6 +327,12 @@ def _measure(quick: bool) -> list[dict]:
         + (f"NON-LOOPBACK LISTENERS: {', '.join(exposed)}" if exposed
            else "no listener outside 127.0.0.1")
         + f"; whole module {total_s:.0f} s")
+    two_detail = (f"the same job on a one-node cluster of 2 CPUs, asking for both (Ray sizes "
+                  f"TensorFlow to 2 threads, as a local worker has); 1 job, epochs "
+                  f"2..{long_job.epochs}; the gap of the row above is the thread count: a Ray "
+                  f"worker runs at nice 19 like a local one, with OMP_NUM_THREADS and "
+                  f"TensorFlow's pools at the CPUs the job asked for "
+                  f"(CNN_STUDIO_RAY_JOB_CPUS)")
     warm_v, lwarm_v = statistics.median(ray_warm), statistics.median(local_warm)
     per_job = statistics.median(ray_span["per_job"])
     lper_job = statistics.median(local_span["per_job"])
@@ -327,6 +347,10 @@ def _measure(quick: bool) -> list[dict]:
             ratio=ratio, target=f"ratio >= {THROUGHPUT_RATIO_TARGET}",
             ok=ratio >= THROUGHPUT_RATIO_TARGET and not exposed, detail=tput_detail,
             local_one_thread=local1_v, listeners=exposed, seconds=round(total_s, 1)),
+        row("Ray job asking for 2 CPUs: training throughput", ray2_v, "samples/s",
+            min_value=min(rates["ray2"]), max_value=max(rates["ray2"]),
+            reference="local runner (TensorFlow on 2 threads)", reference_value=local_v,
+            ratio=ray2_v / local_v, target="report", ok=None, detail=two_detail),
         row("Ray job: Train click -> first batch, warm Ray worker", warm_v, "s",
             min_value=min(ray_warm), max_value=max(ray_warm),
             reference="local warm worker (ready before the click)", reference_value=lwarm_v,
