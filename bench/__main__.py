@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 from . import REPO_ROOT
 
-MODULES = ("training", "convolution", "conv_redraw", "classify", "inside", "app", "load")
+MODULES = ("training", "convolution", "conv_redraw", "classify", "inside", "app", "load", "ray_jobs")
 
 
 def machine() -> dict:
