@@ -245,6 +245,10 @@ def test_a_server_that_dies_takes_its_ray_tasks_with_it(cluster, home):
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
         wait_until(lambda: not alive(worker), timeout=90)
+        # the next server finds the run it left "running" and says what happened
+        (run,) = jobs.mark_interrupted()
+        assert run.state() == "interrupted"
+        assert run.job()["error"].startswith("The server stopped during the run (its Ray task on ")
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
@@ -298,3 +302,17 @@ def test_an_address_where_no_cluster_answers_gets_a_sentence_at_once(tmp_path, m
         assert not at.button and time.monotonic() - t < 60
     finally:
         st.cache_resource.clear()
+
+
+def test_a_node_keeps_its_own_folders_and_takes_the_servers_other_settings(monkeypatch):
+    """The server's job variables travel with the job, but a lab PC that set its own data
+    folder (where ``ray start`` ran) keeps it: the server's paths mean nothing there."""
+    from cnnlib.jobs import ray_task
+
+    monkeypatch.setattr(ray_task, "_NODE_ENVIRONMENT",
+                        {"CNN_STUDIO_DATA_DIR": "/lab/data", "PATH": "/usr/bin"})
+    server = {"CNN_STUDIO_DATA_DIR": "/srv/data", "KERAS_HOME": "/srv/keras",
+              "CNN_STUDIO_MAX_EPOCHS": "20"}
+    assert ray_task.job_environment_on_node(server) == {
+        "CNN_STUDIO_DATA_DIR": "/lab/data", "KERAS_HOME": "/srv/keras",
+        "CNN_STUDIO_MAX_EPOCHS": "20"}

@@ -68,14 +68,30 @@ def _set_threads(cpus: float) -> None:
         pass
 
 
+#: Variables that name folders: a node that has its own (set where ``ray start`` ran on
+#: it) keeps them; the server's paths mean nothing on a lab PC.
+NODE_PATHS = ("CNN_STUDIO_DATA_DIR", "KERAS_HOME", "CNN_STUDIO_HOME", "CNN_STUDIO_RUNS_DIR",
+              "CNN_STUDIO_MODELS_DIR")
+#: This worker process's environment as Ray started it, before any run changed it.
+_NODE_ENVIRONMENT = dict(os.environ)
+
+
+def job_environment_on_node(env: dict[str, str]) -> dict[str, str]:
+    """The variables a run uses on this node: the server's job variables ``env``
+    (:func:`cnnlib.jobs.worker.job_environment`), except the folders of
+    :data:`NODE_PATHS` that this node sets itself."""
+    own = {k: _NODE_ENVIRONMENT[k] for k in NODE_PATHS if k in _NODE_ENVIRONMENT}
+    return {**env, **own}
+
+
 def _apply_environment(env: dict[str, str]) -> None:
-    """The server's job variables (:data:`cnnlib.jobs.worker.JOB_ENV_PREFIXES`) for this
-    run, replacing a previous run's in a reused worker process."""
+    """This run's variables (:func:`job_environment_on_node`), replacing a previous
+    run's in a reused worker process."""
     from cnnlib.jobs.worker import JOB_ENV_PREFIXES
 
     for key in [k for k in os.environ if k.startswith(JOB_ENV_PREFIXES)]:
         del os.environ[key]
-    os.environ.update(env)
+    os.environ.update(job_environment_on_node(env))
 
 
 def run_files(run_root: Path) -> dict[str, bytes]:

@@ -18,7 +18,8 @@ def mark_interrupted(root: str | Path | None = None) -> list[RunDir]:
     end; a server killed mid-job (out-of-memory killer, SIGKILL) leaves it so forever.
     For each such run whose process ``pid`` is no longer a live CNN Studio worker
     (:func:`~cnnlib.jobs.worker.is_worker`: gone, a zombie, or the id reused by another
-    program), ``job.json`` is rewritten: the end's status ("finished" or "stopped")
+    program; a Ray task, ``pid`` None, ended with its server's Ray driver),
+    ``job.json`` is rewritten: the end's status ("finished" or "stopped")
     when the worker got as far as writing ``result.json``, else "interrupted" with the
     reason in ``error``. A run whose worker is alive (another server on the same
     folder) is left alone.
@@ -38,6 +39,10 @@ def mark_interrupted(root: str | Path | None = None) -> list[RunDir]:
         if end is not None:
             job.update(state="stopped" if end.get("status") == "stopped" else "finished",
                        error=None)
+        elif job.get("pid") is None and job.get("where"):  # a Ray task: it ended with its server
+            job.update(state="interrupted",
+                       error=f"The server stopped during the run (its Ray task on "
+                             f"{job['where']} ended with it).")
         else:
             job.update(state="interrupted",
                        error=f"The server stopped during the run (its training process, pid "
