@@ -20,8 +20,9 @@ subpackage, in the order data flows:
 - ``viz``: the one visual language: colour rule, pictures, grids of maps and
   kernels, numbers, Plotly figures.
 - ``rundir``: the run protocol (events and run directories); ``jobs``:
-  training in worker processes (queue, owners, limits, recovery); ``store``:
-  saved models and their cards.
+  training jobs (queue, owners, limits, recovery), run by worker processes of
+  this machine or as tasks on a Ray cluster; ``store``: saved models and their
+  cards.
 - ``intake``: model files nobody vouches for, looked at before anything is built
   and loaded first in a limited child process.
 - ``paths``, ``keras_home``: where files live; ``owners``: who may stop a job or
