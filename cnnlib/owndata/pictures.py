@@ -39,7 +39,7 @@ def validate_name(name, what: str = "A class name") -> str:
     """
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise OwnDataError(f"{what} uses 1-40 letters, digits, spaces, '_', '-' or '.', and starts "
-                           f"with a letter or digit. Received: {name!r:.60}")
+                           f"with a letter or digit. Received: {name!r:.60}.")
     return name
 
 
@@ -53,7 +53,7 @@ def validate_classes(class_names) -> tuple[str, ...]:
     names = tuple(class_names)
     if not MIN_CLASSES <= len(names) <= MAX_CLASSES:
         raise OwnDataError(f"A dataset has {MIN_CLASSES} to {MAX_CLASSES} classes. "
-                           f"Received: {len(names)} classes.")
+                           f"Received: {len(names)}.")
     for n in names:
         validate_name(n)
     lower = [n.lower() for n in names]
@@ -67,7 +67,7 @@ def validate_classes(class_names) -> tuple[str, ...]:
 def validate_size(size) -> int:
     if isinstance(size, bool) or size not in SIZES:
         raise OwnDataError(f"A dataset's pictures are 32, 64 or 96 pixels a side. "
-                           f"Received: size={size!r}")
+                           f"Received: size={size!r}.")
     return int(size)
 
 

@@ -53,7 +53,7 @@ def three_way_split(y: np.ndarray, val_fraction: float = 0.15, test_fraction: fl
     if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
         raise OwnDataError("The validation and test fractions are each in [0, 1) and together "
                            f"below 1. Received: val_fraction={val_fraction}, "
-                           f"test_fraction={test_fraction}")
+                           f"test_fraction={test_fraction}.")
     everything = np.arange(len(y), dtype=np.int64)
     test = _take(y, everything, test_fraction, seed)
     rest = np.setdiff1d(everything, test)
