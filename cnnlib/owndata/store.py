@@ -424,14 +424,15 @@ class OwnDataStore:
                                      "name or delete that one first.")
         limits = self.limits
         have, _ = self.usage(owner)
-        classes = zipfiles.read_classes(data, limits, limits.max_images - have)
+
+        def convert(member: str, raw: bytes) -> bytes:
+            return pictures.encode_png(pictures.picture_from_bytes(
+                raw, size, gray, f"The picture {member[:80]!r} in the zip"))
+
+        classes = zipfiles.read_classes(data, limits, limits.max_images - have, convert)
         pngs = {}
-        for c, members in classes.items():
-            unique = {}
-            for member, raw in members:
-                png = pictures.encode_png(pictures.picture_from_bytes(
-                    raw, size, gray, f"The picture {member[:80]!r} in the zip"))
-                unique.setdefault(pictures.picture_id(png), png)
+        for c, pngs_of_class in classes.items():
+            unique = {pictures.picture_id(png): png for png in pngs_of_class}
             if len(unique) < pictures.MIN_PER_CLASS:
                 raise OwnDataError(f"The zip cannot be imported: the class {c!r} has "
                                    f"{len(unique)} different picture{'s' * (len(unique) != 1)} "

@@ -3,13 +3,16 @@ reads: one folder per class with its pictures inside, the folders at the top of 
 or inside one enclosing folder (``flowers/rose/1.jpg``).
 
 Reading (:func:`read_classes`) judges the zip by its central directory first, as
-:mod:`cnnlib.intake.archive` does for model archives, and decompresses nothing until
-the whole layout and every declared size have passed: at most
-:data:`cnnlib.data.images.MAX_FILE_BYTES` a member, at most
-:data:`cnnlib.intake.limits.Limits` ``max_ratio`` (200:1) for a member over
-:data:`cnnlib.intake.archive.RATIO_FLOOR_BYTES`, at most the person's
+:mod:`cnnlib.intake.archive` does for model archives (whose member check itself fits
+only a Keras archive's fixed member names), and decompresses nothing until the whole
+layout and every declared size have passed: at most
+:data:`cnnlib.data.images.MAX_FILE_BYTES` (25 MB) a member, at most the person's
 ``CNN_STUDIO_MAX_OWN_MB`` declared in all, no more pictures than the person may still
-add. Each member is then read with a bound (its declared size) and its CRC checked.
+add, no encrypted member. Then the members are read one at a time, each with a bound
+(its declared size, its CRC checked), and handed to the caller's ``convert`` (the
+bounded decoder), so an import holds one member's bytes at a time. There is no
+compression-ratio rule (the model intake's 200:1): a plain BMP legitimately
+compresses 800:1, and the declared sizes already bound the work.
 
 The rule for other files, one for all: what a computer leaves by itself
 (``__MACOSX/``, hidden files and folders such as ``.DS_Store``, ``Thumbs.db``,
@@ -27,10 +30,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Callable, TypeVar
 
 from cnnlib.data.images import MAX_FILE_BYTES
-from cnnlib.intake.archive import RATIO_FLOOR_BYTES
-from cnnlib.intake.limits import Limits
 from cnnlib.owndata.errors import OwnDataError, OwnLimitError
 from cnnlib.owndata.limits import OwnLimits
 from cnnlib.owndata.pictures import MAX_CLASSES, MIN_CLASSES, MIN_PER_CLASS, validate_name
@@ -38,6 +40,7 @@ from cnnlib.owndata.pictures import MAX_CLASSES, MIN_CLASSES, MIN_PER_CLASS, val
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
 #: Names a computer leaves in a folder by itself; skipped wherever they are.
 CLUTTER = frozenset({"thumbs.db", "desktop.ini"})
+T = TypeVar("T")
 LAYOUT = ("one folder per class with its pictures inside (cat/1.jpg, dog/2.jpg), "
           "optionally inside one enclosing folder")
 
@@ -118,10 +121,10 @@ def _check_classes(classes: dict[str, list]) -> None:
 
 def _check_sizes(classes: dict[str, list[zipfile.ZipInfo]], limits: OwnLimits,
                  images_left: int) -> None:
-    """Raises before anything is decompressed: a member declaring more than a picture
-    may be, or out of proportion to its compressed size; more pictures than the
-    person may still add; more megabytes declared than a person may keep."""
-    max_ratio, total, count = Limits().max_ratio, 0, 0
+    """Raises before anything is decompressed: an encrypted member, a member declaring
+    more than a picture may be, more pictures than the person may still add, more
+    megabytes declared than a person may keep."""
+    total = count = 0
     for members in classes.values():
         for info in members:
             if info.flag_bits & 0x1:
@@ -129,10 +132,6 @@ def _check_sizes(classes: dict[str, list[zipfile.ZipInfo]], limits: OwnLimits,
             if info.file_size > MAX_FILE_BYTES:
                 raise _refuse(f"{info.filename[:80]!r} declares {info.file_size / 2**20:,.0f} MB; "
                               f"a picture may be {MAX_FILE_BYTES / 2**20:.0f} MB")
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > RATIO_FLOOR_BYTES and ratio > max_ratio:
-                raise _refuse(f"{info.filename[:80]!r} declares {info.file_size / 2**20:,.1f} MB "
-                              f"compressed {ratio:,.0f} to 1, far more than a picture")
             total += info.file_size
             count += 1
     if count > images_left:
@@ -145,18 +144,22 @@ def _check_sizes(classes: dict[str, list[zipfile.ZipInfo]], limits: OwnLimits,
                             f"(CNN_STUDIO_MAX_OWN_MB={limits.max_mb}).")
 
 
-def read_classes(data: bytes, limits: OwnLimits, images_left: int) -> dict[str, list[tuple[str, bytes]]]:
-    """The class folders of a zip and their pictures' bytes, every bound checked
-    before anything is decompressed (see the module docstring).
+def read_classes(data: bytes, limits: OwnLimits, images_left: int,
+                 convert: Callable[[str, bytes], T]) -> dict[str, list[T]]:
+    """The class folders of a zip and their pictures, every bound checked before
+    anything is decompressed (see the module docstring).
 
     Args:
         data: the zip file's bytes.
         limits: the person's budget.
         images_left: pictures the person may still add.
+        convert: called with each picture member's name and bytes, one member at a
+            time; what it returns is kept (its exceptions pass through).
 
     Returns:
-        ``{class name: [(member name, bytes), ...]}``, classes in sorted order (the order
-        ``image_dataset_from_directory`` gives them labels), members sorted by name.
+        ``{class name: [convert(member name, bytes), ...]}``, classes in sorted order
+        (the order ``image_dataset_from_directory`` gives them labels), members sorted
+        by name.
 
     Raises:
         OwnDataError: not a zip, a bad layout, a non-picture file, a bad class name,
@@ -174,7 +177,7 @@ def read_classes(data: bytes, limits: OwnLimits, images_left: int) -> dict[str, 
             out = {}
             for name in sorted(classes):
                 members = sorted(classes[name], key=lambda i: i.filename)
-                out[name] = [(i.filename, _read_member(z, i)) for i in members]
+                out[name] = [convert(i.filename, _read_member(z, i)) for i in members]
             return out
     except zipfile.BadZipFile as e:  # also a failing CRC
         raise _refuse(f"it is not a zip file, or a damaged one ({str(e)[:120]})") from None
