@@ -52,7 +52,7 @@ def test_round_trip_add_list_count_remove(store):
     assert ds.counts == (0, 0) and ds.image_shape == (32, 32, 3)
     a = store.add_picture(ALICE, "pets", "cat", png((255, 0, 0)))
     b = store.add_picture(ALICE, "pets", "cat", noise(1))
-    c = store.add_picture(ALICE, "pets", "dog", png((0, 0, 255), fmt="JPEG"))
+    store.add_picture(ALICE, "pets", "dog", png((0, 0, 255), fmt="JPEG"))
     assert store.counts(ALICE, "pets") == {"cat": 2, "dog": 1}
     assert store.picture_ids(ALICE, "pets", "cat") == sorted([a, b])
     pic = store.read_picture(ALICE, "pets", "cat", a)

@@ -167,8 +167,8 @@ BAD = {
                                  "c*1/1.png": small(3), "c*1/2.png": small(4)}),
                        "the class folder 'c\\*1' has a name a class cannot have"),
     "picture-bomb": (make_zip({**good(), "c1/bomb.png": png_with_header_size(100_000, 100_000)}),
-                     "The picture 'c1/bomb.png' in the zip cannot be used: The image is far "
-                     "too large"),
+                     ("The picture 'c1/bomb.png' in the zip cannot be used: The image is far "
+                      "too large")),
     "over-50-megapixels": (make_zip({**good(), "c1/big.png": png_with_header_size(9_000, 8_000)}),
                            "'c1/big.png' in the zip cannot be used: .* limit is 50 megapixels"),
     "corrupt-picture": (make_zip({**good(), "c0/broken.jpg": b"\xff\xd8\xff\xe0 cut"}),

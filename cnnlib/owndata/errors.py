@@ -6,7 +6,7 @@ import errno
 from pathlib import Path
 
 from cnnlib import paths
-from cnnlib.owners import NotOwnerError  # noqa: F401 (the one refusal of owners)
+from cnnlib.owners import NotOwnerError
 
 
 class OwnDataError(ValueError):

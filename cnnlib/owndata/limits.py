@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from cnnlib.intake.limits import _env_int  # one reader of whole numbers from the environment
+from cnnlib.intake.limits import (
+    _env_int,  # one reader of whole numbers from the environment
+)
 
 ENV_MAX_IMAGES = "CNN_STUDIO_MAX_OWN_IMAGES"
 ENV_MAX_MB = "CNN_STUDIO_MAX_OWN_MB"
@@ -29,7 +31,7 @@ class OwnLimits:
         return self.max_mb * 2**20
 
     @classmethod
-    def from_env(cls) -> "OwnLimits":
+    def from_env(cls) -> OwnLimits:
         """The limits with the environment's variables applied.
 
         Raises:

@@ -25,7 +25,7 @@ def _take(y: np.ndarray, pool: np.ndarray, fraction: float, seed: int) -> np.nda
     ``pool``'s indices into ``y``, sorted."""
     if fraction <= 0 or len(pool) == 0:
         return np.arange(0, dtype=np.int64)
-    n = max(1, int(round(len(pool) * fraction)))
+    n = max(1, round(len(pool) * fraction))
     return np.sort(pool[stratified_indices(y[pool], n, seed)])
 
 

@@ -30,12 +30,18 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from cnnlib.data.images import MAX_FILE_BYTES
 from cnnlib.owndata.errors import OwnDataError, OwnLimitError
 from cnnlib.owndata.limits import OwnLimits
-from cnnlib.owndata.pictures import MAX_CLASSES, MIN_CLASSES, MIN_PER_CLASS, validate_name
+from cnnlib.owndata.pictures import (
+    MAX_CLASSES,
+    MIN_CLASSES,
+    MIN_PER_CLASS,
+    validate_name,
+)
 
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
 #: Names a computer leaves in a folder by itself; skipped wherever they are.
