@@ -7,6 +7,9 @@ subpackage, in the order data flows:
 - ``data``: datasets (one contract, offline first), augmentation, safe photo
   decoding with bounded memory, the canvas-to-MNIST preprocessing, procedural
   sample pictures, filling the Keras cache for offline use.
+- ``owndata``: people's own image datasets (uploads, camera frames, a zip in
+  Keras's folder layout), kept per owner under limits, exported, and handed to
+  training as a ``data.datasets.Dataset``.
 - ``conv``: the arithmetic of one convolutional layer in numpy (convolution,
   pooling, output size), preset kernels, one position written out.
 - ``models``: the architectures (the zoo), VGG16 and its ImageNet files,
