@@ -22,6 +22,7 @@ st.set_page_config(page_title="CNN Studio", page_icon=":material/neurology:", la
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/own_data.py", title="Your images", icon=":material/photo_camera:"),
     st.Page("pages/convolution.py", title="Convolution", icon=":material/grid_on:"),
     st.Page("pages/inside.py", title="Inside the network", icon=":material/account_tree:"),
     st.Page("pages/classify.py", title="Classify", icon=":material/image_search:"),

@@ -6,7 +6,7 @@ from harness import assert_no_errors, open_page, screenshot
 pytestmark = pytest.mark.browser
 
 PAGES = [("", "CNN Studio"), ("train", "Train"), ("convolution", "Convolution"),
-         ("inside", "Inside the network"), ("classify", "Classify")]
+         ("inside", "Inside the network"), ("classify", "Classify"), ("own_data", "Your images")]
 
 
 @pytest.mark.parametrize("path,title", PAGES)

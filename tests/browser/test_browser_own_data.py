@@ -1,0 +1,76 @@
+"""Your images in a real browser with Chromium's fake camera: a dataset of two classes
+filled from the webcam, one click a picture, the counts on the page; screenshots at
+1280x720 and at a phone's width."""
+
+import pytest
+from harness import CHROMIUM, CHROMIUM_ARGS, Server, assert_no_errors, open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+#: Chromium answers getUserMedia with a generated test pattern and grants it unasked.
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+@pytest.fixture(scope="module")
+def camera_page(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    srv = Server({"CNN_STUDIO_HOME": str(tmp_path_factory.mktemp("own-home"))})
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_CAMERA)
+            context = browser.new_context(viewport={"width": 1280, "height": 720},
+                                          permissions=["camera"])
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            yield srv, page
+            browser.close()
+    finally:
+        srv.stop()
+
+
+def count_shown(page, class_name: str, n: int) -> None:
+    page.wait_for_function("t => document.body.innerText.includes(t)",
+                           arg=f"{class_name}: {n} picture(s)", timeout=60_000)
+
+
+def take_photo(page) -> None:
+    main = page.locator('[data-testid="stMain"]')
+    clear = main.get_by_role("button", name="Clear photo")
+    if clear.count():
+        clear.first.click()
+        wait_idle(page)
+    main.get_by_role("button", name="Take Photo").first.click()
+    wait_idle(page)
+
+
+def test_two_classes_filled_from_the_webcam(camera_page):
+    srv, page = camera_page
+    open_page(page, srv, "own_data")
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_label("Name").first.fill("pens")
+    main.get_by_label("Classes, separated by commas (2 to 10)").fill("pen, pencil")
+    main.get_by_label("Classes, separated by commas (2 to 10)").press("Enter")
+    wait_idle(page)
+    main.get_by_role("button", name="Make the dataset").click()
+    wait_idle(page)
+    count_shown(page, "pen", 0)
+    count_shown(page, "pencil", 0)
+
+    take_photo(page)
+    count_shown(page, "pen", 1)
+    take_photo(page)
+    count_shown(page, "pen", 2)
+
+    # the class the next pictures go to
+    main.locator('[data-testid="stSelectbox"]').filter(has_text="Add pictures to").click()
+    page.get_by_role("option", name="pencil", exact=True).click()
+    wait_idle(page)
+    take_photo(page)
+    count_shown(page, "pencil", 1)
+    count_shown(page, "pen", 2)
+    assert_no_errors(page)
+    screenshot(page, "own-data-webcam")
+    page.set_viewport_size({"width": 390, "height": 844})
+    wait_idle(page)
+    screenshot(page, "own-data-webcam-phone")
