@@ -3,7 +3,7 @@
 - :mod:`cnnlib.export.tflite`: the Keras model as TensorFlow Lite bytes
   (:func:`~cnnlib.export.tflite.to_tflite`) and the check that the TFLite
   interpreter gives Keras's outputs (:func:`~cnnlib.export.tflite.max_difference`).
-- :mod:`cnnlib.export.onnx`: the same as ONNX (Keras's own ``model.export``,
+- :mod:`cnnlib.export.onnx_model`: the same as ONNX (Keras's own ``model.export``,
   through ``tf2onnx``), checked with ``onnxruntime``.
 - :mod:`cnnlib.export.code`: a finished run as a self-contained Python script and
   a Jupyter notebook that rebuild the architecture layer by layer, load the same
