@@ -216,7 +216,7 @@ def _fit(config: TrainConfig) -> str:
         '',
         '',
         'keep_best = KeepBest()',
-        f'callbacks = [keep_best] if {config.keep_best!r} else []',
+        'callbacks = [keep_best]' if config.keep_best else 'callbacks = []  # keep-best was off',
     ]
     if config.early_stopping_patience > 0:
         lines.append("callbacks.append(keras.callbacks.EarlyStopping(monitor=MONITOR, mode=MODE, "
@@ -224,7 +224,7 @@ def _fit(config: TrainConfig) -> str:
     lines += [
         "history = model.fit(train_data, epochs=EPOCHS, callbacks=callbacks, verbose=2, shuffle=False,",
         "                    validation_data=(x_val, y_val) if has_val else None)",
-        "if keep_best.best_weights is not None and callbacks and callbacks[0] is keep_best:",
+        "if keep_best.best_weights is not None:  # None when keep-best is off",
         '    print(f"keeping epoch {keep_best.best_epoch}: {MONITOR} = {keep_best.best:.4f}")',
         "    model.set_weights(keep_best.best_weights)",
     ]
