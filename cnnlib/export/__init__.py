@@ -7,7 +7,10 @@
   through ``tf2onnx``), checked with ``onnxruntime``.
 - :mod:`cnnlib.export.code`: a finished run as a self-contained Python script and
   a Jupyter notebook that rebuild the architecture layer by layer, load the same
-  data and train with the run's settings.
+  data and train with the run's settings (:mod:`cnnlib.export.layer_code` writes the
+  layers).
+- :mod:`cnnlib.export.run_files`: a finished run's TFLite file (checked), script and
+  notebook in one call, for the Train page's downloads.
 
 Importing this package imports no TensorFlow; each function imports what it needs.
 """
