@@ -10,7 +10,7 @@ from cnnlib.models import zoo
 
 pytest.importorskip("tf2onnx")
 pytest.importorskip("onnxruntime")
-from cnnlib.export import onnx_model  # noqa: E402
+from cnnlib.export import onnx_model
 
 
 @requires_shared_data

@@ -1,8 +1,7 @@
 """AppTest of the Train page's take-home downloads: TFLite (with its check), script, notebook."""
 
-from testutil import requires_shared_data, tiny_config
-
 from test_page_train import open_page
+from testutil import requires_shared_data, tiny_config
 
 
 @requires_shared_data

@@ -73,5 +73,5 @@ def run_files(run, n_images: int = 64) -> RunFiles:
     else:
         idx = engine.eval_indices(ds.y_test, config.n_test, config.seed)[:n_images]
         x = datasets.to_float(ds.x_test[idx])  # (n, H, W, C) float32 [0, 1]
-        diff, n = tflite.max_difference(model, data, x), int(len(x))
+        diff, n = tflite.max_difference(model, data, x), len(x)
     return RunFiles(data, diff, n, code.script(run), code.notebook(run))
