@@ -17,6 +17,7 @@ import streamlit as st
 
 from cnnlib import jobs, rundir, store
 from cnnlib.data import datasets
+from cnnlib.export import run_files
 from cnnlib.rundir import RunDir
 from cnnlib.training import evaluation
 from cnnlib.viz import train_plots
@@ -171,6 +172,47 @@ def show_results(run: RunDir, events: list[dict], key: str, curves: bool = True)
         pass  # no model file, or the run was deleted meanwhile (the runs folder's size limit)
     c3.download_button("Download history (CSV)", evaluation.history_csv(events),
                        file_name=f"{run.name}.csv", mime="text/csv", key=f"train_dl_csv_{key}")
+    if run.model_path.exists():
+        _take_home(run, key)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _run_files(path: str, model_mtime_ns: int) -> run_files.RunFiles:
+    """The run's TFLite file, script and notebook, once per run and model file version
+    (converting and checking takes seconds)."""
+    return run_files.run_files(RunDir(path))
+
+
+def _prepare(flag: str) -> None:
+    st.session_state[flag] = True
+
+
+def _take_home(run: RunDir, key: str) -> None:
+    """Downloads of the model as TensorFlow Lite (with its check against Keras) and of the
+    run as a Python script and a notebook: converted on the first click, then cached."""
+    flag = f"train_export_ready_{key}"
+    if not st.session_state.get(flag):
+        st.button("Prepare TFLite, Python script and notebook", key=f"train_export_prepare_{key}",
+                  on_click=_prepare, args=(flag,),
+                  help="Converts the kept model to TensorFlow Lite, checks it against Keras on "
+                       "test images, and writes the run as plain Keras code (a few seconds).")
+        return
+    try:
+        with st.spinner("Converting to TensorFlow Lite and checking it on test images..."):
+            files = _run_files(str(run.path), run.model_path.stat().st_mtime_ns)
+    except (OSError, ValueError, RuntimeError) as e:
+        st.error(f"Could not prepare the files of this run: {e}")
+        return
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Download TFLite", files.tflite, file_name=f"{run.name}.tflite",
+                       mime="application/octet-stream", key=f"train_dl_tflite_{key}")
+    d1.caption(files.check_sentence())
+    d2.download_button("Download as Python script", files.script, file_name=f"{run.name}.py",
+                       mime="text/x-python", key=f"train_dl_script_{key}")
+    d2.caption("Plain Keras: the same data, layers and settings; `--epochs`, `--data-dir`.")
+    d3.download_button("Download as notebook", files.notebook, file_name=f"{run.name}.ipynb",
+                       mime="application/x-ipynb+json", key=f"train_dl_notebook_{key}")
+    d3.caption("The same code as the script, in cells with short explanations.")
 
 
 def visible_runs(owner: str) -> list[RunDir]:

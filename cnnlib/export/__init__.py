@@ -1,0 +1,16 @@
+"""Every model taken home: a trained model as files that run without CNN Studio.
+
+- :mod:`cnnlib.export.tflite`: the Keras model as TensorFlow Lite bytes
+  (:func:`~cnnlib.export.tflite.to_tflite`) and the check that the TFLite
+  interpreter gives Keras's outputs (:func:`~cnnlib.export.tflite.max_difference`).
+- :mod:`cnnlib.export.onnx_model`: the same as ONNX (Keras's own ``model.export``,
+  through ``tf2onnx``), checked with ``onnxruntime``.
+- :mod:`cnnlib.export.code`: a finished run as a self-contained Python script and
+  a Jupyter notebook that rebuild the architecture layer by layer, load the same
+  data and train with the run's settings (:mod:`cnnlib.export.layer_code` writes the
+  layers).
+- :mod:`cnnlib.export.run_files`: a finished run's TFLite file (checked), script and
+  notebook in one call, for the Train page's downloads.
+
+Importing this package imports no TensorFlow; each function imports what it needs.
+"""
