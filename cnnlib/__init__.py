@@ -26,6 +26,9 @@ subpackage, in the order data flows:
   training jobs (queue, owners, limits, recovery), run by worker processes of
   this machine or as tasks on a Ray cluster; ``store``: saved models and their
   cards.
+- ``owndata``: people's own image datasets (webcam, pictures, a zip), per owner;
+  ``export``: a model taken home (TFLite, ONNX, each checked against Keras) and a
+  run as a self-contained Python script and Jupyter notebook.
 - ``intake``: model files nobody vouches for, looked at before anything is built
   and loaded first in a limited child process.
 - ``paths``, ``keras_home``: where files live; ``owners``: who may stop a job or
