@@ -124,10 +124,10 @@ def class_section(me: str, ds: owndata.OwnDataset, class_name: str) -> None:
     ids = own_store().picture_ids(me, ds.name, class_name)
     st.markdown(f"**{class_name}**: {len(ids)} picture(s)")
     shown = ids[:SHOWN_PER_CLASS]
-    if shown:
-        columns = st.columns(8)
-        for i, picture_id in enumerate(shown):
-            with columns[i % 8]:
+    if shown:  # a row that wraps: as many a line as the screen holds, a phone's too
+        row = st.container(horizontal=True, wrap=True, gap="small")
+        for picture_id in shown:
+            with row.container(width=THUMB + 16, gap=None):
                 picture = own_store().read_picture(me, ds.name, class_name, picture_id)
                 st.image(enlarge(picture, THUMB), output_format="PNG")
                 st.button("Remove", key=f"own_rm_{class_name}_{picture_id}", type="tertiary",

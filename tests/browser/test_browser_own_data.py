@@ -40,7 +40,19 @@ def take_photo(page) -> None:
     if clear.count():
         clear.first.click()
         wait_idle(page)
-    main.get_by_role("button", name="Take Photo").first.click()
+    # the camera must be streaming first: a click before that takes no picture (tried again)
+    page.wait_for_function("""() => { const v = document.querySelector(
+        '[data-testid="stCameraInput"] video'); return v && v.readyState >= 2; }""")
+    for attempt in range(5):
+        # the fake camera's pattern turns: 2 s apart, two pictures differ (the same
+        # picture twice is kept once)
+        page.wait_for_timeout(2000 + 500 * attempt)
+        main.get_by_role("button", name="Take Photo").first.click()
+        try:
+            main.get_by_role("button", name="Clear photo").first.wait_for(timeout=10_000)
+            break
+        except Exception:  # playwright's TimeoutError: the camera was not ready yet
+            continue
     wait_idle(page)
 
 
@@ -62,9 +74,16 @@ def test_two_classes_filled_from_the_webcam(camera_page):
     take_photo(page)
     count_shown(page, "pen", 2)
 
-    # the class the next pictures go to
-    main.locator('[data-testid="stSelectbox"]').filter(has_text="Add pictures to").click()
-    page.get_by_role("option", name="pencil", exact=True).click()
+    # the class the next pictures go to (the box opened again if a rerun closed it)
+    for _ in range(5):
+        main.locator('[data-testid="stSelectbox"]').filter(has_text="Add pictures to").click()
+        option = page.get_by_role("option", name="pencil", exact=True)
+        try:
+            option.wait_for(timeout=5_000)
+            option.click()
+            break
+        except Exception:  # playwright's TimeoutError
+            page.keyboard.press("Escape")
     wait_idle(page)
     take_photo(page)
     count_shown(page, "pencil", 1)
