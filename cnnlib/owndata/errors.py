@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 
-from cnnlib import paths
 from cnnlib.owners import NotOwnerError
+from cnnlib.store.errors import why_not_written
 
 
 class OwnDataError(ValueError):
@@ -44,14 +43,5 @@ ERRORS = (OwnDataError, NotOwnerError, OwnDataWriteError)
 def write_error(e: OSError, folder: Path, what: str) -> OwnDataWriteError:
     """The sentence for ``e``, met while writing in ``folder``; ``what``: what was not done
     ("the picture was not added")."""
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        why, fix = (f"There is no space left on the disk of {folder}",
-                    "Free some space and try again.")
-    elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = f"The folder {folder} cannot be written (it is read-only or belongs to another user)"
-        fix = (f"Whoever runs CNN Studio can make it writable, or set {paths.ENV_HOME} to a "
-               "folder it may write in.")
-    else:
-        why = f"The folder {folder} cannot be written ({e.strerror or e})"
-        fix = "Try again; if it happens again, tell whoever runs CNN Studio."
+    why, fix = why_not_written(e, folder)
     return OwnDataWriteError(f"{why}: {what}. {fix}", e.errno)

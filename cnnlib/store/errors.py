@@ -38,16 +38,23 @@ ERRORS = (ValueError, ModelLoadError, NameTakenError, BundledModelError, NotOwne
 REFUSALS = (NameTakenError, BundledModelError, NotOwnerError)
 
 
+def why_not_written(e: OSError, folder: Path,
+                    space_fix: str = "Free some space and try again.") -> tuple[str, str]:
+    """Why writing in ``folder`` failed with ``e``, and what to do: ``(why, fix)``, two
+    sentences without their full stops joined (the store's and :mod:`cnnlib.owndata`'s
+    one wording); ``space_fix``: what to do about a full disk."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"There is no space left on the disk of {folder}", space_fix
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"The folder {folder} cannot be written (it is read-only or belongs to another "
+                "user)", f"Whoever runs CNN Studio can make it writable, or set "
+                f"{paths.ENV_HOME} to a folder it may write in.")
+    return (f"The folder {folder} cannot be written ({e.strerror or e})",
+            "Try again; if it happens again, tell whoever runs CNN Studio.")
+
+
 def write_error(e: OSError, folder: Path, done: str) -> StoreWriteError:
     """The sentence for ``e``, met while writing in ``folder``; ``done``: "saved" or "deleted"."""
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        why = f"There is no space left on the disk of {folder}"
-        fix = "Free some space (old training runs are a good start) and try again."
-    elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = f"The folder {folder} cannot be written (it is read-only or belongs to another user)"
-        fix = (f"Whoever runs CNN Studio can make it writable, or set {paths.ENV_HOME} to a "
-               "folder it may write in.")
-    else:
-        why = f"The folder {folder} cannot be written ({e.strerror or e})"
-        fix = "Try again; if it happens again, tell whoever runs CNN Studio."
+    why, fix = why_not_written(
+        e, folder, "Free some space (old training runs are a good start) and try again.")
     return StoreWriteError(f"{why}: the model was not {done}. {fix}", e.errno)
