@@ -31,6 +31,8 @@ import threading
 import traceback
 from pathlib import Path
 
+from cnnlib.keras_home import ENV_KERAS_HOME
+
 #: Longest wait, seconds, before the events gathered so far are sent back.
 BATCH_EVERY_S = 0.25
 #: Seconds between two looks at the stop board.
@@ -70,7 +72,7 @@ def _set_threads(cpus: float) -> None:
 
 #: Variables that name folders: a node that has its own (set where ``ray start`` ran on
 #: it) keeps them; the server's paths mean nothing on a lab PC.
-NODE_PATHS = ("CNN_STUDIO_DATA_DIR", "KERAS_HOME", "CNN_STUDIO_HOME", "CNN_STUDIO_RUNS_DIR",
+NODE_PATHS = ("CNN_STUDIO_DATA_DIR", ENV_KERAS_HOME, "CNN_STUDIO_HOME", "CNN_STUDIO_RUNS_DIR",
               "CNN_STUDIO_MODELS_DIR")
 #: This worker process's environment as Ray started it, before any run changed it.
 _NODE_ENVIRONMENT = dict(os.environ)

@@ -12,20 +12,22 @@ FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-st
 
 
 @pytest.fixture(scope="module")
-def camera_page(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
+def camera_page(browser, tmp_path_factory):
+    """A second Chromium with the fake camera, launched by the session's Playwright (one
+    sync Playwright a process), and a server of its own."""
     srv = Server({"CNN_STUDIO_HOME": str(tmp_path_factory.mktemp("own-home"))})
+    camera_browser = None
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_CAMERA)
-            context = browser.new_context(viewport={"width": 1280, "height": 720},
-                                          permissions=["camera"])
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            yield srv, page
-            browser.close()
+        camera_browser = browser.browser_type.launch(executable_path=CHROMIUM,
+                                                     args=CHROMIUM_ARGS + FAKE_CAMERA)
+        context = camera_browser.new_context(viewport={"width": 1280, "height": 720},
+                                             permissions=["camera"])
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield srv, page
     finally:
+        if camera_browser is not None:
+            camera_browser.close()
         srv.stop()
 
 
