@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnlib import paths
+from cnnlib.data.datasets import Dataset
 from cnnlib.owndata import pictures, zipfiles
 from cnnlib.owndata.errors import (
     DatasetExistsError,
@@ -125,9 +126,9 @@ class OwnDataStore:
     def _owner_dir(self, owner: str) -> Path:
         return self.root / _require_owner(owner)
 
-    def _card(self, folder: Path, owner: str) -> dict:
+    def _card(self, folder: Path, tag: str) -> dict:
         """The card of the dataset in ``folder``; raises OwnDataError if unreadable,
-        NotOwnerError if it names another owner."""
+        NotOwnerError if it names an owner other than the one of ``tag``."""
         try:
             card = json.loads((folder / CARD).read_text())
             names = tuple(card["classes"])
@@ -135,7 +136,7 @@ class OwnDataStore:
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise OwnDataError(f"The dataset {folder.name!r} cannot be read (its card is missing "
                                f"or damaged: {type(e).__name__}); delete it and make it again.") from None
-        if card.get("owner_tag") != owner_tag(owner):
+        if card.get("owner_tag") != tag:
             raise NotOwnerError(f"The dataset {folder.name!r} belongs to someone else.")
         card["classes"] = names
         return card
@@ -154,8 +155,8 @@ class OwnDataStore:
         except FileNotFoundError:
             return []
 
-    def _describe(self, folder: Path, owner: str) -> OwnDataset:
-        card = self._card(folder, owner)
+    def _describe(self, folder: Path, tag: str) -> OwnDataset:
+        card = self._card(folder, tag)
         counts = tuple(len(self._ids(folder / c)) for c in card["classes"])
         return OwnDataset(folder.name, card["owner_tag"], card["classes"], int(card["size"]),
                           bool(card["gray"]), counts, folder)
@@ -169,7 +170,7 @@ class OwnDataStore:
             NotOwnerError: its card names another owner (moved by hand).
             TypeError: ``owner`` is not a string.
         """
-        return self._describe(self._folder(owner, name), owner)
+        return self._describe(self._folder(owner, name), owner_tag(owner))
 
     def list(self, owner: str) -> list[OwnDataset]:
         """``owner``'s datasets, sorted by name (datasets with a damaged card or another
@@ -184,7 +185,7 @@ class OwnDataStore:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
             try:
-                out.append(self._describe(Path(entry.path), owner))
+                out.append(self._describe(Path(entry.path), owner_tag(owner)))
             except (OwnDataError, NotOwnerError):
                 continue
         return out
@@ -232,7 +233,9 @@ class OwnDataStore:
         Raises:
             As :meth:`get`; OwnDataError for a stored file changed by hand.
         """
-        ds = self.get(owner, name)
+        return self._arrays(self.get(owner, name))
+
+    def _arrays(self, ds: OwnDataset) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         xs, ys = [], []
         for label, c in enumerate(ds.class_names):
             for pid in self._ids(ds.path / c):
@@ -240,6 +243,40 @@ class OwnDataStore:
                 ys.append(label)
         x = np.stack(xs) if xs else np.zeros((0, *ds.image_shape), np.uint8)  # (N, H, W, C)
         return x, np.asarray(ys, dtype=np.int64), ds.class_names
+
+    def dataset_for_training(self, tag: str, name: str, test_fraction: float = 0.2,
+                             seed: int = 0) -> Dataset:
+        """The dataset ``name`` of the owner whose tag is ``tag``, as training data: the
+        read path of a training worker, which is given the tag (written in the run's
+        config) and never the token. Nothing is changed.
+
+        Args:
+            tag: the owner's tag, 16 hex digits (:func:`cnnlib.owners.owner_tag`).
+            name: the dataset's name.
+            test_fraction: the stratified share held out as ``x_test``, in ``[0, 1)``.
+            seed: of the split.
+
+        Returns:
+            A :class:`cnnlib.data.datasets.Dataset` named ``name``: ``x_train`` / ``x_test``
+            uint8 ``(N, size, size, C)`` NHWC 0..255 (``C`` 1 gray, 3 RGB), ``y_train`` /
+            ``y_test`` int64 ``(N,)``, ``class_names`` in label order, ``source``
+            ``"own:<tag>/<name>"``.
+
+        Raises:
+            OwnDataError: a malformed tag or name, too few pictures, a bad fraction, a
+                damaged file.
+            DatasetNotFoundError: the owner of ``tag`` has no dataset of that name.
+            NotOwnerError: its card names another owner (moved by hand).
+        """
+        from cnnlib.owndata.refs import check_tag
+        from cnnlib.owndata.split import split_dataset
+
+        pictures.validate_name(name, "A dataset name")
+        folder = self.root / check_tag(tag) / name
+        if not (folder / CARD).is_file():
+            raise DatasetNotFoundError(f"You have no dataset named {name!r}.")
+        x, y, class_names = self._arrays(self._describe(folder, tag))
+        return split_dataset(x, y, class_names, name, tag, test_fraction, seed)
 
     def export_zip(self, owner: str, name: str) -> bytes:
         """The dataset as a zip ``<name>/<class>/<id>.png`` (:func:`cnnlib.owndata.zipfiles.write_zip`),
