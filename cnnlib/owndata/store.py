@@ -27,6 +27,7 @@ picture is either wholly there or not; hidden names are never listed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -454,6 +455,30 @@ class OwnDataStore:
                 pictures, not 2-10 classes, a picture the decoder refuses).
             DatasetExistsError, OwnLimitError, OwnDataWriteError: as :meth:`create`.
         """
+        return self._import(owner, name, size, gray, "zip", functools.partial(
+            zipfiles.read_classes, data))
+
+    def import_folder(self, owner: str, name: str, folder, size: int = 64,
+                      gray: bool = False) -> OwnDataset:
+        """Make a dataset from a folder on disk in the layout ``image_dataset_from_directory``
+        reads (one sub-folder per class), by the rules of :meth:`import_zip`
+        (:func:`cnnlib.owndata.zipfiles.read_folder_classes`): the command line's
+        ``train --images DIR``.
+
+        Returns:
+            The new :class:`OwnDataset`.
+
+        Raises:
+            As :meth:`import_zip`, the sentences saying "the folder".
+        """
+        return self._import(owner, name, size, gray, "folder", functools.partial(
+            zipfiles.read_folder_classes, folder))
+
+    def _import(self, owner: str, name: str, size: int, gray: bool, where: str,
+                read) -> OwnDataset:
+        """The import of :meth:`import_zip` and :meth:`import_folder`: ``read(limits,
+        images_left, convert)`` gives ``{class: [PNG bytes]}``; ``where`` is ``"zip"`` or
+        ``"folder"``, for the sentences."""
         pictures.validate_name(name, "A dataset name")
         size = pictures.validate_size(size)
         if (self._owner_dir(owner) / name).exists():
@@ -464,14 +489,14 @@ class OwnDataStore:
 
         def convert(member: str, raw: bytes) -> bytes:
             return pictures.encode_png(pictures.picture_from_bytes(
-                raw, size, gray, f"The picture {member[:80]!r} in the zip"))
+                raw, size, gray, f"The picture {member[:80]!r} in the {where}"))
 
-        classes = zipfiles.read_classes(data, limits, limits.max_images - have, convert)
+        classes = read(limits, limits.max_images - have, convert)
         pngs = {}
         for c, pngs_of_class in classes.items():
             unique = {pictures.picture_id(png): png for png in pngs_of_class}
             if len(unique) < pictures.MIN_PER_CLASS:
-                raise OwnDataError(f"The zip cannot be imported: the class {c!r} has "
+                raise OwnDataError(f"The {where} cannot be imported: the class {c!r} has "
                                    f"{len(unique)} different picture{'s' * (len(unique) != 1)} "
                                    f"once resized; each class needs at least "
                                    f"{pictures.MIN_PER_CLASS}.")

@@ -163,7 +163,8 @@ class TrainConfig:
             ValueError: naming the first bad field and its value, e.g.
                 ``Invalid epochs: expected 1 <= x <= 1000. Received: epochs=0``.
         """
-        from cnnlib.owndata import refs  # lazy: the package cnnlib.owndata imports its store
+        # lazy: the package cnnlib.owndata imports its store, which imports this module
+        from cnnlib.owndata import refs
 
         hints = field_types()
         for f in dataclasses.fields(self):
