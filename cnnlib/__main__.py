@@ -1,7 +1,9 @@
 """Command line: ``python -m cnnlib {train,models,delete,prefetch}``.
 
 Models saved here belong to the owner ``cli`` (``--owner`` names another); the
-bundled models change only with ``--overwrite-bundled``.
+bundled models change only with ``--overwrite-bundled``. ``train --images DIR``
+imports a folder of one sub-folder per class as an own dataset of that owner
+(:mod:`cnnlib.owndata`) and trains on it.
 
 The benchmarks are not part of the library: ``python -m bench`` (``make bench``).
 """
@@ -9,8 +11,10 @@ The benchmarks are not part of the library: ``python -m bench`` (``make bench``)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
+from pathlib import Path
 
 #: The owner of the models the command line saves, unless ``--owner`` says otherwise.
 CLI_OWNER = "cli"
@@ -23,16 +27,21 @@ def _quiet_tensorflow() -> None:
 def cmd_train(args) -> int:
     from tqdm import tqdm
 
-    from cnnlib import rundir, store
+    from cnnlib import owndata, rundir, store
     from cnnlib.data import datasets
     from cnnlib.training import arguments, engine, lessons
 
     try:
         config = arguments.from_args(args)
-        config.validate()
+        if args.images is not None:  # checked before the import: a bad flag imports nothing
+            dataclasses.replace(config, dataset="mnist", dataset_owner=None).validate()
+        else:
+            config.validate()
         if args.save:  # refused now rather than after the training
             store.check_can_save(args.save, **_save_options(args))
-    except store.ERRORS as e:
+        if args.images is not None:
+            config = _import_images(args, config)
+    except store.ERRORS + owndata.ERRORS as e:
         _print_error(e)
         return 2
     lesson = lessons.lesson(config.lesson) if config.lesson else None
@@ -69,7 +78,7 @@ def cmd_train(args) -> int:
 
     try:
         result = engine.train(config, on_event=on_event)
-    except datasets.DatasetUnavailableError as e:
+    except (datasets.DatasetUnavailableError, *owndata.ERRORS) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(rundir.status_sentence(result.end, config.to_dict()))
@@ -87,6 +96,42 @@ def cmd_train(args) -> int:
         return _store_change("saved", lambda: store.import_run(
             result.run_dir, args.save, notes=args.notes, **_save_options(args)))
     return 0
+
+
+def images_dataset_name(folder) -> str:
+    """The own dataset that ``train --images DIR`` makes: the folder's name, with what a
+    dataset name may not hold (:data:`cnnlib.owndata.pictures.NAME_RE`) made ``_``,
+    at most 40 characters; ``images`` when nothing is left."""
+    import re
+
+    from cnnlib.owndata.pictures import NAME_RE
+
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(folder).resolve().name)[:40]
+    return name if NAME_RE.match(name) else "images"
+
+
+def _import_images(args, config):
+    """``--images DIR``: the folder imported (again) as the own dataset
+    :func:`images_dataset_name` of ``--owner``, replacing an earlier import of that
+    name; the config then trains on it (its owner given by tag).
+
+    Raises:
+        cnnlib.owndata.OwnDataError (and the other ``owndata.ERRORS``): a bad folder.
+    """
+    from cnnlib import owndata
+    from cnnlib.owndata import refs
+    from cnnlib.owners import owner_tag
+
+    own = owndata.OwnDataStore()
+    name = images_dataset_name(args.images)
+    if any(d.name == name for d in own.list(args.owner)):
+        own.delete(args.owner, name)
+    ds = own.import_folder(args.owner, name, args.images, size=args.image_size, gray=args.gray)
+    print(f"imported {args.images}: {ds.total} pictures of {ds.size}x{ds.size} "
+          f"{'gray' if ds.gray else 'RGB'} in {len(ds.class_names)} classes "
+          f"({', '.join(f'{c} {n}' for c, n in zip(ds.class_names, ds.counts))}) "
+          f"as the dataset {refs.ref(name)} of owner {args.owner!r}, in {ds.path}")
+    return dataclasses.replace(config, dataset=refs.ref(name), dataset_owner=owner_tag(args.owner))
 
 
 def _save_options(args) -> dict:
@@ -172,6 +217,16 @@ def main(argv=None) -> int:
                    help="replace a stored model of that name (one of the same owner)")
     _owner_arguments(t, "save as")
     t.add_argument("--notes", default="", help="free text for the model card")
+    t.add_argument("--images", default=None, metavar="DIR",
+                   help="train on your own pictures: a folder with one sub-folder per class "
+                        "(the layout keras.utils.image_dataset_from_directory reads), imported "
+                        "as an own dataset of --owner named after the folder (replacing an "
+                        "earlier import of that name); --dataset is then ignored")
+    t.add_argument("--image-size", type=int, choices=(32, 64, 96), default=64,
+                   help="with --images: the side the pictures are centre-cropped and resized "
+                        "to, pixels (default: 64)")
+    t.add_argument("--gray", action="store_true",
+                   help="with --images: keep one channel (luminance) rather than RGB")
     t.set_defaults(func=cmd_train)
 
     m = sub.add_parser("models", help="list the model store (bundled models first)")

@@ -98,8 +98,10 @@ def choose_model():
             return e
         except OSError as e:
             return f"Model {entry.name} cannot be loaded. {e}"
+        # a model of someone's own pictures (own:<name>) has no shared test images here
+        dataset = entry.dataset if entry.dataset in datasets.DATASETS else None
         return (("store", entry.name, mtime), entry.label(), model, entry.card.get("class_names"),
-                entry.dataset, False)
+                dataset, False)
     if source == "VGG16":
         from pages.classify_parts import vgg16_class_index, vgg16_predictor  # the one shared VGG16
 

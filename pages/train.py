@@ -6,12 +6,16 @@ Jobs belong to the browser that started them (pages/identity.py): this page
 shows and stops only this browser's job; of other people's it shows counts.
 """
 
+import dataclasses
+
 import numpy as np
 import streamlit as st
 
-from cnnlib import jobs
+from cnnlib import jobs, owndata
 from cnnlib.data import datasets
 from cnnlib.models import zoo
+from cnnlib.owndata import refs
+from cnnlib.owndata.store import OwnDataStore
 from cnnlib.training import config
 from cnnlib.viz import train_plots
 from pages import common, identity
@@ -75,9 +79,22 @@ def class_counts(name: str):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def sample_pictures(name: str) -> list[tuple[bytes, str]]:
-    """20 training images of dataset ``name`` (2 per class, 4 with fewer than 6
-    classes) as ``(PNG of 56 px, class name)``, encoded once per server."""
-    data = common.load_dataset(name)
+    """20 training images of built-in dataset ``name``, encoded once per server
+    (:func:`samples`)."""
+    return samples(common.load_dataset(name))
+
+
+@st.cache_data(show_spinner="Reading your pictures...", max_entries=4)
+def own_dataset(owner: str, name: str, version: tuple) -> datasets.Dataset:
+    """The person's own dataset ``name`` as the engine will read it (its test split held
+    out with seed 0; the training job splits with its own seed), read again when
+    ``version`` (its pictures per class) changes. Kept in this server's memory only."""
+    return owndata.as_dataset(OwnDataStore(), owner, name)
+
+
+def samples(data: datasets.Dataset) -> list[tuple[bytes, str]]:
+    """20 training images of ``data`` (2 per class, 4 with fewer than 6 classes) as
+    ``(PNG of 56 px, class name)``."""
     per_class = 2 if data.num_classes > 5 else 4
     picks = np.concatenate([np.flatnonzero(data.y_train == c)[:per_class]
                             for c in range(data.num_classes)])
@@ -88,47 +105,77 @@ def sample_pictures(name: str) -> list[tuple[bytes, str]]:
 def follow_dataset() -> None:
     """Dataset callback: augmentation defaults that suit the new images (flips for
     photos; stroke width for digits only, off until asked for)."""
-    photos = st.session_state[config.widget_key("dataset")].startswith("cifar")
+    chosen = st.session_state[config.widget_key("dataset")]
+    photos = chosen.startswith("cifar") or refs.is_own(chosen)
     st.session_state[config.widget_key("augment_flip")] = photos
     st.session_state[config.widget_key("augment_stroke")] = False
 
 
 # ---------------------------------------------------------------- configure --
 lesson = lesson_selector(defaults.lesson)
+# This person's own datasets (pages/own_data.py) follow the built-in ones; nobody else's.
+mine = {refs.ref(d.name): d for d in OwnDataStore().list(me)}
+
+
+def dataset_title(name: str) -> str:
+    if name in mine:
+        d = mine[name]
+        return (f"{d.name} (your images, {len(d.class_names)} classes, {d.size}x{d.size}"
+                f"{', gray' if d.gray else ''})")
+    return datasets.DATASETS[name].title
+
+
 left, right = st.columns([1, 2])
 with left:
-    dataset = st.selectbox("Dataset", datasets.names(), key=config.widget_key("dataset"),
-                           index=datasets.names().index(defaults.dataset),
-                           on_change=follow_dataset,
-                           format_func=lambda n: datasets.DATASETS[n].title)
-    arch_names = list(zoo.ARCHITECTURES)
+    dataset_names = datasets.names() + list(mine)
+    if st.session_state.get(config.widget_key("dataset"), dataset_names[0]) not in dataset_names:
+        del st.session_state[config.widget_key("dataset")]  # a dataset deleted meanwhile
+    dataset = st.selectbox("Dataset", dataset_names, key=config.widget_key("dataset"),
+                           index=dataset_names.index(defaults.dataset)
+                           if defaults.dataset in dataset_names else 0,
+                           on_change=follow_dataset, format_func=dataset_title)
+    own = mine.get(dataset)
+    # Own pictures are 32-96 px a side: only the architectures that stay small on them.
+    arch_names = list(zoo.OWN_DATA_ARCHS if own else zoo.ARCHITECTURES)
+    arch_default = zoo.DEFAULT_ARCH.get(dataset, "studio_cnn")
+    if st.session_state.get(config.widget_key("arch"), arch_default) not in arch_names:
+        st.session_state[config.widget_key("arch")] = arch_default
     arch = st.selectbox("Architecture", arch_names, key=config.widget_key("arch"),
                         index=arch_names.index(defaults.arch if defaults.arch in arch_names
-                                               else zoo.DEFAULT_ARCH[dataset]),
+                                               else arch_default),
                         help="The classic architectures of the teaching material, and CNN Studio's "
                              "recommended default (studio_cnn).")
     info = zoo.ARCHITECTURES[arch]
     st.caption(f"{info.description}  \nSource: {info.source}")
 
 try:
-    data = common.load_dataset(dataset)
+    # the pictures per class and the class folders' times: a picture added, removed or swapped
+    version = (own.counts, tuple((own.path / c).stat().st_mtime_ns for c in own.class_names)
+               ) if own else None
+    data = own_dataset(me, own.name, version) if own else common.load_dataset(dataset)
 except datasets.DatasetUnavailableError as e:
     common.dataset_error(e)
+    data = None
+except (*owndata.ERRORS, OSError) as e:  # too few pictures yet, a damaged file, deleted
+    st.error(f"{e} Add pictures on the Your images page.")
     data = None
 
 with right:
     if data is not None:
         st.markdown(f"**{len(data.x_train):,}** training and **{len(data.x_test):,}** test images "
                     f"of {data.image_shape[0]}x{data.image_shape[1]}x{data.image_shape[2]}, "
-                    f"from `{data.source}`")
-        pictures = sample_pictures(dataset)  # one element for all 20 (each costs every rerun)
+                    + ("from your images (a fifth of each class kept for the test)" if own
+                       else f"from `{data.source}`"))
+        # one element for all 20 (each costs every rerun)
+        pictures = samples(data) if own else sample_pictures(dataset)
         st.image([png for png, _ in pictures], caption=[label for _, label in pictures], width=56,
                  output_format="PNG")
         # Closed sections are not drawn: each rerun of every viewer would pay for them.
         counts = st.expander("Images per class", key="train_counts_open", on_change="rerun")
         if counts.open:
             with counts:
-                st.plotly_chart(class_counts(dataset), key="train_counts")
+                st.plotly_chart(train_plots.class_counts_figure(data.y_train, data.class_names)
+                                if own else class_counts(dataset), key="train_counts")
 
 if data is not None:
     try:
@@ -186,13 +233,16 @@ with st.expander("Hyperparameters", expanded=True):
     number(c2, "learning_rate", "Learning rate", defaults.learning_rate, 1e-5, 1.0, format="%.5f")
     choice(c2, "lr_schedule", "Learning-rate schedule", config.LR_SCHEDULES, defaults.lr_schedule)
     n_max = len(data.x_train) if data is not None else 60000
-    number(c3, "n_train", "Training images", min(defaults.n_train or n_max, n_max), 10, n_max,
-           step=500)
+    n_test_max = len(data.x_test) if data is not None else 10000
+    for name, most in (("n_train", n_max), ("n_test", n_test_max)):  # a smaller dataset chosen
+        if (st.session_state.get(config.widget_key(name)) or 0) > most:
+            st.session_state[config.widget_key(name)] = most
+    number(c3, "n_train", "Training images", min(defaults.n_train or n_max, n_max),
+           min(10, n_max), n_max, step=500 if n_max > 2000 else 10)
     validation = choice(c3, "validation", "Validate on", config.VALIDATIONS, defaults.validation)
     slider(c3, "validation_split", "Validation fraction", 0.5, 0.05, defaults.validation_split,
            disabled=validation != "holdout")
     number(c3, "seed", "Seed", defaults.seed)
-    n_test_max = len(data.x_test) if data is not None else 10000
     number(c4, "n_test", "Test images", min(defaults.n_test or n_test_max, n_test_max), 1,
            n_test_max, step=100)
     choice(c4, "monitor", "Monitor (early stopping, keep best)", config.MONITORS, defaults.monitor)
@@ -219,8 +269,11 @@ def start_job() -> None:
     Reads the widgets from session state, so it sees values changed in the same click.
     The job starts at once when a training process is free, else waits in the queue."""
     st.session_state["train_message"] = None
+    cfg = config.from_state(st.session_state)
+    if refs.is_own(cfg.dataset):  # the owner's tag goes with the job, never the token
+        cfg = dataclasses.replace(cfg, dataset_owner=jobs.owner_tag(me))
     try:
-        manager.start(config.from_state(st.session_state), owner=me)
+        manager.start(cfg, owner=me)
     except jobs.OwnerBusyError as e:
         st.session_state["train_message"] = Alert("warning", str(e))
     except jobs.LimitError as e:

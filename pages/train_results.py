@@ -15,9 +15,11 @@ from typing import Literal
 import numpy as np
 import streamlit as st
 
-from cnnlib import jobs, rundir, store
+from cnnlib import jobs, owndata, rundir, store
 from cnnlib.data import datasets
 from cnnlib.export import run_files
+from cnnlib.owndata import refs
+from cnnlib.owndata.store import OwnDataStore
 from cnnlib.rundir import RunDir
 from cnnlib.training import evaluation
 from cnnlib.viz import train_plots
@@ -55,13 +57,22 @@ def _save_run(run: RunDir, key: str) -> None:
     st.session_state[f"train_saved_{key}"] = alert
 
 
-def _test_images(run_dataset: str, preds: rundir.Predictions) -> tuple[np.ndarray | None, str]:
+def _test_images(cfg, preds: rundir.Predictions) -> tuple[np.ndarray | None, str]:
     """The images ``preds`` were made on, from the dataset as it is now, or None with
-    the reason."""
-    try:
-        ds = common.load_dataset(run_dataset)
-    except datasets.DatasetUnavailableError as e:
-        return None, f"The dataset cannot be loaded. {e}"
+    the reason. An own dataset's pictures are shown to its owner only."""
+    if refs.is_own(cfg.dataset):
+        if jobs.owner_tag(identity.owner()) != cfg.dataset_owner:
+            return None, "This run trained on someone else's pictures, which only they can see."
+        try:
+            ds = OwnDataStore().dataset_for_training(cfg.dataset_owner, refs.name_of(cfg.dataset),
+                                                     seed=cfg.seed)
+        except owndata.ERRORS as e:
+            return None, f"Your dataset cannot be read now. {e}"
+    else:
+        try:
+            ds = common.load_dataset(cfg.dataset)
+        except datasets.DatasetUnavailableError as e:
+            return None, f"The dataset cannot be loaded. {e}"
     images = preds.test_images(ds.x_test, ds.y_test)
     if images is None:
         return None, (f"The test images in {ds.source} are not the ones this run was evaluated "
@@ -69,7 +80,7 @@ def _test_images(run_dataset: str, preds: rundir.Predictions) -> tuple[np.ndarra
     return images, ""
 
 
-def _prediction_tabs(run: RunDir, dataset: str, names: list[str], key: str) -> None:
+def _prediction_tabs(run: RunDir, cfg, names: list[str], key: str) -> None:
     preds = run.predictions()
     if preds is None:
         st.info("This run stored no test predictions that can be shown (an older version of "
@@ -79,7 +90,7 @@ def _prediction_tabs(run: RunDir, dataset: str, names: list[str], key: str) -> N
     with tab1:
         cm = evaluation.confusion_matrix(preds.y_true, preds.probs.argmax(1), len(names))
         st.plotly_chart(train_plots.confusion_figure(cm, names), key=f"train_cm_{key}")
-    images, why = _test_images(dataset, preds)
+    images, why = _test_images(cfg, preds)
     if images is None:
         tab2.warning(why)
         tab3.warning(why)
@@ -150,12 +161,13 @@ def show_results(run: RunDir, events: list[dict], key: str, curves: bool = True)
                            "overfitting.")
         m3.metric("Test loss", f"{end['test_loss']:.4f}")
         m4.metric("Test images", f"{end['n_test']:,}")
-        _prediction_tabs(run, config.dataset, list(start["class_names"]), key)
+        _prediction_tabs(run, config, list(start["class_names"]), key)
     elif not _unevaluated(run, events, key, curves):
         return
     c1, c2, c3 = st.columns([2, 1, 1])
     with c1.form(f"train_save_{key}", border=False):
-        st.text_input("Save to the model store as", f"{config.dataset}-{config.arch}-{run.name[:15]}",
+        dataset = config.dataset.replace(refs.PREFIX, "own_").replace(" ", "_")
+        st.text_input("Save to the model store as", f"{dataset}-{config.arch}-{run.name[:15]}",
                       key=f"train_save_name_{key}")
         st.checkbox("Replace a model of that name", key=f"train_overwrite_{key}",
                     help="Only a model saved from this browser can be replaced; the models "
@@ -190,6 +202,10 @@ def _prepare(flag: str) -> None:
 def _take_home(run: RunDir, key: str) -> None:
     """Downloads of the model as TensorFlow Lite (with its check against Keras) and of the
     run as a Python script and a notebook: converted on the first click, then cached."""
+    if refs.is_own(getattr(run.config(), "dataset", None)):
+        st.caption("Taking a run on your own pictures home as TensorFlow Lite, a script or a "
+                   "notebook is not available yet; the .keras model above is yours.")
+        return
     flag = f"train_export_ready_{key}"
     if not st.session_state.get(flag):
         st.button("Prepare TFLite, Python script and notebook", key=f"train_export_prepare_{key}",

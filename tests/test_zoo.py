@@ -351,3 +351,13 @@ def test_mnist_cnn_printed_summary_comes_from_a_channels_first_first_conv():
     description = zoo.ARCHITECTURES["mnist_cnn"].description
     assert "3,058,410" in description and "1,201,578" in description
     assert "channels-first" in description
+
+
+@pytest.mark.parametrize("arch", list(zoo.ARCHITECTURES))
+def test_own_data_archs_are_those_small_on_every_own_picture_shape(arch):
+    """OWN_DATA_ARCHS: the architectures that build on the largest own-dataset shape
+    (96x96x3, 10 classes) with at most OWN_DATA_MAX_PARAMS parameters, and build on the
+    smallest (32x32x1, 2 classes)."""
+    large = zoo.build(arch, (96, 96, 3), 10).count_params()
+    assert zoo.build(arch, (32, 32, 1), 2).output_shape == (None, 2)
+    assert (large <= zoo.OWN_DATA_MAX_PARAMS) == (arch in zoo.OWN_DATA_ARCHS), large

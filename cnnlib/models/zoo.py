@@ -131,6 +131,18 @@ ARCHITECTURES: dict[str, ArchInfo] = {
         (28, 28, 1), 10, None),
 }
 
+#: The architectures offered for people's own datasets (:mod:`cnnlib.owndata`: square
+#: pictures of 32, 64 or 96 pixels, gray or RGB, 2-10 classes). Every architecture
+#: builds on those shapes, but a Flatten before a dense layer makes the parameters grow
+#: with the picture's area; these stay under :data:`OWN_DATA_MAX_PARAMS` even at
+#: 96x96x3 with 10 classes (measured: studio_cnn 289,642 at any size, its global
+#: average pooling making it truly shape-agnostic; cifar_bn3 415,914; logistic
+#: 276,490; cifar_small 2,210,390; lenet5 2,965,070). Left out: mlp (3.6 M),
+#: cifar_6conv (3.4 M), cifar_wide (11 M), mnist_cnn (17 M), too large for a few
+#: hundred pictures. tests/test_zoo.py checks the list against the rule.
+OWN_DATA_ARCHS = ("studio_cnn", "cifar_bn3", "cifar_small", "lenet5", "logistic")
+OWN_DATA_MAX_PARAMS = 3_000_000
+
 #: The recommended architecture for each dataset.
 DEFAULT_ARCH = {
     "mnist": "studio_cnn",

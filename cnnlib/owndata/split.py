@@ -64,9 +64,35 @@ def three_way_split(y: np.ndarray, val_fraction: float = 0.15, test_fraction: fl
     return train, val, test
 
 
+def split_dataset(x: np.ndarray, y: np.ndarray, class_names, name: str, tag: str,
+                  test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """An own dataset's arrays as a :class:`cnnlib.data.datasets.Dataset`, its test split
+    held out stratified (:func:`three_way_split` without validation).
+
+    Args:
+        x: uint8 ``(N, S, S, C)`` NHWC, 0..255.
+        y: int64 ``(N,)`` labels.
+        class_names: in label order.
+        name: the dataset's name.
+        tag: its owner's tag.
+        test_fraction: the share held out as ``x_test``, in ``[0, 1)``.
+        seed: of the split.
+
+    Returns:
+        The ``Dataset``, ``source`` ``"own:<tag>/<name>"``.
+
+    Raises:
+        OwnDataError: too few pictures, a bad fraction.
+    """
+    train, _, test = three_way_split(y, 0.0, test_fraction, seed)
+    return Dataset(name, x[train], y[train], x[test], y[test], tuple(class_names),
+                   f"{SOURCE_PREFIX}{tag}/{name}")
+
+
 def as_dataset(store, owner: str, name: str, test_fraction: float = 0.2,
                seed: int = 0) -> Dataset:
-    """An own dataset as a :class:`cnnlib.data.datasets.Dataset`.
+    """An own dataset as a :class:`cnnlib.data.datasets.Dataset`, by the owner's token:
+    :meth:`cnnlib.owndata.store.OwnDataStore.dataset_for_training` with the token's tag.
 
     Args:
         store: a :class:`cnnlib.owndata.store.OwnDataStore`.
@@ -82,9 +108,9 @@ def as_dataset(store, owner: str, name: str, test_fraction: float = 0.2,
 
     Raises:
         OwnDataError: too few pictures, a bad fraction, a damaged file;
-        DatasetNotFoundError: no such dataset of ``owner`` (as ``store.get``).
+        DatasetNotFoundError: no such dataset of ``owner``.
+        TypeError: ``owner`` is not a string.
     """
-    x, y, class_names = store.arrays(owner, name)
-    train, _, test = three_way_split(y, 0.0, test_fraction, seed)
-    return Dataset(name, x[train], y[train], x[test], y[test], tuple(class_names),
-                   f"{SOURCE_PREFIX}{owner_tag(owner)}/{name}")
+    if not isinstance(owner, str):
+        raise TypeError(f"An own dataset needs an owner token (a string). Received: owner={owner!r}")
+    return store.dataset_for_training(owner_tag(owner), name, test_fraction, seed)

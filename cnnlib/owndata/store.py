@@ -27,6 +27,7 @@ picture is either wholly there or not; hidden names are never listed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -37,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnlib import paths
+from cnnlib.data.datasets import Dataset
 from cnnlib.owndata import pictures, zipfiles
 from cnnlib.owndata.errors import (
     DatasetExistsError,
@@ -125,9 +127,9 @@ class OwnDataStore:
     def _owner_dir(self, owner: str) -> Path:
         return self.root / _require_owner(owner)
 
-    def _card(self, folder: Path, owner: str) -> dict:
+    def _card(self, folder: Path, tag: str) -> dict:
         """The card of the dataset in ``folder``; raises OwnDataError if unreadable,
-        NotOwnerError if it names another owner."""
+        NotOwnerError if it names an owner other than the one of ``tag``."""
         try:
             card = json.loads((folder / CARD).read_text())
             names = tuple(card["classes"])
@@ -135,7 +137,7 @@ class OwnDataStore:
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise OwnDataError(f"The dataset {folder.name!r} cannot be read (its card is missing "
                                f"or damaged: {type(e).__name__}); delete it and make it again.") from None
-        if card.get("owner_tag") != owner_tag(owner):
+        if card.get("owner_tag") != tag:
             raise NotOwnerError(f"The dataset {folder.name!r} belongs to someone else.")
         card["classes"] = names
         return card
@@ -154,8 +156,8 @@ class OwnDataStore:
         except FileNotFoundError:
             return []
 
-    def _describe(self, folder: Path, owner: str) -> OwnDataset:
-        card = self._card(folder, owner)
+    def _describe(self, folder: Path, tag: str) -> OwnDataset:
+        card = self._card(folder, tag)
         counts = tuple(len(self._ids(folder / c)) for c in card["classes"])
         return OwnDataset(folder.name, card["owner_tag"], card["classes"], int(card["size"]),
                           bool(card["gray"]), counts, folder)
@@ -169,7 +171,7 @@ class OwnDataStore:
             NotOwnerError: its card names another owner (moved by hand).
             TypeError: ``owner`` is not a string.
         """
-        return self._describe(self._folder(owner, name), owner)
+        return self._describe(self._folder(owner, name), owner_tag(owner))
 
     def list(self, owner: str) -> list[OwnDataset]:
         """``owner``'s datasets, sorted by name (datasets with a damaged card or another
@@ -184,7 +186,7 @@ class OwnDataStore:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
             try:
-                out.append(self._describe(Path(entry.path), owner))
+                out.append(self._describe(Path(entry.path), owner_tag(owner)))
             except (OwnDataError, NotOwnerError):
                 continue
         return out
@@ -232,7 +234,9 @@ class OwnDataStore:
         Raises:
             As :meth:`get`; OwnDataError for a stored file changed by hand.
         """
-        ds = self.get(owner, name)
+        return self._arrays(self.get(owner, name))
+
+    def _arrays(self, ds: OwnDataset) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         xs, ys = [], []
         for label, c in enumerate(ds.class_names):
             for pid in self._ids(ds.path / c):
@@ -240,6 +244,40 @@ class OwnDataStore:
                 ys.append(label)
         x = np.stack(xs) if xs else np.zeros((0, *ds.image_shape), np.uint8)  # (N, H, W, C)
         return x, np.asarray(ys, dtype=np.int64), ds.class_names
+
+    def dataset_for_training(self, tag: str, name: str, test_fraction: float = 0.2,
+                             seed: int = 0) -> Dataset:
+        """The dataset ``name`` of the owner whose tag is ``tag``, as training data: the
+        read path of a training worker, which is given the tag (written in the run's
+        config) and never the token. Nothing is changed.
+
+        Args:
+            tag: the owner's tag, 16 hex digits (:func:`cnnlib.owners.owner_tag`).
+            name: the dataset's name.
+            test_fraction: the stratified share held out as ``x_test``, in ``[0, 1)``.
+            seed: of the split.
+
+        Returns:
+            A :class:`cnnlib.data.datasets.Dataset` named ``name``: ``x_train`` / ``x_test``
+            uint8 ``(N, size, size, C)`` NHWC 0..255 (``C`` 1 gray, 3 RGB), ``y_train`` /
+            ``y_test`` int64 ``(N,)``, ``class_names`` in label order, ``source``
+            ``"own:<tag>/<name>"``.
+
+        Raises:
+            OwnDataError: a malformed tag or name, too few pictures, a bad fraction, a
+                damaged file.
+            DatasetNotFoundError: the owner of ``tag`` has no dataset of that name.
+            NotOwnerError: its card names another owner (moved by hand).
+        """
+        from cnnlib.owndata.refs import check_tag
+        from cnnlib.owndata.split import split_dataset
+
+        pictures.validate_name(name, "A dataset name")
+        folder = self.root / check_tag(tag) / name
+        if not (folder / CARD).is_file():
+            raise DatasetNotFoundError(f"You have no dataset named {name!r}.")
+        x, y, class_names = self._arrays(self._describe(folder, tag))
+        return split_dataset(x, y, class_names, name, tag, test_fraction, seed)
 
     def export_zip(self, owner: str, name: str) -> bytes:
         """The dataset as a zip ``<name>/<class>/<id>.png`` (:func:`cnnlib.owndata.zipfiles.write_zip`),
@@ -417,6 +455,30 @@ class OwnDataStore:
                 pictures, not 2-10 classes, a picture the decoder refuses).
             DatasetExistsError, OwnLimitError, OwnDataWriteError: as :meth:`create`.
         """
+        return self._import(owner, name, size, gray, "zip", functools.partial(
+            zipfiles.read_classes, data))
+
+    def import_folder(self, owner: str, name: str, folder, size: int = 64,
+                      gray: bool = False) -> OwnDataset:
+        """Make a dataset from a folder on disk in the layout ``image_dataset_from_directory``
+        reads (one sub-folder per class), by the rules of :meth:`import_zip`
+        (:func:`cnnlib.owndata.zipfiles.read_folder_classes`): the command line's
+        ``train --images DIR``.
+
+        Returns:
+            The new :class:`OwnDataset`.
+
+        Raises:
+            As :meth:`import_zip`, the sentences saying "the folder".
+        """
+        return self._import(owner, name, size, gray, "folder", functools.partial(
+            zipfiles.read_folder_classes, folder))
+
+    def _import(self, owner: str, name: str, size: int, gray: bool, where: str,
+                read) -> OwnDataset:
+        """The import of :meth:`import_zip` and :meth:`import_folder`: ``read(limits,
+        images_left, convert)`` gives ``{class: [PNG bytes]}``; ``where`` is ``"zip"`` or
+        ``"folder"``, for the sentences."""
         pictures.validate_name(name, "A dataset name")
         size = pictures.validate_size(size)
         if (self._owner_dir(owner) / name).exists():
@@ -427,14 +489,14 @@ class OwnDataStore:
 
         def convert(member: str, raw: bytes) -> bytes:
             return pictures.encode_png(pictures.picture_from_bytes(
-                raw, size, gray, f"The picture {member[:80]!r} in the zip"))
+                raw, size, gray, f"The picture {member[:80]!r} in the {where}"))
 
-        classes = zipfiles.read_classes(data, limits, limits.max_images - have, convert)
+        classes = read(limits, limits.max_images - have, convert)
         pngs = {}
         for c, pngs_of_class in classes.items():
             unique = {pictures.picture_id(png): png for png in pngs_of_class}
             if len(unique) < pictures.MIN_PER_CLASS:
-                raise OwnDataError(f"The zip cannot be imported: the class {c!r} has "
+                raise OwnDataError(f"The {where} cannot be imported: the class {c!r} has "
                                    f"{len(unique)} different picture{'s' * (len(unique) != 1)} "
                                    f"once resized; each class needs at least "
                                    f"{pictures.MIN_PER_CLASS}.")

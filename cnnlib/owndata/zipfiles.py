@@ -29,8 +29,10 @@ the same bytes.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from cnnlib.data.images import MAX_FILE_BYTES
@@ -177,18 +179,79 @@ def read_classes(data: bytes, limits: OwnLimits, images_left: int,
         raise _refuse("the file is empty")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            classes = _layout(z.infolist())
-            _check_classes(classes)
-            _check_sizes(classes, limits, images_left)
-            out = {}
-            for name in sorted(classes):
-                members = sorted(classes[name], key=lambda i: i.filename)
-                out[name] = [convert(i.filename, _read_member(z, i)) for i in members]
-            return out
+            return _read_layout(z.infolist(), limits, images_left, convert,
+                                lambda info: _read_member(z, info))
     except zipfile.BadZipFile as e:  # also a failing CRC
         raise _refuse(f"it is not a zip file, or a damaged one ({str(e)[:120]})") from None
     except (EOFError, OSError, NotImplementedError) as e:  # an unknown compression method
         raise _refuse(f"a member cannot be read ({type(e).__name__}: {str(e)[:120]})") from None
+
+
+def _read_layout(infos: list[zipfile.ZipInfo], limits: OwnLimits, images_left: int,
+                 convert: Callable[[str, bytes], T],
+                 read: Callable[[zipfile.ZipInfo], bytes]) -> dict[str, list[T]]:
+    """The layout of ``infos`` checked (names, classes, declared sizes), then each
+    picture ``read`` and converted, one at a time, classes and members sorted."""
+    classes = _layout(infos)
+    _check_classes(classes)
+    _check_sizes(classes, limits, images_left)
+    out = {}
+    for name in sorted(classes):
+        members = sorted(classes[name], key=lambda i: i.filename)
+        out[name] = [convert(i.filename, read(i)) for i in members]
+    return out
+
+
+def read_folder_classes(folder, limits: OwnLimits, images_left: int,
+                        convert: Callable[[str, bytes], T]) -> dict[str, list[T]]:
+    """:func:`read_classes` for a folder on disk in the same layout (the folder
+    ``image_dataset_from_directory`` reads: one sub-folder per class), with the same
+    rules: the folder's files are listed as a zip's members would be (paths relative
+    to ``folder``), judged by name and size first, then read one at a time.
+
+    Args:
+        folder: the folder (``str`` or path); symbolic links to folders are not followed.
+        limits, images_left, convert: as :func:`read_classes`.
+
+    Returns:
+        As :func:`read_classes`; member names are paths relative to ``folder``.
+
+    Raises:
+        OwnDataError: not a folder, a bad layout (the sentences say "the folder"), a
+            file that cannot be read.
+        OwnLimitError: as :func:`read_classes`.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise OwnDataError(f"The folder cannot be imported: {str(root)[:120]!r} is not a folder.")
+    infos = []
+    for here, dirs, files in os.walk(root):
+        dirs.sort()
+        for d in dirs:
+            infos.append(zipfile.ZipInfo(f"{(Path(here) / d).relative_to(root).as_posix()}/"))
+        for f in sorted(files):
+            path = Path(here) / f
+            info = zipfile.ZipInfo(path.relative_to(root).as_posix())
+            info.file_size = path.stat().st_size
+            infos.append(info)
+
+    def read(info: zipfile.ZipInfo) -> bytes:
+        with open(root / info.filename, "rb") as f:
+            raw = f.read(info.file_size + 1)
+        if len(raw) > info.file_size:
+            raise OwnDataError(f"The folder cannot be imported: {info.filename[:80]!r} grew "
+                               "while it was read.")
+        return raw
+
+    try:
+        return _read_layout(infos, limits, images_left, convert, read)
+    except OwnDataError as e:
+        raise type(e)(str(e).replace("The zip cannot be imported", "The folder cannot be "
+                                     "imported").replace("the zip needs", "the folder needs")
+                      .replace("from the zip", "from the folder")) from None
+    except OSError as e:
+        raise OwnDataError(f"The folder cannot be imported: a file cannot be read "
+                           f"({type(e).__name__}: {str(e)[:120]}).") from None
 
 
 def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:

@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -111,7 +112,8 @@ class RunDir:
         ``config.json`` written."""
         root = Path(config.run_root) if config.run_root else paths.runs_dir()
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
-        run = cls(root / f"{stamp}-{config.dataset}-{config.arch}")
+        dataset = re.sub(r"[^A-Za-z0-9_.-]", "_", config.dataset)  # own:my pens -> own_my_pens
+        run = cls(root / f"{stamp}-{dataset}-{config.arch}")
         run.path.mkdir(parents=True, exist_ok=False)
         (run.path / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
         return run

@@ -87,7 +87,11 @@ def setting(default, help: str, *, range: Range | None = None, choices=None):
 class TrainConfig:
     """Everything that defines one training run (see each field's help)."""
 
-    dataset: str = setting("mnist", "Dataset to train on.", choices=datasets.names)
+    dataset: str = setting("mnist", "Dataset to train on: a built-in one, or own:<name> for one "
+                           "of your own (with dataset_owner).", choices=datasets.names)
+    dataset_owner: str | None = setting(
+        None, "The owner tag (16 hex digits, cnnlib.owners.owner_tag; never the token) of the "
+        "own dataset that dataset own:<name> names; None for a built-in dataset.")
     arch: str = setting("studio_cnn", "Architecture from the model zoo.",
                         choices=lambda: tuple(zoo.ARCHITECTURES))
     epochs: int = setting(5, "Full passes over the training images.", range=Range(1, 1000))
@@ -159,6 +163,9 @@ class TrainConfig:
             ValueError: naming the first bad field and its value, e.g.
                 ``Invalid epochs: expected 1 <= x <= 1000. Received: epochs=0``.
         """
+        # lazy: the package cnnlib.owndata imports its store, which imports this module
+        from cnnlib.owndata import refs
+
         hints = field_types()
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
@@ -168,6 +175,14 @@ class TrainConfig:
             if not _is_instance(value, base):
                 raise ValueError(f"Invalid {f.name}: expected {base.__name__}. "
                                  f"Received: {f.name}={value!r}")
+            if f.name == "dataset" and refs.is_own(value):
+                self._validate_own()
+                continue
+            if f.name == "dataset_owner":
+                if not refs.is_own(self.dataset):
+                    raise ValueError(f"Invalid dataset_owner: only an own dataset (own:<name>) "
+                                     f"has one; {self.dataset!r} is built in.")
+                continue
             choices = field_choices(f)
             if choices is not None and value not in choices:
                 raise ValueError(f"Invalid {f.name}: expected one of {list(choices)}. "
@@ -176,6 +191,16 @@ class TrainConfig:
             if rng is not None and value not in rng:
                 raise ValueError(f"Invalid {f.name}: expected {rng.describe()}. "
                                  f"Received: {f.name}={value!r}")
+
+    def _validate_own(self) -> None:
+        """ValueError unless ``dataset`` is ``own:<a valid name>`` and ``dataset_owner`` a tag."""
+        from cnnlib.owndata import refs
+
+        try:
+            refs.name_of(self.dataset)
+            refs.check_tag(self.dataset_owner)
+        except ValueError as e:
+            raise ValueError(f"Invalid dataset: {e}") from None
 
     def effective_monitor(self, has_validation: bool) -> str:
         """The metric actually watched: :attr:`monitor`, or its training version

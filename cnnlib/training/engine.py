@@ -102,6 +102,31 @@ def eval_indices(y_test: np.ndarray, n_test: int | None, seed: int) -> np.ndarra
     return datasets.stratified_indices(y_test, n_test, seed)
 
 
+def load_data(config: TrainConfig) -> datasets.Dataset:
+    """The run's dataset: a built-in one (:func:`cnnlib.data.datasets.load`), or an own
+    one, ``own:<name>`` of the owner tagged ``config.dataset_owner``
+    (:meth:`cnnlib.owndata.store.OwnDataStore.dataset_for_training`, its test split held
+    out stratified with ``config.seed``), then its stratified ``config.n_train`` subset.
+
+    Raises:
+        cnnlib.data.datasets.DatasetUnavailableError: a built-in dataset cannot be loaded.
+        cnnlib.owndata.OwnDataError: an own dataset that is not there (a sentence).
+    """
+    from cnnlib.owndata import refs
+
+    if not refs.is_own(config.dataset):
+        return datasets.load(config.dataset, config.data_dir, n_train=config.n_train,
+                             seed=config.seed)
+    from cnnlib.owndata.store import OwnDataStore
+
+    data = OwnDataStore().dataset_for_training(config.dataset_owner, refs.name_of(config.dataset),
+                                               seed=config.seed)
+    if config.n_train is not None:
+        idx = datasets.stratified_indices(data.y_train, config.n_train, config.seed)
+        data = dataclasses.replace(data, x_train=data.x_train[idx], y_train=data.y_train[idx])
+    return data
+
+
 def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Train ``config.arch`` on ``config.dataset`` and evaluate on the test split.
@@ -117,7 +142,8 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
         A :class:`TrainResult`; ``test_accuracy`` is a fraction in [0, 1].
 
     Raises:
-        ValueError: an invalid config.
+        ValueError: an invalid config; an own dataset that cannot be read
+            (:class:`cnnlib.owndata.OwnDataError`, a sentence).
         cnnlib.data.datasets.DatasetUnavailableError: the dataset cannot be loaded.
     """
     config.validate()
@@ -145,8 +171,7 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
             StopOnRequest,
         )
 
-        data = datasets.load(config.dataset, config.data_dir, n_train=config.n_train,
-                             seed=config.seed)
+        data = load_data(config)
         keras.utils.set_random_seed(config.seed)
         test_idx = eval_indices(data.y_test, config.n_test, config.seed)
         x_test, y_test = datasets.to_float(data.x_test[test_idx]), data.y_test[test_idx]
