@@ -50,7 +50,7 @@ from cnnlib.owndata.errors import (
 )
 from cnnlib.owndata.limits import OwnLimits
 from cnnlib.owners import owner_tag
-from cnnlib.store.files import _exclusive  # the model store's flock, one implementation
+from cnnlib.store.files import _exclusive, write_atomic  # the model store's flock and writes
 
 CARD = "card.json"
 CARD_FORMAT = 1
@@ -356,9 +356,9 @@ class OwnDataStore:
             for c in names:
                 (tmp / c).mkdir()
                 for png in (_pictures or {}).get(c, []):
-                    _write_file(tmp / c / f"{pictures.picture_id(png)}.png", png)
+                    write_atomic(tmp / c / f"{pictures.picture_id(png)}.png", png)
                     n_new, n_bytes = n_new + 1, n_bytes + len(png)
-            _write_file(tmp / CARD, json.dumps(card, indent=1).encode())
+            write_atomic(tmp / CARD, json.dumps(card, indent=1).encode())
             with _exclusive(owner_dir, LOCK_NAME):
                 if final.exists():
                     raise DatasetExistsError(f"You already have a dataset named {name!r}; choose "
@@ -402,7 +402,7 @@ class OwnDataStore:
                 if not target.exists():
                     self._check_room(owner, 1, len(png))
                     (ds.path / class_name).mkdir(exist_ok=True)
-                    _write_file(target, png)
+                    write_atomic(target, png)
         except OSError as e:
             raise write_error(e, ds.path, "the picture was not added") from None
         return pid
@@ -502,18 +502,3 @@ class OwnDataStore:
                                    f"{pictures.MIN_PER_CLASS}.")
             pngs[c] = list(unique.values())
         return self.create(owner, name, list(classes), size, gray, _pictures=pngs)
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    """``data`` at ``path``, whole or not at all: a hidden temporary file of the same
-    folder, flushed, then moved into place."""
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -254,14 +254,25 @@ def rewrite_card(folder: Path, name: str, rewrite: Callable[[str], str | None]) 
         new = rewrite(target.read_text())
         if new is None:
             return False
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}~", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(new)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, new.encode(), prefix=f".{name}~")
     return True
+
+
+def write_atomic(path: Path, data: bytes, prefix: str = ".") -> None:
+    """``data`` at ``path``, whole or not at all: a hidden temporary file (``prefix``...)
+    in the same folder, flushed and synced, then moved into place (``os.replace``).
+
+    Raises:
+        OSError: the folder cannot be written; ``path`` is unchanged and the temporary
+            file removed.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
