@@ -186,6 +186,7 @@ st.caption(f"{ds.size} x {ds.size} pixels, {'gray' if ds.gray else 'colour'}; "
 adding_section(me, ds)
 for class_name in ds.class_names:
     class_section(me, ds, class_name)
-st.download_button("Download as .zip", own_store().export_zip(me, ds.name),
+# built when clicked, not on every rerun: a full dataset is up to CNN_STUDIO_MAX_OWN_MB to zip
+st.download_button("Download as .zip", lambda: own_store().export_zip(me, ds.name),
                    file_name=f"{ds.name}.zip", mime="application/zip", key="own_download",
                    icon=":material/download:")
