@@ -8,6 +8,7 @@ is skipped, and the summary says so.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -98,3 +99,29 @@ def draw(page, strokes) -> dict:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
         page.mouse.up()
     return box
+
+
+def hover_readout(page, key: str, fx: float, fy: float, pattern: str,
+                  timeout: float = 30.0) -> tuple[re.Match, float, float]:
+    """Hover a click-a-cell picture (pages/cell_picker.js) of the element keyed ``key``
+    at a fraction (fx, fy) of its size and return the read-out's match of ``pattern``
+    with the mouse position. The picture can be drawn again under the mouse while the
+    page settles (which resets the read-out to its hint and may move the picture), so
+    the hover is repeated, from a fresh bounding box, until the read-out matches."""
+    picture = page.locator(f".st-key-{key} img")
+    readout = page.locator(f".st-key-{key} .cell-picker-readout")
+    deadline = time.monotonic() + timeout
+    text = ""
+    while True:
+        picture.scroll_into_view_if_needed()
+        box = picture.bounding_box()
+        x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+        page.mouse.move(x - 2, y - 2)
+        page.mouse.move(x, y)
+        text = readout.inner_text()
+        found = re.match(pattern, text)
+        if found:
+            return found, x, y
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the read-out of {key} says {text!r}, not {pattern!r}")
+        page.wait_for_timeout(250)

@@ -5,7 +5,7 @@ bar (Streamlit's bind="query-params" runs in the browser, out of AppTest's reach
 import re
 
 import pytest
-from harness import assert_no_errors, open_page, screenshot, wait_idle
+from harness import assert_no_errors, hover_readout, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -126,12 +126,8 @@ def test_playing_the_animation_shows_the_input_and_the_feature_map_in_every_fram
 
 def test_clicking_a_feature_map_cell_explains_it(page, server):
     open_page(page, server, "convolution?conv_sample=circles&conv_kernel=sobel+x")
-    picture = page.locator(".st-key-conv_fig_map img")
-    box = picture.bounding_box()
-    x, y = box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3
-    page.mouse.move(x, y)
-    readout = page.locator(".st-key-conv_fig_map .cell-picker-readout").inner_text()
-    row, col = map(int, re.match(r"row (\d+), column (\d+): ", readout).groups())
+    found, x, y = hover_readout(page, "conv_fig_map", 0.7, 0.3, r"row (\d+), column (\d+): ")
+    row, col = map(int, found.groups())
     assert abs(row - 0.3 * 126) < 3 and abs(col - 0.7 * 126) < 3
     page.mouse.click(x, y)
     page.wait_for_url(re.compile(rf"conv_row={row}.*conv_col={col}|conv_col={col}.*conv_row={row}"))

@@ -5,7 +5,7 @@ page shows no error in presentation mode at 1280 x 720."""
 import re
 
 import pytest
-from harness import assert_no_errors, main, open_page, screenshot, wait_idle
+from harness import assert_no_errors, hover_readout, main, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -15,13 +15,9 @@ BLOCK2_CONV1 = 9  # the bundled mnist model's layer index (input = 0)
 def click_grid(page, index: int, fx: float, fy: float) -> tuple[int, int, int]:
     """Click a layer's grid at a fraction of its width and height; returns the
     (channel, row, column) its read-out named under the mouse."""
-    picture = page.locator(f".st-key-inside_map_{index} img")
-    picture.scroll_into_view_if_needed()
-    box = picture.bounding_box()
-    x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
-    page.mouse.move(x, y)
-    readout = page.locator(f".st-key-inside_map_{index} .cell-picker-readout").inner_text()
-    channel, row, col = map(int, re.match(r"channel (\d+), row (\d+), column (\d+)", readout).groups())
+    found, x, y = hover_readout(page, f"inside_map_{index}", fx, fy,
+                                r"channel (\d+), row (\d+), column (\d+)")
+    channel, row, col = map(int, found.groups())
     page.mouse.click(x, y)
     return channel, row, col
 
