@@ -42,6 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnnlib.explain.scores import SCORE_LABELS  # the score it differentiates, by where the logits are
 from cnnlib.network import reader
 from cnnlib.network.logits import find_logits
 
@@ -57,9 +58,6 @@ class GradCam(NamedTuple):
     logits_layer: str | None  # the layer whose logits are explained (None: "log probability")
 
 
-#: The score Grad-CAM differentiates, by where the logits are (:class:`cnnlib.network.logits.Logits`).
-SCORE_LABELS = {"softmax layer": "logits", "built-in softmax": "dense pre-softmax",
-                "output": "output scores", "other activation": "log probability"}
 
 
 def gradcam(model, image: np.ndarray, class_index: int | None = None,
