@@ -18,7 +18,11 @@ words which scale a picture uses.
 Grad-CAM's heatmap (non-negative, in [0, 1]) is laid over a photo, where gray
 would vanish: it is drawn on :data:`HEAT_STOPS` (matplotlib's perceptually
 uniform "inferno": dark for 0, light yellow for 1) by :func:`heat_colours`
-and :func:`overlay`. numpy only.
+and :func:`overlay`. Every explanation map follows the same two cases
+(:func:`explanation_picture`): a map of how much (all values ``>= 0``: a gradient's
+size, Grad-CAM) is that heat laid over the picture, from 0 to its largest value; a
+map of for and against (both signs: integrated gradients, occlusion) is the diverging
+scale above. numpy only.
 """
 
 from __future__ import annotations
@@ -181,3 +185,30 @@ def overlay(image, heatmap, opacity: float = 0.5) -> np.ndarray:
         raise ValueError(f"Image {img.shape[:2]} and heatmap {np.shape(heatmap)} differ in size.")
     blend = (1.0 - opacity) * img + opacity * heat_colours(heatmap).astype(np.float32)
     return np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+
+
+def explanation_picture(image, values, opacity: float = 0.6) -> tuple[np.ndarray, str]:
+    """An explanation map (saliency, integrated gradients, occlusion, Grad-CAM) drawn by
+    the rule of the module's docstring, and its scale in words.
+
+    Args:
+        image: the picture explained, as :func:`overlay` takes it, ``(H, W[, C])``.
+        values: float ``(H, W)``, the map (NaN counts as 0).
+        opacity: the heat's weight over the picture, for a non-negative map.
+
+    Returns:
+        ``(rgb, caption)``: uint8 ``(H, W, 3)``; the caption says what the colours mean,
+        e.g. ``heat over the picture: dark 0 to light yellow 0.042``.
+
+    Raises:
+        ValueError: ``values`` not of the picture's height and width.
+    """
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64))
+    if v.shape != np.shape(image)[:2]:
+        raise ValueError(f"Image {np.shape(image)[:2]} and map {v.shape} differ in size.")
+    scale = value_scale(v)
+    if scale.signed:
+        return (colourise(v, scale), f"{number(scale.zmin)} (blue, against), 0 (white), "
+                                     f"{number(scale.zmax)} (red, for)")
+    return (overlay(image, v / scale.zmax, opacity),
+            f"heat over the picture: dark 0 to light yellow {number(scale.zmax)}")
