@@ -21,7 +21,8 @@ from datetime import datetime, timezone
 
 from . import REPO_ROOT
 
-MODULES = ("training", "convolution", "conv_redraw", "classify", "inside", "app", "load", "ray_jobs")
+MODULES = ("training", "convolution", "conv_redraw", "classify", "inside", "app", "load", "ray_jobs",
+           "probe")
 
 
 def machine() -> dict:

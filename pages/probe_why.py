@@ -33,25 +33,41 @@ METHODS = {
 BASELINES = ("black", "blurred")
 
 
+#: The methods' default settings: for small inputs (MNIST, CIFAR-10), and for a 224x224
+#: photo through VGG16, where one gradient costs ~1 s on 2 cores (bench/probe.py).
+DEFAULTS = {"small": {"samples": 16, "steps": 64}, "large": {"samples": 8, "steps": 8}}
+
+
+def default_settings(side: int) -> dict:
+    """The default settings for a ``side x side`` input (occlusion: a square of a seventh
+    of the side, stride half of it; on a large input a quarter, stride a quarter)."""
+    large = side >= 100
+    d = dict(DEFAULTS["large" if large else "small"])
+    d["patch"] = max(1, side // 4 if large else side // 7)
+    d["stride"] = max(1, d["patch"] if large else d["patch"] // 2)
+    return {**d, "noise": 0.15, "baseline": "black"}
+
+
 def settings(key: str, side: int) -> dict:
     """The methods' settings, in an expander; each widget value clamped to its range
     (session state is a person's input too)."""
+    d = default_settings(side)
     with st.expander("Settings of the methods"):
         a, b, c = st.columns(3)
         with a:
-            samples = st.slider("SmoothGrad: noisy copies", 4, 50, 16, key=f"{key}_sg_n")
-            noise = st.slider("SmoothGrad: noise (share of the input range)", 0.0, 0.5, 0.15, 0.05,
-                              key=f"{key}_sg_noise")
+            samples = st.slider("SmoothGrad: noisy copies", 2, 50, d["samples"], key=f"{key}_sg_n")
+            noise = st.slider("SmoothGrad: noise (share of the input range)", 0.0, 0.5, d["noise"],
+                              0.05, key=f"{key}_sg_noise")
         with b:
-            steps = st.slider("Integrated gradients: steps", 4, 256, 64, key=f"{key}_ig_steps")
+            steps = st.slider("Integrated gradients: steps", 4, 256, d["steps"], key=f"{key}_ig_steps")
             baseline = st.radio("Integrated gradients: baseline", BASELINES, horizontal=True,
                                 key=f"{key}_ig_base")
         with c:
             patch = st.slider("Occlusion: square's side (pixels)", 1, max(1, side // 2),
-                              max(1, side // 7), key=f"{key}_occ_patch")
-            stride = st.slider("Occlusion: stride (pixels)", 1, max(1, side // 4),
-                               max(1, side // 14), key=f"{key}_occ_stride")
-    return {"samples": int(np.clip(samples, 4, 50)), "noise": float(np.clip(noise, 0, 0.5)),
+                              d["patch"], key=f"{key}_occ_patch")
+            stride = st.slider("Occlusion: stride (pixels)", 1, max(1, side // 2), d["stride"],
+                               key=f"{key}_occ_stride")
+    return {"samples": int(np.clip(samples, 2, 50)), "noise": float(np.clip(noise, 0, 0.5)),
             "steps": int(np.clip(steps, 4, 256)),
             "baseline": baseline if baseline in BASELINES else "black",
             "patch": int(np.clip(patch, 1, side)), "stride": int(np.clip(stride, 1, side))}

@@ -288,6 +288,22 @@ def test_gradcam_on_vgg16_block5(random_vgg16, photo):
     assert 0.0 <= res.heatmap.min() and res.heatmap.max() <= 1.0
 
 
+def test_the_unit_input_vgg16_is_preprocess_then_vgg16(random_vgg16, tmp_path_factory, photo):
+    """build_unit_input takes [0, 1] RGB and does preprocess_input inside: its class
+    scores on x / 255 equal VGG16's on preprocess(x), from the same weights file."""
+    from cnnlib.explain import scores
+
+    path = save_legacy_weights(random_vgg16, tmp_path_factory.mktemp("vgg16_unit"))
+    unit = vgg16.build_unit_input(path)
+    x, crop, _ = vgg16.preprocess_steps(images.decode_image(photo).array)
+    want = np.asarray(scores.scores_of(random_vgg16).logits(x))
+    got = np.asarray(scores.scores_of(unit).logits(crop[None].astype(np.float32) / 255))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    assert scores.scores_of(unit).label == "dense pre-softmax"
+    del unit
+    path.unlink()
+
+
 class FakeResponse(io.BytesIO):
     headers = {}
 

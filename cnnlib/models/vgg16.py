@@ -53,13 +53,15 @@ class Prediction(NamedTuple):
     probability: float  # in [0, 1]
 
 
-def build(weights: str | os.PathLike | None = "auto"):
+def build(weights: str | os.PathLike | None = "auto", input_tensor=None):
     """Build VGG16 with its 1000-way softmax head.
 
     Args:
         weights: ``"auto"`` for :func:`find_weights`; a path to a weights
             file (the official ``.h5``, or a Keras ``.weights.h5``); or
             ``None`` for random weights (for timing and tests).
+        input_tensor: a Keras tensor to build on (:func:`build_unit_input`'s);
+            default a new ``(224, 224, 3)`` input.
 
     Returns:
         An uncompiled ``keras.Model`` named ``vgg16``: input float32
@@ -81,12 +83,44 @@ def build(weights: str | os.PathLike | None = "auto"):
             raise WeightsUnavailableError(
                 f"{summary} {how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}", summary)
     try:
-        return keras.applications.VGG16(weights=None if path is None else str(path))
+        return keras.applications.VGG16(weights=None if path is None else str(path),
+                                        input_tensor=input_tensor)
     except Exception as e:  # h5py, shape mismatch or a truncated file
         raise WeightsUnavailableError(
             f"The VGG16 weights file {path} cannot be loaded ({type(e).__name__}: {e}). "
             f"{how_to_get(VGG16_WEIGHTS, ENV_WEIGHTS)}",
             f"The VGG16 weights file {path} cannot be loaded (a wrong or truncated file?).") from e
+
+
+#: The ImageNet channel means that ``preprocess_input`` subtracts, in BGR order.
+BGR_MEANS = (103.939, 116.779, 123.68)
+
+
+def build_unit_input(weights: str | os.PathLike | None = "auto"):
+    """VGG16 taking RGB pixels in [0, 1], as every other model of this app does: the
+    input times 255, channels reversed to BGR and :data:`BGR_MEANS` subtracted (what
+    :func:`preprocess` does) inside the model, then VGG16's layers, in one flat graph
+    (the model reader and the probes see every layer). The probes (:mod:`cnnlib.explain`,
+    :mod:`cnnlib.probe`) then work in [0, 1] units on every model: an epsilon of 1/255 is
+    one grey level.
+
+    Args:
+        weights: as :func:`build`.
+
+    Returns:
+        A ``keras.Model``: float32 ``(N, 224, 224, 3)`` in [0, 1] -> softmax
+        probabilities ``(N, 1000)``; ``model(x / 255)`` equals ``build()(preprocess(x))``
+        up to float rounding.
+
+    Raises:
+        WeightsUnavailableError: as :func:`build`.
+    """
+    import keras
+    from keras import ops
+
+    inp = keras.Input((224, 224, 3), name="rgb_unit")
+    bgr = ops.flip(inp * 255.0, axis=-1) - ops.convert_to_tensor(np.array(BGR_MEANS, np.float32))
+    return build(weights, input_tensor=bgr)
 
 
 RESIZE_MODES = ("center_crop", "squash")
