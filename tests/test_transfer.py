@@ -208,8 +208,9 @@ def test_a_head_on_the_cifar10_base_learns_own_cifar_pictures(tmp_path):
     are test pictures it never saw, but of classes it knows: the base saw these
     classes, which flatters transfer compared with a person's own question.
 
-    Measured on 2 CPU cores (seeds 0-2): 0.85, 0.87, 0.87, against 0.62-0.79 for
-    cifar_small from scratch for 8 epochs (tests/test_owndata_training.py); chance is 1/3.
+    Measured on the 2-core CPU VM, seeds 0-3, the same pictures and split: 0.949, 0.897,
+    0.949, 0.974, against 0.795, 0.744, 0.590, 0.718 for cifar_small trained from scratch
+    for 8 epochs (tests/test_owndata_training.py's run); chance is 1/3.
     """
     OwnDataStore().import_zip(ALICE, "cifar3", cifar_zip(100), size=32, gray=False)
     cfg = config.TrainConfig(dataset="own:cifar3", dataset_owner=owner_tag(ALICE),
@@ -219,4 +220,4 @@ def test_a_head_on_the_cifar10_base_learns_own_cifar_pictures(tmp_path):
     print(f"transfer from cifar10: test accuracy {result.test_accuracy:.3f} "
           f"on {result.n_test} own CIFAR pictures")
     assert result.n_test == 39
-    assert result.test_accuracy >= 0.6
+    assert result.test_accuracy >= 0.75
