@@ -151,7 +151,11 @@ def vgg16_conv_weights(path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     import h5py
 
     from cnnlib.data.prefetch import VGG16_WEIGHTS
-    from cnnlib.models.vgg16_files import ENV_WEIGHTS, WeightsUnavailableError, how_to_get
+    from cnnlib.models.vgg16_files import (
+        ENV_WEIGHTS,
+        WeightsUnavailableError,
+        how_to_get,
+    )
 
     out, c_in = {}, 3
     try:
