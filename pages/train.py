@@ -22,6 +22,7 @@ from pages import common, identity
 from pages.train_lessons import comparison_section, data_note, lesson_box, lesson_selector
 from pages.train_live import live_panel
 from pages.train_results import Alert, past_runs_section, show_results, visible_runs
+from pages.train_transfer import results_sentence, start_from, summary_section
 
 common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
@@ -109,6 +110,8 @@ def follow_dataset() -> None:
     photos = chosen.startswith("cifar") or refs.is_own(chosen)
     st.session_state[config.widget_key("augment_flip")] = photos
     st.session_state[config.widget_key("augment_stroke")] = False
+    # the number of training and test images follows the new dataset (set where it is known)
+    st.session_state["train_dataset_switched"] = True
 
 
 # ---------------------------------------------------------------- configure --
@@ -135,6 +138,8 @@ with left:
                            if defaults.dataset in dataset_names else 0,
                            on_change=follow_dataset, format_func=dataset_title)
     own = mine.get(dataset)
+    # Own datasets may start from a trained network's convolutional base (transfer learning).
+    base = start_from(defaults.base_model) if own else None
     # Own pictures are 32-96 px a side: only the architectures that stay small on them.
     arch_names = list(zoo.OWN_DATA_ARCHS if own else zoo.ARCHITECTURES)
     arch_default = zoo.DEFAULT_ARCH.get(dataset, "studio_cnn")
@@ -144,9 +149,10 @@ with left:
                         index=arch_names.index(defaults.arch if defaults.arch in arch_names
                                                else arch_default),
                         help="The classic architectures of the teaching material, and CNN Studio's "
-                             "recommended default (studio_cnn).")
+                             "recommended default (studio_cnn).", disabled=base is not None)
     info = zoo.ARCHITECTURES[arch]
-    st.caption(f"{info.description}  \nSource: {info.source}")
+    if base is None:
+        st.caption(f"{info.description}  \nSource: {info.source}")
 
 try:
     # the pictures per class and the class folders' times: a picture added, removed or swapped
@@ -177,7 +183,9 @@ with right:
                 st.plotly_chart(train_plots.class_counts_figure(data.y_train, data.class_names)
                                 if own else class_counts(dataset), key="train_counts")
 
-if data is not None:
+if data is not None and base is not None:
+    summary_section(base, tuple(data.image_shape), data.num_classes)
+elif data is not None:
     try:
         rows = model_summary(arch, tuple(data.image_shape), data.num_classes)  # cached
         st.markdown(f"{arch} on {data.image_shape[0]}x{data.image_shape[1]}x{data.image_shape[2]} "
@@ -210,9 +218,9 @@ def checkbox(col, name: str, label: str, value: bool):
     return col.checkbox(label, value, key=config.widget_key(name), help=config.field_help(name))
 
 
-def choice(col, name: str, label: str, options, value):
+def choice(col, name: str, label: str, options, value, **kw):
     return col.selectbox(label, options, index=list(options).index(value),
-                         key=config.widget_key(name), help=config.field_help(name))
+                         key=config.widget_key(name), help=config.field_help(name), **kw)
 
 
 with st.expander("Hyperparameters", expanded=True):
@@ -224,7 +232,7 @@ with st.expander("Hyperparameters", expanded=True):
                      defaults.batch_size if defaults.batch_size in sizes else 64,
                      key=config.widget_key("batch_size"), help=config.field_help("batch_size"))
     choice(c1, "normalization", "Input normalization", config.NORMALIZATIONS,
-           defaults.normalization)
+           defaults.normalization, disabled=base is not None)  # a base brings its own
     number(c1, "snapshot_every_s", "Live view every (s)", float(defaults.snapshot_every_s),
            0.0, 60.0, step=1.0)
     optimizer = choice(c2, "optimizer", "Optimizer", config.OPTIMIZERS, defaults.optimizer)
@@ -234,6 +242,9 @@ with st.expander("Hyperparameters", expanded=True):
     choice(c2, "lr_schedule", "Learning-rate schedule", config.LR_SCHEDULES, defaults.lr_schedule)
     n_max = len(data.x_train) if data is not None else 60000
     n_test_max = len(data.x_test) if data is not None else 10000
+    if st.session_state.pop("train_dataset_switched", False):  # the new dataset's own numbers
+        st.session_state[config.widget_key("n_train")] = min(PAGE_DEFAULTS.n_train or n_max, n_max)
+        st.session_state[config.widget_key("n_test")] = n_test_max
     for name, most in (("n_train", n_max), ("n_test", n_test_max)):  # a smaller dataset chosen
         if (st.session_state.get(config.widget_key(name)) or 0) > most:
             st.session_state[config.widget_key(name)] = most
@@ -323,6 +334,8 @@ if job is not None:
 if job is not None and job.done and job.run_dir is not None and (
         job.last("end") or job.run_dir.model_path.exists()):
     st.subheader("Results")
+    if sentence := results_sentence(job.events):
+        st.markdown(f"Started from {sentence}.")
     show_results(job.run_dir, job.events, f"job_{job.run_dir.name}", curves=False)
 
 runs = visible_runs(me)

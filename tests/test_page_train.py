@@ -86,13 +86,14 @@ def test_train_page_runs_a_job_and_shows_results(tmp_path, monkeypatch):
 
 
 def test_every_setting_has_its_widget(tmp_path, monkeypatch):
-    """Each TrainConfig field but the two folders and the own dataset's owner (the person's
-    tag, set when the job starts: tests/test_page_train_own.py) has a widget keyed
+    """Each TrainConfig field but the two folders, the own dataset's owner (the person's
+    tag, set when the job starts: tests/test_page_train_own.py) and the transfer base
+    (offered for own datasets: tests/test_page_train_transfer.py) has a widget keyed
     train_<field>, and the widgets' values are the config the page would start."""
     at = open_page(tmp_path, monkeypatch)
     keys = {w.key for w in at.main if getattr(w, "key", None)}
     for f in dataclasses.fields(config.TrainConfig):
-        if f.name not in ("data_dir", "run_root", "dataset_owner"):
+        if f.name not in ("data_dir", "run_root", "dataset_owner", "base_model"):
             assert config.widget_key(f.name) in keys, f"no widget for {f.name}"
     at.number_input(key="train_learning_rate").set_value(0.005)
     at.checkbox(key="train_augment_stroke").check()

@@ -94,6 +94,12 @@ class TrainConfig:
         "own dataset that dataset own:<name> names; None for a built-in dataset.")
     arch: str = setting("studio_cnn", "Architecture from the model zoo.",
                         choices=lambda: tuple(zoo.ARCHITECTURES))
+    base_model: str | None = setting(
+        None, "Transfer learning: start from a trained network's convolutional base, frozen, "
+        "under a new dense head (cnnlib.models.transfer): a stored model's name (cifar10, "
+        "mnist: the bundled ones) or vgg16 (VGG16's ImageNet base, when its weights file is "
+        "present). None: train arch from scratch. With a base, arch and normalization are "
+        "not used.")
     epochs: int = setting(5, "Full passes over the training images.", range=Range(1, 1000))
     batch_size: int = setting(64, "Images per gradient step.", range=Range(1, 8192))
     optimizer: str = setting("adam", "adam, sgd or rmsprop.", choices=OPTIMIZERS)
@@ -178,6 +184,9 @@ class TrainConfig:
             if f.name == "dataset" and refs.is_own(value):
                 self._validate_own()
                 continue
+            if f.name == "base_model":
+                self._validate_base()
+                continue
             if f.name == "dataset_owner":
                 if not refs.is_own(self.dataset):
                     raise ValueError(f"Invalid dataset_owner: only an own dataset (own:<name>) "
@@ -201,6 +210,15 @@ class TrainConfig:
             refs.check_tag(self.dataset_owner)
         except ValueError as e:
             raise ValueError(f"Invalid dataset: {e}") from None
+
+    def _validate_base(self) -> None:
+        """ValueError unless ``base_model`` is ``vgg16`` or a valid store name."""
+        from cnnlib.models import transfer  # lazy: it reads the store
+
+        try:
+            transfer.check_name(self.base_model)
+        except ValueError as e:
+            raise ValueError(f"Invalid base_model: {e}") from None
 
     def effective_monitor(self, has_validation: bool) -> str:
         """The metric actually watched: :attr:`monitor`, or its training version

@@ -129,7 +129,9 @@ def load_data(config: TrainConfig) -> datasets.Dataset:
 
 def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
-    """Train ``config.arch`` on ``config.dataset`` and evaluate on the test split.
+    """Train ``config.arch`` on ``config.dataset`` and evaluate on the test split; with
+    ``config.base_model``, a new head on that network's frozen convolutional base
+    (:func:`cnnlib.models.transfer.build`) instead of ``config.arch``.
 
     Args:
         config: the run's settings; validated first.
@@ -143,7 +145,10 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
 
     Raises:
         ValueError: an invalid config; an own dataset that cannot be read
-            (:class:`cnnlib.owndata.OwnDataError`, a sentence).
+            (:class:`cnnlib.owndata.OwnDataError`, a sentence); an unusable base
+            (:class:`cnnlib.models.transfer.TransferError`, a sentence).
+        cnnlib.models.vgg16_files.WeightsUnavailableError: base_model vgg16 without its
+            weights file; the message says how to get it.
         cnnlib.data.datasets.DatasetUnavailableError: the dataset cannot be loaded.
     """
     config.validate()
@@ -185,9 +190,15 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
         y_train = data.y_train[tr]
 
         standardize = None
-        if config.normalization == "standardize":  # one mean and std over all training pixels
-            standardize = (float(x_train.mean()), float(x_train.std()))
-        model = zoo.build(config.arch, data.image_shape, data.num_classes, standardize)
+        if config.base_model is not None:  # a trained network's frozen base, a new head
+            from cnnlib.models import transfer
+
+            model = transfer.build(config.base_model, data.image_shape, data.num_classes)
+        else:
+            if config.normalization == "standardize":  # one mean and std over all pixels
+                standardize = (float(x_train.mean()), float(x_train.std()))
+            model = zoo.build(config.arch, data.image_shape, data.num_classes, standardize)
+        trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         batch_size = min(config.batch_size, len(x_train))
         batches = int(np.ceil(len(x_train) / batch_size))
         # the first batches run eagerly: the first curve point before the graph is traced
@@ -198,7 +209,8 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
                         n_train=len(x_train), n_val=len(x_val), n_test=len(x_test),
                         batches=batches, params=int(model.count_params()), run_dir=str(run.path),
                         dataset_source=data.source, class_names=list(data.class_names),
-                        monitor=monitor, standardize=standardize, eager_batches=EAGER_BATCHES))
+                        monitor=monitor, standardize=standardize, eager_batches=EAGER_BATCHES,
+                        trainable_params=trainable_params))
 
         stopper = StopOnRequest(should_stop or (lambda: False))
         keeper = KeepBest(monitor, run.model_path, mode=monitor_mode(monitor),
