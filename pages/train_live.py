@@ -91,7 +91,7 @@ def queue_panel(job: jobs.Job, manager: jobs.JobManager, owner: str, on_stop) ->
     estimate = manager.wait_estimate(job)
     where = (f": number {estimate.position} in the queue, estimated wait "
              f"{estimate.describe()}" if estimate else "")
-    right.markdown(f"Status: **queued** ({job.config.arch} on {job.config.dataset}){where}.")
+    right.markdown(f"Status: **queued** ({job.config.model_title()} on {job.config.dataset}){where}.")
     st.caption(manager.queue_view(owner).describe())
 
 
@@ -104,7 +104,7 @@ def live_panel(job_id: str, manager: jobs.JobManager, owner: str, on_stop) -> No
         return
     job.poll()
     if not common.presenting():
-        st.subheader(f"Job {job.id}: {job.config.arch} on {job.config.dataset}")
+        st.subheader(f"Job {job.id}: {job.config.model_title()} on {job.config.dataset}")
     if job.state == "queued":
         queue_panel(job, manager, owner, on_stop)
         return
@@ -112,7 +112,7 @@ def live_panel(job_id: str, manager: jobs.JobManager, owner: str, on_stop) -> No
     if not job.done:  # Stop first, beside the status: always on screen with the curves
         left.button("Stop", key="train_stop", help="Stops after the current batch.",
                     on_click=on_stop, args=(job.id,))
-    right.markdown(f"Status: **{STATUS[job.state]}** ({job.config.arch} on {job.config.dataset})"
+    right.markdown(f"Status: **{STATUS[job.state]}** ({job.config.model_title()} on {job.config.dataset})"
                    + (f", trained on {job.where}" if job.where else "")
                    + (" - stopping after the current batch..." if job.stop_requested and not job.done
                       else ""))

@@ -160,7 +160,7 @@ class Job:
         return rundir.progress(self.events)
 
     def describe(self) -> str:
-        return f"{self.id}: {self.config.arch} on {self.config.dataset}, {self.state}"
+        return f"{self.id}: {self.config.model_title()} on {self.config.dataset}, {self.state}"
 
     # -- control -----------------------------------------------------------
     def stop(self) -> None:

@@ -22,6 +22,7 @@ class StartEvent(TypedDict):
     n_test: int  # test images evaluated at the end
     batches: int  # batches per epoch
     params: int  # the model's parameter count
+    trainable_params: int  # the trainable part of params (less for a frozen transfer base)
     run_dir: str
     dataset_source: str  # file path or "keras.datasets.<name>"
     class_names: list[str]

@@ -220,6 +220,15 @@ class TrainConfig:
         except ValueError as e:
             raise ValueError(f"Invalid base_model: {e}") from None
 
+    def model_title(self) -> str:
+        """The model as the pages name it: the architecture (``"studio_cnn"``), or, for a
+        transfer run, its base and head (``"cifar10's convolutional base + new head"``)."""
+        if self.base_model is None:
+            return self.arch
+        from cnnlib.models import transfer
+
+        return f"{transfer.title(self.base_model)} convolutional base + new head"
+
     def effective_monitor(self, has_validation: bool) -> str:
         """The metric actually watched: :attr:`monitor`, or its training version
         (``val_loss`` -> ``loss``) when the run has no validation data."""

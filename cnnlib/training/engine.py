@@ -105,7 +105,7 @@ def eval_indices(y_test: np.ndarray, n_test: int | None, seed: int) -> np.ndarra
 def load_data(config: TrainConfig) -> datasets.Dataset:
     """The run's dataset: a built-in one (:func:`cnnlib.data.datasets.load`), or an own
     one, ``own:<name>`` of the owner tagged ``config.dataset_owner``
-    (:meth:`cnnlib.owndata.store.OwnDataStore.dataset_for_training`, its test split held
+    (:meth:`cnnlib.owndata.reader.OwnDataReader.dataset_for_training`, its test split held
     out stratified with ``config.seed``), then its stratified ``config.n_train`` subset.
 
     Raises:
@@ -117,9 +117,9 @@ def load_data(config: TrainConfig) -> datasets.Dataset:
     if not refs.is_own(config.dataset):
         return datasets.load(config.dataset, config.data_dir, n_train=config.n_train,
                              seed=config.seed)
-    from cnnlib.owndata.store import OwnDataStore
+    from cnnlib.owndata.reader import OwnDataReader
 
-    data = OwnDataStore().dataset_for_training(config.dataset_owner, refs.name_of(config.dataset),
+    data = OwnDataReader().dataset_for_training(config.dataset_owner, refs.name_of(config.dataset),
                                                seed=config.seed)
     if config.n_train is not None:
         idx = datasets.stratified_indices(data.y_train, config.n_train, config.seed)
@@ -189,16 +189,16 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
         x_train = datasets.to_float(data.x_train[tr])  # (N, H, W, C) float32 [0, 1]
         y_train = data.y_train[tr]
 
+        from cnnlib.models import transfer
+
         standardize = None
         if config.base_model is not None:  # a trained network's frozen base, a new head
-            from cnnlib.models import transfer
-
             model = transfer.build(config.base_model, data.image_shape, data.num_classes)
         else:
             if config.normalization == "standardize":  # one mean and std over all pixels
                 standardize = (float(x_train.mean()), float(x_train.std()))
             model = zoo.build(config.arch, data.image_shape, data.num_classes, standardize)
-        trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        trainable_params, _ = transfer.param_counts(model)
         batch_size = min(config.batch_size, len(x_train))
         batches = int(np.ceil(len(x_train) / batch_size))
         # the first batches run eagerly: the first curve point before the graph is traced
