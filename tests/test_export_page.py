@@ -12,7 +12,7 @@ def test_a_finished_run_offers_tflite_script_and_notebook(tmp_path, monkeypatch)
     at = open_page(tmp_path, monkeypatch)
     at.selectbox(key="train_reopen").set_value(run.name).run()
     assert not at.caption or not any("TFLite outputs" in c.value for c in at.caption)  # lazy
-    at.button(key=f"train_export_prepare_past_{run.name}").click().run(timeout=300)
+    at.button(key=f"take_home_prepare_past_{run.name}").click().run(timeout=300)
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = [e.proto.label for e in at.get("download_button")]
     assert {"Download TFLite", "Download as Python script", "Download as notebook"} <= set(labels)
