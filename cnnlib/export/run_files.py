@@ -202,22 +202,27 @@ def run_files(run, n_images: int = 64) -> RunFiles:
 
 
 def write(files: dict[str, bytes], folder) -> list:
-    """Write ``files`` (:meth:`RunFiles.files`) into ``folder`` (made if missing).
+    """Write ``files`` (:meth:`RunFiles.files`; a name may hold sub-folders) into ``folder``
+    (made if missing).
 
     Returns:
         The paths written, in order.
 
     Raises:
         OSError: the folder cannot be made or written.
+        ValueError: a name that leads outside ``folder``.
     """
     from pathlib import Path
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, data in files.items():
-        (folder / name).write_bytes(data)
-        paths.append(folder / name)
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise ValueError(f"A file to write must stay inside the folder. Received: {name!r}")
+        path = folder / name  # a name may hold sub-folders: <dataset>/<class>/<id>.png
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        paths.append(path)
     return paths
 
 
