@@ -209,6 +209,11 @@ def _take_home(run: RunDir, key: str) -> None:
         "TFLite, ONNX, Python script and notebook")
     if own and files is not None and files.script is not None:
         name = refs.name_of(config.dataset)
+        try:
+            OwnDataStore().get(me, name)
+        except owndata.ERRORS as e:  # deleted since the run, say
+            st.caption(f"The script reads your dataset {name!r}, which cannot be read now: {e}")
+            return
         st.download_button(
             "Download script, notebook and pictures (.zip)",
             lambda: run_files.bundle(files, run.name, OwnDataStore().export_zip(me, name)),
@@ -234,8 +239,8 @@ def past_runs_section(past: list[RunDir]) -> None:
 
 
 def _past_runs(past: list[RunDir]) -> None:
-    """The Past runs expander, drawn only while open (reading every run's events on each rerun of every viewer
-    cost more than the rest of the page)."""
+    """The Past runs expander, drawn only while open (reading every run's events on each
+    rerun of every viewer cost more than the rest of the page)."""
     section = st.expander(f"Past runs ({len(past)})", key="train_past", on_change="rerun")
     if not section.open:
         return

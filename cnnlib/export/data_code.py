@@ -39,10 +39,13 @@ def _own_test_fraction() -> float:
     return inspect.signature(OwnDataStore.dataset_for_training).parameters["test_fraction"].default
 
 
-def requirements(config: TrainConfig) -> str:
-    """The packages the script needs, for its docstring."""
-    return ("tensorflow (with Keras 3), numpy and Pillow" if refs.is_own(config.dataset)
-            else "tensorflow (with Keras 3) and numpy")
+def requirements(config: TrainConfig) -> tuple[str, str]:
+    """``(packages, imports)``: the packages the script needs, for its docstring, and the
+    import lines beyond Keras, TensorFlow and numpy ("" or Pillow's, for an own dataset)."""
+    if refs.is_own(config.dataset):
+        return ("tensorflow (with Keras 3), numpy and Pillow",
+                "from PIL import Image  # Pillow, which keras.utils.load_img uses too\n")
+    return "tensorflow (with Keras 3) and numpy", ""
 
 
 def data_argument(config: TrainConfig) -> tuple[str, str]:
@@ -102,9 +105,7 @@ x_train_all, y_train_all, x_test_all, y_test_all = load_data(args.data_dir)'''
 
 def _own_loader(config: TrainConfig, class_names: list[str], image_shape) -> str:
     gray = image_shape[-1] == 1
-    return f'''from PIL import Image  # Pillow, which keras.utils.load_img uses too
-
-CLASS_NAMES = {list(class_names)!r}  # label i is CLASS_NAMES[i], as in the run
+    return f'''CLASS_NAMES = {list(class_names)!r}  # label i is CLASS_NAMES[i], as in the run
 IMAGE_SHAPE = {tuple(image_shape)!r}  # (H, W, C) of every picture
 TEST_FRACTION = {_own_test_fraction()!r}  # of each class, held out for the test as CNN Studio does
 
