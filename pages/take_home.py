@@ -58,8 +58,8 @@ def exports(key: str, stem: str, prepare: Callable[[], run_files.RunFiles | run_
     except (OSError, ValueError, RuntimeError, *store.ERRORS) as e:
         st.error(f"Could not prepare the files: {e}")
         return None
-    model = files.model if isinstance(files, run_files.RunFiles) else files
     is_run = isinstance(files, run_files.RunFiles)
+    model = files.model if is_run else files
     columns = st.columns(4 if is_run else 2)
     for column, converted in zip(columns, (model.tflite, model.onnx)):
         ext = converted.fmt.lower()
