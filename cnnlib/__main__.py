@@ -1,9 +1,13 @@
-"""Command line: ``python -m cnnlib {train,models,delete,prefetch}``.
+"""Command line: ``python -m cnnlib {train,export,models,delete,prefetch}``.
 
 Models saved here belong to the owner ``cli`` (``--owner`` names another); the
 bundled models change only with ``--overwrite-bundled``. ``train --images DIR``
 imports a folder of one sub-folder per class as an own dataset of that owner
-(:mod:`cnnlib.owndata`) and trains on it.
+(:mod:`cnnlib.owndata`) and trains on it; ``train --dataset own:NAME`` trains on that
+owner's dataset ``NAME`` again (``--dataset-owner TAG`` names another owner by tag).
+``export RUN --to DIR`` writes a finished run's TFLite and ONNX files (each checked
+against Keras), script and notebook (:mod:`cnnlib.export`); ``export --model NAME``
+a stored model's TFLite and ONNX files.
 
 The benchmarks are not part of the library: ``python -m bench`` (``make bench``).
 """
@@ -29,10 +33,14 @@ def cmd_train(args) -> int:
 
     from cnnlib import owndata, rundir, store
     from cnnlib.data import datasets
+    from cnnlib.owndata import refs
+    from cnnlib.owners import owner_tag
     from cnnlib.training import arguments, engine, lessons
 
     try:
         config = arguments.from_args(args)
+        if refs.is_own(config.dataset) and config.dataset_owner is None:  # --owner's dataset
+            config = dataclasses.replace(config, dataset_owner=owner_tag(args.owner))
         if args.images is not None:  # checked before the import: a bad flag imports nothing
             dataclasses.replace(config, dataset="mnist", dataset_owner=None).validate()
         else:
@@ -228,6 +236,10 @@ def main(argv=None) -> int:
     t.add_argument("--gray", action="store_true",
                    help="with --images: keep one channel (luminance) rather than RGB")
     t.set_defaults(func=cmd_train)
+
+    from cnnlib.export import command as export_command
+
+    export_command.add_parser(sub, CLI_OWNER)
 
     m = sub.add_parser("models", help="list the model store (bundled models first)")
     m.set_defaults(func=cmd_models)

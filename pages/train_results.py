@@ -23,7 +23,7 @@ from cnnlib.owndata.store import OwnDataStore
 from cnnlib.rundir import RunDir
 from cnnlib.training import evaluation
 from cnnlib.viz import train_plots
-from pages import common, identity
+from pages import common, identity, take_home
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,45 +190,38 @@ def show_results(run: RunDir, events: list[dict], key: str, curves: bool = True)
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _run_files(path: str, model_mtime_ns: int) -> run_files.RunFiles:
-    """The run's TFLite file, script and notebook, once per run and model file version
-    (converting and checking takes seconds)."""
+    """The run's TFLite and ONNX files, script and notebook, once per run and model file
+    version (converting and checking takes seconds)."""
     return run_files.run_files(RunDir(path))
 
 
-def _prepare(flag: str) -> None:
-    st.session_state[flag] = True
-
-
 def _take_home(run: RunDir, key: str) -> None:
-    """Downloads of the model as TensorFlow Lite (with its check against Keras) and of the
-    run as a Python script and a notebook: converted on the first click, then cached."""
-    if refs.is_own(getattr(run.config(), "dataset", None)):
-        st.caption("Taking a run on your own pictures home as TensorFlow Lite, a script or a "
-                   "notebook is not available yet; the .keras model above is yours.")
+    """The run's take-home files (:func:`pages.take_home.exports`); for a run on the
+    person's own pictures also one zip of the script, the notebook and the pictures."""
+    config = run.config()
+    own = refs.is_own(getattr(config, "dataset", None))
+    me = identity.owner()
+    if own and jobs.owner_tag(me) != config.dataset_owner:
+        st.caption("This run trained on someone else's pictures: only they can take it home.")
         return
-    flag = f"train_export_ready_{key}"
-    if not st.session_state.get(flag):
-        st.button("Prepare TFLite, Python script and notebook", key=f"train_export_prepare_{key}",
-                  on_click=_prepare, args=(flag,),
-                  help="Converts the kept model to TensorFlow Lite, checks it against Keras on "
-                       "test images, and writes the run as plain Keras code (a few seconds).")
-        return
-    try:
-        with st.spinner("Converting to TensorFlow Lite and checking it on test images..."):
-            files = _run_files(str(run.path), run.model_path.stat().st_mtime_ns)
-    except (OSError, ValueError, RuntimeError) as e:
-        st.error(f"Could not prepare the files of this run: {e}")
-        return
-    d1, d2, d3 = st.columns(3)
-    d1.download_button("Download TFLite", files.tflite, file_name=f"{run.name}.tflite",
-                       mime="application/octet-stream", key=f"train_dl_tflite_{key}")
-    d1.caption(files.check_sentence())
-    d2.download_button("Download as Python script", files.script, file_name=f"{run.name}.py",
-                       mime="text/x-python", key=f"train_dl_script_{key}")
-    d2.caption("Plain Keras: the same data, layers and settings; `--epochs`, `--data-dir`.")
-    d3.download_button("Download as notebook", files.notebook, file_name=f"{run.name}.ipynb",
-                       mime="application/x-ipynb+json", key=f"train_dl_notebook_{key}")
-    d3.caption("The same code as the script, in cells with short explanations.")
+    files = take_home.exports(key, run.name, lambda: _run_files(
+        str(run.path), run.model_path.stat().st_mtime_ns),
+        "TFLite, ONNX, Python script and notebook")
+    if own and files is not None and files.script is not None:
+        name = refs.name_of(config.dataset)
+        try:
+            OwnDataStore().get(me, name)
+        except owndata.ERRORS as e:  # deleted since the run, say
+            st.caption(f"The script reads your dataset {name!r}, which cannot be read now: {e}")
+            return
+        st.download_button(
+            "Download script, notebook and pictures (.zip)",
+            lambda: run_files.bundle(files, run.name, OwnDataStore().export_zip(me, name)),
+            file_name=f"{run.name}.zip", mime="application/zip", key=f"train_dl_bundle_{key}",
+            help=f"Unzipped, `python {run.name}.py` finds the pictures in the folder `{name}` "
+                 "beside it.")
+        st.caption(f"The pictures are those of your dataset {name!r} now: if they changed since "
+                   "the run, the script says its test images are not the run's.")
 
 
 def visible_runs(owner: str) -> list[RunDir]:
@@ -239,9 +232,15 @@ def visible_runs(owner: str) -> list[RunDir]:
 
 
 def past_runs_section(past: list[RunDir]) -> None:
-    """The runs this person may see (:func:`visible_runs`): compare their curves, reopen one.
-    Drawn only while open (reading every run's events on each rerun of every viewer
-    cost more than the rest of the page)."""
+    """The runs this person may see (:func:`visible_runs`): compare their curves, reopen one;
+    then the stored models they may take home (:func:`pages.take_home.stored_models_section`)."""
+    _past_runs(past)
+    take_home.stored_models_section(identity.owner())
+
+
+def _past_runs(past: list[RunDir]) -> None:
+    """The Past runs expander, drawn only while open (reading every run's events on each
+    rerun of every viewer cost more than the rest of the page)."""
     section = st.expander(f"Past runs ({len(past)})", key="train_past", on_change="rerun")
     if not section.open:
         return

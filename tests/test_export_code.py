@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pytest
 from testutil import SHARED_DATA, requires_shared_data, tiny_config
 
@@ -42,13 +43,16 @@ def test_script_rebuilds_the_run_without_cnnlib(tiny_run, tmp_path):
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = {ln.split(" ", 1)[0]: ln.split(" ", 1)[1] for ln in proc.stdout.splitlines()
-             if ln.split(" ", 1)[0] in ("DATA", "LAYERS", "PARAMS", "TEST_ACCURACY")}
+             if ln.split(" ", 1)[0] in ("DATA", "TEST_IMAGES", "LAYERS", "PARAMS", "TEST_ACCURACY")}
     model = tiny_run.model
     expected = [[type(la).__name__, la.name, int(la.count_params())] for la in model.layers]
     assert json.loads(lines["LAYERS"]) == expected
     assert int(lines["PARAMS"]) == model.count_params() == 61_730
     start = next(e for e in tiny_run.run_dir.events() if e["type"] == "start")
     assert lines["DATA"].split() == [str(start["n_train"]), str(start["n_val"]), str(start["n_test"])]
+    digest, counts = lines["TEST_IMAGES"].split(" ", 1)  # the same test images, in order
+    preds = tiny_run.run_dir.predictions()
+    assert digest == preds.images_digest and json.loads(counts) == np.bincount(preds.y_true).tolist()
     assert 0.0 <= float(lines["TEST_ACCURACY"]) <= 1.0
     assert (tmp_path / "model.keras").exists()
 
@@ -61,7 +65,7 @@ def test_notebook_is_valid_and_holds_the_script(tiny_run):
     nbformat.validate(nb)
     sources = [c.source for c in nb.cells if c.cell_type == "code"]
     assert "\n\n\n".join(sources) + "\n" == code.script(tiny_run.run_dir)
-    assert sum(c.cell_type == "markdown" for c in nb.cells) == len(sources)
+    assert sum(c.cell_type == "markdown" for c in nb.cells) == len(sources) + 1  # + the title
 
 
 def test_a_run_without_a_model_is_refused(tmp_path):

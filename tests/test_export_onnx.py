@@ -35,3 +35,20 @@ def test_zoo_model_matches_keras():
     assert onnx_model.max_difference(model, data, x) <= 1e-5
     with pytest.raises(ValueError, match=r"images.shape=\(2, 28, 28, 1\)"):
         onnx_model.run_onnx(data, np.zeros((2, 28, 28, 1), np.float32))
+
+
+def test_a_failed_export_is_a_sentence_and_the_other_format_stays(monkeypatch):
+    from cnnlib.export import run_files
+
+    def refuse(model):
+        raise RuntimeError("Keras could not export model 'm' as ONNX: ImportError: no tf2onnx")
+
+    monkeypatch.setattr(onnx_model, "to_onnx", refuse)
+    model = zoo.build("logistic", (8, 8, 1), 3)
+    files = run_files.convert(model, None, n_images=5)
+    assert files.onnx.data is None and files.onnx.check_sentence() == (
+        "No ONNX file: Keras could not export model 'm' as ONNX: ImportError: no tf2onnx.")
+    assert files.tflite.data is not None and files.tflite.n_checked == 5
+    assert files.tflite.check_sentence().endswith(
+        "on 5 random images (the test images could not be read).")
+    assert set(files.files("m")) == {"m.tflite"}

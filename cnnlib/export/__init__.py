@@ -8,9 +8,11 @@
 - :mod:`cnnlib.export.code`: a finished run as a self-contained Python script and
   a Jupyter notebook that rebuild the architecture layer by layer, load the same
   data and train with the run's settings (:mod:`cnnlib.export.layer_code` writes the
-  layers).
-- :mod:`cnnlib.export.run_files`: a finished run's TFLite file (checked), script and
-  notebook in one call, for the Train page's downloads.
+  layers, :mod:`cnnlib.export.data_code` the loading and splitting of a built-in or
+  an own dataset).
+- :mod:`cnnlib.export.run_files`: a finished run's (or a stored model's) TFLite and
+  ONNX files (each checked), script and notebook in one call, for the Train page's
+  downloads and the command line's ``export`` (:mod:`cnnlib.export.command`).
 
 Importing this package imports no TensorFlow; each function imports what it needs.
 """

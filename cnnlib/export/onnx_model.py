@@ -15,6 +15,8 @@ std)``: the same ``(x - mean) / std`` up to float32 rounding.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import tempfile
 
@@ -49,7 +51,8 @@ def to_onnx(model) -> bytes:
     with tempfile.TemporaryDirectory(prefix="cnn-onnx-") as folder:
         path = os.path.join(folder, "model.onnx")
         try:
-            model.export(path, format="onnx", verbose=False)
+            with contextlib.redirect_stdout(io.StringIO()):  # its "Saved artifact at ..." listing
+                model.export(path, format="onnx", verbose=False)
         except Exception as e:  # ImportError for tf2onnx, converter errors
             raise RuntimeError(f"Keras could not export model {model.name!r} as ONNX: "
                                f"{type(e).__name__}: {e}") from e

@@ -10,6 +10,9 @@ which TF 2.21 still ships.
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import numpy as np
 
 
@@ -36,7 +39,8 @@ def to_tflite(model) -> bytes:
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError(f"to_tflite needs a built keras.Model. Received: model={model!r}")
     try:
-        return bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras's "Saved artifact at ..." listing
+            return bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     except Exception as e:  # the converter raises ConverterError and others
         raise RuntimeError(f"TensorFlow Lite could not convert model {model.name!r}: "
                            f"{type(e).__name__}: {e}") from e

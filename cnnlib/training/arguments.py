@@ -44,7 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         else:
             kwargs["type"] = base
             choices = tuple(lessons.LESSONS) if f.name == "lesson" else field_choices(f)
-            if choices is not None:
+            if f.name == "dataset":  # or own:<name>, which TrainConfig.validate checks
+                help_text += f" Built in: {', '.join(choices)}."
+                kwargs["metavar"] = "{" + ",".join(choices) + ",own:NAME}"
+            elif choices is not None:
                 kwargs["choices"] = choices
         parser.add_argument(flag(f.name), *ALIASES.get(f.name, ()),
                             help=f"{help_text} (default: {f.default})", **kwargs)
