@@ -273,6 +273,10 @@ with st.expander("Hyperparameters", expanded=True):
     choice(a[4], "augment_fill_mode", "Fill uncovered pixels", config.FILL_MODES,
            defaults.augment_fill_mode)
     checkbox(a[4], "augment_stroke", "Stroke width", defaults.augment_stroke)
+    st.markdown("**Adversarial training** (each batch trained with its FGSM examples too: a "
+                "model that is harder to fool; compare it on Classify's *Where it breaks*)")
+    slider(st.columns(2)[0], "adversarial_epsilon", "FGSM epsilon (of the [0, 1] range, 0 = off)",
+           0.3, 0.01, float(defaults.adversarial_epsilon))
 
 
 def start_job() -> None:

@@ -29,6 +29,7 @@ import textwrap
 
 from cnnlib.data import augment
 from cnnlib.export import data_code, layer_code
+from cnnlib.training import adversarial
 from cnnlib.training.config import TrainConfig, monitor_mode
 
 #: The environment variable that sets the script's epochs (``--epochs`` wins over it).
@@ -125,6 +126,10 @@ def _compile(config: TrainConfig) -> str:
     lines += [f"optimizer = {optimizer}",
               'model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", '
               'metrics=["accuracy"])']
+    if config.adversarial_epsilon > 0:  # the library's own function, as it is
+        lines += ["", "", textwrap.dedent(inspect.getsource(adversarial.use_fgsm_training)), "",
+                  f"use_fgsm_training(model, {config.adversarial_epsilon!r})  # FGSM adversarial "
+                  "training, as the run"]
     return "\n".join(lines)
 
 

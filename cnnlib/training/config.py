@@ -139,6 +139,10 @@ class TrainConfig:
         "wrap.", choices=FILL_MODES)
     augment_stroke: bool = setting(False, "Augmentation: random stroke thickening or thinning "
                                    "(grey dilation or erosion), for digits.")
+    adversarial_epsilon: float = setting(
+        0.0, "FGSM adversarial training: each batch is trained together with its FGSM "
+        "examples at this L-infinity budget, in [0, 1] units (0.1 = 25 grey levels; 0 = off; "
+        "Goodfellow et al. 2015).", range=Range(0, 0.5))
     early_stopping_patience: int = setting(
         0, "Stop after this many epochs without a better monitor value (0 = off).",
         range=Range(0, 1000))

@@ -203,6 +203,10 @@ def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
         batches = int(np.ceil(len(x_train) / batch_size))
         # the first batches run eagerly: the first curve point before the graph is traced
         compile_model(model, config, batches, run_eagerly=True)
+        if config.adversarial_epsilon > 0:  # each batch doubled with its FGSM examples
+            from cnnlib.training.adversarial import use_fgsm_training
+
+            use_fgsm_training(model, config.adversarial_epsilon)
         has_val = len(x_val) > 0
         monitor = config.effective_monitor(has_val)
         emit(StartEvent(type="start", elapsed=time.perf_counter() - t0, config=config.to_dict(),
