@@ -198,7 +198,8 @@ class TrainConfig:
                 continue
             choices = field_choices(f)
             if choices is not None and value not in choices:
-                raise ValueError(f"Invalid {f.name}: expected one of {list(choices)}. "
+                also = " or own:<name> (a dataset of your own)" if f.name == "dataset" else ""
+                raise ValueError(f"Invalid {f.name}: expected one of {list(choices)}{also}. "
                                  f"Received: {f.name}={value!r}")
             rng = f.metadata["range"]
             if rng is not None and value not in rng:
