@@ -30,8 +30,7 @@ from pages import common, identity
 from pages.classify_parts import SOFTMAX_NOTE, classifier_problems, probability_chart, stored_classifier
 
 SOURCES = {"camera": "Webcam", "upload": "Upload a picture"}
-SIDE = 200  # pixels a side of the picture as the model sees it, and of its Grad-CAM
-HEAT = "dark purple: nothing drove the class; light yellow: most did"
+SIDE = 160  # pixels a side of the picture as the model sees it, and of its Grad-CAM (one screen)
 
 
 def is_own(entry: store.StoredModel) -> bool:
@@ -120,7 +119,7 @@ def live_tab():
                 "Your images, train on it on the Train page and save the run. Meanwhile, the "
                 "stored models are listed here.")
     problems = live_problems(entries, me)
-    take, result, seen = st.columns([5, 5, 4], gap="medium")
+    take, result, seen = st.columns(3, gap="medium")
     with take:
         entry = common.pick_model(entries, "classify_live_model",
                                   default=mine[0].name if mine else None, problems=problems)
@@ -157,8 +156,8 @@ def live_tab():
             st.caption(SOFTMAX_NOTE)
     with seen:
         gray = "gray" if channels == 1 else "colour"
-        st.image(enlarge(picture, SIDE), width=SIDE,
-                 caption=f"As the model sees it: the centre square, {side}x{side} {gray}")
+        st.image(enlarge(picture, SIDE), width=SIDE)  # captions as wide as the column: one screen
+        st.caption(f"As the model sees it: {side}x{side} {gray}, the centre square")
         live_gradcam(model, x, best, names[best])
 
 
@@ -173,7 +172,8 @@ def live_gradcam(model, x, best: int, name: str) -> None:
         st.info(f"Grad-CAM cannot be computed for this model ({type(e).__name__}: {e}).")
         return
     h, w = cam.map_size
-    st.image(enlarge(overlay(x[0], cam.heatmap, 0.5), SIDE), width=SIDE,
-             caption=f"Grad-CAM of '{name}' (layer {cam.layer}, {h}x{w}): {HEAT}")
+    st.image(enlarge(overlay(x[0], cam.heatmap, 0.5), SIDE), width=SIDE)
+    st.caption(f"Grad-CAM of '{name}' ({cam.layer}, {h}x{w}): yellow drove it most, purple "
+               "not at all")
     if not cam.heatmap.any():
         st.caption(f"No region raises the score of '{name}': the overlay is empty.")

@@ -30,26 +30,32 @@ ALICE, BOB = "alice-token-000000000000", "bob-token-0000000000000000"
 CLASSES = ["airplane", "automobile", "frog"]  # test_owndata_training.CIFAR_PICKED, in label order
 
 
+def train_own_model(owner: str, run_root) -> None:
+    """In ``$CNN_STUDIO_HOME``: ``owner``'s dataset "cifar3" (12 real CIFAR-10 test pictures
+    of each of airplane, automobile and frog, imported as 64 px PNGs into 32 px colour)
+    and the model "pets" trained on it (cifar_small, 2 epochs) and saved from its run."""
+    from cnnlib.training import config, engine
+
+    OwnDataStore().import_zip(owner, "cifar3", cifar_zip(12), size=32, gray=False)
+    cfg = config.TrainConfig(dataset="own:cifar3", dataset_owner=owner_tag(owner),
+                             arch="cifar_small", epochs=2, batch_size=8, seed=0,
+                             snapshot_every_s=0, run_root=str(run_root))
+    result = engine.train(cfg)
+    assert result.status == "finished"
+    store.import_run(result.run_dir, "pets", owner=owner)
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    """A CNN_STUDIO_HOME with ALICE's dataset "cifar3" (12 real CIFAR-10 test pictures of
-    each of airplane, automobile and frog, imported as 64 px PNGs into 32 px colour),
-    her model "pets" trained on it (cifar_small, 2 epochs) and saved from its run;
-    "wide" (non-square input) and "five" (5 outputs for 3 classes), hers too; and
-    BOB's "bobs_model" of his own 2-class dataset."""
+    """A CNN_STUDIO_HOME with ALICE's dataset "cifar3" and model "pets"
+    (:func:`train_own_model`); "wide" (non-square input) and "five" (5 outputs for 3
+    classes), hers too; and BOB's "bobs_model" of his own 2-class dataset."""
     from cnnlib.models import zoo
-    from cnnlib.training import config, engine
 
     folder = tmp_path_factory.mktemp("live-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CNN_STUDIO_HOME", str(folder))
-        OwnDataStore().import_zip(ALICE, "cifar3", cifar_zip(12), size=32, gray=False)
-        cfg = config.TrainConfig(dataset="own:cifar3", dataset_owner=owner_tag(ALICE),
-                                 arch="cifar_small", epochs=2, batch_size=8, seed=0,
-                                 snapshot_every_s=0, run_root=str(folder / "runs"))
-        result = engine.train(cfg)
-        assert result.status == "finished"
-        store.import_run(result.run_dir, "pets", owner=ALICE)
+        train_own_model(ALICE, folder / "runs")
         own_card = {"dataset": "own:cifar3", "class_names": CLASSES,
                     "config": {"dataset_owner": owner_tag(ALICE)}}
         store.save_model(zoo.build("logistic", (24, 32, 3), 3), "wide", owner=ALICE, card=own_card)
@@ -92,7 +98,7 @@ def chart(at) -> dict:
 
 
 def captions(at) -> list[str]:
-    return [c for img in at.image for c in img.captions]
+    return [c.value for c in at.caption]
 
 
 def test_an_own_runs_card_records_its_input_shape_and_dataset():
@@ -127,8 +133,9 @@ def test_an_uploaded_picture_is_classified_as_the_library_does_with_grad_cam():
     np.testing.assert_allclose(shown, expected, atol=1e-5)
     assert at.metric[0].value == CLASSES[int(expected.argmax())]
     said = captions(at)
-    assert "As the model sees it: the centre square, 32x32 colour" in said
-    assert any(c.startswith(f"Grad-CAM of '{CLASSES[int(expected.argmax())]}' (layer ") for c in said)
+    assert len(at.image) == 2  # the picture as the model sees it, and its Grad-CAM
+    assert "As the model sees it: 32x32 colour, the centre square" in said
+    assert any(c.startswith(f"Grad-CAM of '{CLASSES[int(expected.argmax())]}' (conv") for c in said)
 
     other = cifar_png(int(np.flatnonzero(datasets.load("cifar10").y_test == 0)[40]))  # a new picture
     at.file_uploader(key="classify_live_upload").set_value(("plane.png", other, "image/png")).run()
