@@ -114,8 +114,9 @@ def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedI
     recipe (crop to the ink, fit 20 x 20, centre of mass at the centre of 28 x 28);
     ``"fashion_mnist"``: grayscale, inverted if light, resized; ``"own"``: as an own
     dataset's pictures are made (:func:`cnnlib.owndata.pictures.square`: the centre
-    square, resized with Lanczos to the model's side, gray if it takes one channel; a
-    model that takes non-square pictures gets them resized by :func:`prepare_image`);
+    square, resized with Lanczos to the model's side ``input_shape[0]``, gray if it
+    takes one channel; a model of non-square input gets that square resized to its
+    shape by :func:`prepare_image`);
     ``"plain"``: gray or RGB as the model takes, resized.
 
     Raises:
@@ -130,8 +131,6 @@ def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedI
         return PreparedInput(x, to_float(resized), tuple(steps))
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}. Received: style={style!r}")
-    if style == "own" and None in tuple(input_shape[:2]):
-        style = "plain"  # a model that leaves its sides open: no side to square to
     if style == "own":
         from cnnlib.owndata.pictures import square
 
