@@ -203,3 +203,18 @@ def test_inside_does_not_list_another_persons_own_model():
     options = at.sidebar.selectbox(key="inside_model").options
     assert any(o.startswith("bobs_model") for o in options)
     assert not any(o.startswith(("pets", "wide", "five")) for o in options)
+
+
+def test_inside_squares_an_uploaded_photo_for_an_own_model_as_its_dataset_was_made():
+    at = open_inside(ALICE)
+    at.sidebar.selectbox(key="inside_model").set_value("pets").run()
+    at.sidebar.selectbox(key="inside_input").set_value("photo").run()
+    data = cifar_png(int(np.flatnonzero(datasets.load("cifar10").y_test == 1)[40]))
+    at.sidebar.file_uploader(key="inside_photo_file").set_value(("car.png", data, "image/png")).run()
+    assert not at.exception and not at.main.error
+    picture = pictures.picture_from_bytes(data, 32, gray=False)
+    probs = np.asarray(store.load_model("pets")(datasets.to_float(picture)[None], training=False))[0]
+    head = at.main.markdown[0].value
+    assert "Input: car.png." in head
+    assert f"Prediction: **{CLASSES[int(probs.argmax())]}** ({probs.max():.1%})" in head
+    assert "Centre square, 32x32" in [c for img in at.main.image for c in img.captions]
