@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnlib import store
+from cnnlib import owndata, store
 from cnnlib.data import datasets
 from cnnlib.explain import gradcam
-from cnnlib import owndata
 from cnnlib.owndata import pictures, refs
 from cnnlib.owndata.errors import OwnDataError
 from cnnlib.owners import owner_tag
@@ -107,6 +106,7 @@ def picture_ui():
 
 
 def live_tab():
+    """The tab: a model, a picture, then what the model sees, says and looks at."""
     me = identity.owner()
     entries = live_models(store.list_models(), me)
     mine = [e for e in entries if is_mine(e, me)]

@@ -113,8 +113,8 @@ def test_an_uploaded_picture_is_classified_as_the_library_does_with_grad_cam():
     assert box.value == "pets" and box.options[:3] == [
         "five (unusable here: The model gives 5 scores per image, not one for each of the 3 classes.)",
         store.list_models()[[m.name for m in store.list_models()].index("pets")].label(),
-        "wide (unusable here: It does not take square gray or colour pictures (its card's input "
-        "shape: [24, 32, 3]).)"]
+        ("wide (unusable here: It does not take square gray or colour pictures (its card's input "
+         "shape: [24, 32, 3]).)")]
     assert not at.get("plotly_chart") and "Take a picture or upload one" in at.info[0].value
 
     frog = int(np.flatnonzero(datasets.load("cifar10").y_test == 6)[40])  # not among the 12 imported
