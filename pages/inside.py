@@ -3,8 +3,8 @@
 Choose a model (a stored one, VGG16, or an uploaded ``.keras`` file loaded in
 safe mode) and an input (a test image, a picture of the own dataset a model of
 yours learned from, the digit drawn on Classify, a sample picture or a photo) in
-the sidebar. Another person's own-data models are not listed. The page shows every layer's output from
-the input to the softmax; a click on a feature map (or a bar) explains that
+the sidebar; another person's own-data models are not listed. The page shows every
+layer's output from the input to the softmax; a click on a feature map (or a bar) explains that
 neuron under its layer: its inputs, weights, sums and activation recomputed in
 numpy beside the value Keras computed. The last section finds the test images
 that excite one channel most. All numbers come from :mod:`cnnlib.network`.
@@ -33,7 +33,8 @@ common.require_app_navigation()  # a deep link to a fresh server must still go t
 common.import_keras()  # every view here needs TensorFlow
 
 SOURCES = {"stored": "a stored model", "VGG16": "VGG16 (ImageNet)", "upload": "a .keras file"}
-INPUTS = {"test": "a test image", "own": "a picture of my dataset", "digit": "the digit drawn on Classify", "sample": "a sample picture",
+INPUTS = {"test": "a test image", "own": "a picture of my dataset",
+          "digit": "the digit drawn on Classify", "sample": "a sample picture",
           "photo": "a picture of mine"}
 
 
@@ -159,7 +160,8 @@ def own_picture(dataset: str, shape):
         ids = store_.picture_ids(me, ds.name, name)
         if not ids:
             return f"The class {name} of {ds.name} has no pictures: choose another class."
-        i = st.number_input("Picture number", 0, len(ids) - 1, 0, key=f"inside_own_index_{ds.name}_{name}")
+        i = st.number_input("Picture number", 0, len(ids) - 1, 0,
+                            key=f"inside_own_index_{ds.name}_{name}")
         image = store_.read_picture(me, ds.name, name, ids[i])  # uint8 (S, S, C)
     except owndata.ERRORS as e:
         return f"The dataset cannot be read. {e}"
@@ -185,8 +187,9 @@ def choose_input(shape, dataset: str | None, style: str):
     own = refs.is_own(dataset)  # the viewer's own dataset (choose_model gives no one else's)
     offered = [k for k in INPUTS if k != "own" or own]
     default = "own" if own else "test" if dataset else "sample"
-    if (st.session_state.get("inside_input") not in offered  # first run, or "own" offered no more
-            or (own and st.session_state.get("inside_input_for") != dataset)):  # an own model opens on its pictures
+    # the first run, an input no longer offered ("own"), or an own model just opened: its default
+    if (st.session_state.get("inside_input") not in offered
+            or (own and st.session_state.get("inside_input_for") != dataset)):
         st.session_state["inside_input"] = default
     st.session_state["inside_input_for"] = dataset
     source = st.selectbox("Input", offered, format_func=INPUTS.get, key="inside_input")
