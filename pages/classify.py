@@ -1,6 +1,7 @@
-"""Classify: draw a digit, classify CIFAR-10 test images, send a photo through VGG16.
+"""Classify: draw a digit, classify CIFAR-10 test images, send a photo through VGG16, try
+a model of your own pictures live (pages/classify_live.py).
 
-Three tabs, each run only while it is open (``st.tabs(on_change="rerun")``),
+Four tabs, each run only while it is open (``st.tabs(on_change="rerun")``),
 so VGG16 (about 2 GB) is loaded only once the photo tab has a photo. The
 maths lives in cnnlib: ``preprocess`` (canvas -> MNIST digit), ``images``
 (safe photo decoding), ``vgg16``, ``gradcam``, ``inference`` (the fast
@@ -23,6 +24,7 @@ from cnnlib.models import vgg16
 from cnnlib.viz.colour import overlay
 from cnnlib.viz.raster import enlarge
 from pages import common
+from pages.classify_live import live_tab
 from pages.classify_parts import (
     SOFTMAX_NOTE,
     classifier_problems,
@@ -47,7 +49,7 @@ from pages.common import (
 common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
 
-TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16"]
+TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16", "Try it live"]
 CANVAS = 280  # canvas side in pixels, 10x MNIST's 28
 DIGIT_SHAPE = (28, 28, 1)  # what the canvas becomes (cnnlib.data.preprocess)
 N_SAMPLES = 12  # CIFAR-10 gallery size
@@ -300,7 +302,7 @@ def photo_gradcam(model, key, x, resized, top1):
 
 st.title("Classify")
 tabs = st.tabs(TABS, key="classify_tab", on_change="rerun")
-for tab, render in zip(tabs, (digit_tab, cifar_tab, photo_tab)):
+for tab, render in zip(tabs, (digit_tab, cifar_tab, photo_tab, live_tab)):
     with tab:
         if tab.open:
             render()

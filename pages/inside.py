@@ -1,9 +1,10 @@
 """Inside the network: every layer of a model for one input, CNN Explainer-style.
 
 Choose a model (a stored one, VGG16, or an uploaded ``.keras`` file loaded in
-safe mode) and an input (a test image, the digit drawn on Classify, a sample
-picture or a photo) in the sidebar. The page shows every layer's output from
-the input to the softmax; a click on a feature map (or a bar) explains that
+safe mode) and an input (a test image, a picture of the own dataset a model of
+yours learned from, the digit drawn on Classify, a sample picture or a photo) in
+the sidebar; another person's own-data models are not listed. The page shows every
+layer's output from the input to the softmax; a click on a feature map (or a bar) explains that
 neuron under its layer: its inputs, weights, sums and activation recomputed in
 numpy beside the value Keras computed. The last section finds the test images
 that excite one channel most. All numbers come from :mod:`cnnlib.network`.
@@ -14,14 +15,16 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnnlib import store
+from cnnlib import owndata, store
 from cnnlib.data import datasets, images, samples
 from cnnlib.intake.cache import ModelCache, model_bytes
 from cnnlib.models import vgg16
 from cnnlib.network import inputs, layer_outputs, reader, uploads
+from cnnlib.owndata import refs
+from cnnlib.owners import owner_tag
 from cnnlib.viz.colour import to_rgb8
 from cnnlib.viz.raster import enlarge
-from pages import common
+from pages import common, identity
 from pages.inside_layers import overview_section
 from pages.inside_scores import filter_section, scores_section
 from pages.inside_state import Explored, chosen_neuron, default_neuron, explored_overview, select
@@ -30,7 +33,8 @@ common.require_app_navigation()  # a deep link to a fresh server must still go t
 common.import_keras()  # every view here needs TensorFlow
 
 SOURCES = {"stored": "a stored model", "VGG16": "VGG16 (ImageNet)", "upload": "a .keras file"}
-INPUTS = {"test": "a test image", "digit": "the digit drawn on Classify", "sample": "a sample picture",
+INPUTS = {"test": "a test image", "own": "a picture of my dataset",
+          "digit": "the digit drawn on Classify", "sample": "a sample picture",
           "photo": "a picture of mine"}
 
 
@@ -84,7 +88,7 @@ def choose_model():
     model to explore."""
     source = st.radio("Model", list(SOURCES), format_func=SOURCES.get, key="inside_source")
     if source == "stored":
-        entries = store.list_models()
+        entries = [e for e in store.list_models() if not refs.is_own(e.dataset) or mine(e)]
         if not entries:
             return "There is no stored model yet: train one on the Train page, or upload a .keras file."
         entry = common.pick_model(entries, "inside_model", default="mnist",
@@ -98,8 +102,8 @@ def choose_model():
             return e
         except OSError as e:
             return f"Model {entry.name} cannot be loaded. {e}"
-        # a model of someone's own pictures (own:<name>) has no shared test images here
-        dataset = entry.dataset if entry.dataset in datasets.DATASETS else None
+        # a model of the viewer's own pictures (own:<name>) takes its inputs from them
+        dataset = entry.dataset if entry.dataset in datasets.DATASETS or mine(entry) else None
         return (("store", entry.name, mtime), entry.label(), model, entry.card.get("class_names"),
                 dataset, False)
     if source == "VGG16":
@@ -139,6 +143,31 @@ def choose_model():
     return ("upload", sha), f"{upload.name} (uploaded)", model, names, dataset, False
 
 
+def mine(entry: store.StoredModel) -> bool:
+    """Whether ``entry`` was trained on an own dataset of this browser's owner."""
+    config = entry.card.get("config")
+    return (refs.is_own(entry.dataset) and isinstance(config, dict)
+            and config.get("dataset_owner") == owner_tag(identity.owner()))
+
+
+def own_picture(dataset: str, shape):
+    """Sidebar widgets over the pictures of the viewer's own dataset ``dataset``
+    (``"own:<name>"``); ``(PreparedInput, caption)`` or a sentence (why not)."""
+    me, store_ = identity.owner(), owndata.OwnDataStore()
+    try:
+        ds = store_.get(me, refs.name_of(dataset))
+        name = st.selectbox("Class", ds.class_names, key=f"inside_own_class_{ds.name}")
+        ids = store_.picture_ids(me, ds.name, name)
+        if not ids:
+            return f"The class {name} of {ds.name} has no pictures: choose another class."
+        i = st.number_input("Picture number", 0, len(ids) - 1, 0,
+                            key=f"inside_own_index_{ds.name}_{name}")
+        image = store_.read_picture(me, ds.name, name, ids[i])  # uint8 (S, S, C)
+    except owndata.ERRORS as e:
+        return f"The dataset cannot be read. {e}"
+    return inputs.from_dataset(image, shape), f"{ds.name} picture {i} of class {name}"
+
+
 def photo(upload) -> np.ndarray:
     """An uploaded picture decoded once per file and session (uint8 RGB ``(H, W, 3)``,
     at most ``samples.MAX_UPLOAD_SIDE`` a side). Raises ``images.ImageError``."""
@@ -155,10 +184,17 @@ def choose_input(shape, dataset: str | None, style: str):
     if shape[-1] not in (1, 3):
         return (f"The model takes images of {shape[-1]} channels; this page gives it gray (1 channel) "
                 "or colour (3 channels) pictures.")
-    default = "test" if dataset else "sample"
-    if "inside_input" not in st.session_state:
+    own = refs.is_own(dataset)  # the viewer's own dataset (choose_model gives no one else's)
+    offered = [k for k in INPUTS if k != "own" or own]
+    default = "own" if own else "test" if dataset else "sample"
+    # the first run, an input no longer offered ("own"), or an own model just opened: its default
+    if (st.session_state.get("inside_input") not in offered
+            or (own and st.session_state.get("inside_input_for") != dataset)):
         st.session_state["inside_input"] = default
-    source = st.selectbox("Input", list(INPUTS), format_func=INPUTS.get, key="inside_input")
+    st.session_state["inside_input_for"] = dataset
+    source = st.selectbox("Input", offered, format_func=INPUTS.get, key="inside_input")
+    if source == "own":
+        return own_picture(dataset, shape)
     rgb_model = style == "vgg16"
     if source == "test":
         names = datasets.names()

@@ -77,8 +77,8 @@ def filter_section(explored: Explored, overview: Overview) -> None:
     with section:
         if explored.dataset is None:
             st.info("There are no test images of this model's dataset to search: VGG16 learned from "
-                    "ImageNet, which is not on this machine; for an uploaded model, say what it was "
-                    "trained on in the sidebar.")
+                    "ImageNet, which is not on this machine; a model of your own pictures has no "
+                    "test set here; for an uploaded model, say what it was trained on in the sidebar.")
             return
         chain = overview.chain
         spatial = [i.index for i in chain[1:] if i.spatial and i.kind != "identity"]

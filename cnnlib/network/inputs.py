@@ -5,7 +5,8 @@ and a picture aligned with it pixel for pixel (the receptive fields are drawn
 on it), with the steps in between for display. The steps reuse the project's
 own: :func:`cnnlib.data.datasets.to_float` for dataset images, MNIST's recipe
 (:func:`cnnlib.data.preprocess.preprocess_canvas`) for a photo of a digit,
-:func:`cnnlib.models.vgg16.preprocess_steps` for VGG16, and
+:func:`cnnlib.models.vgg16.preprocess_steps` for VGG16, the own datasets' centre
+square (:func:`cnnlib.owndata.pictures.square`) for a model trained on one, and
 :func:`prepare_image` (gray or RGB, resized) otherwise.
 """
 
@@ -19,7 +20,7 @@ from cnnlib.data.datasets import to_float
 from cnnlib.data.images import to_gray
 
 #: How an uploaded picture is prepared: by the model's dataset (see :func:`upload_style`).
-STYLES = ("vgg16", "mnist", "fashion_mnist", "plain")
+STYLES = ("vgg16", "mnist", "fashion_mnist", "own", "plain")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,9 +87,11 @@ def from_picture(picture: np.ndarray, input_shape) -> PreparedInput:
 
 def upload_style(dataset: str | None, vgg16: bool = False) -> str:
     """The :data:`STYLES` entry for a model trained on ``dataset`` (a card's
-    ``"dataset"``; None when unknown)."""
+    ``"dataset"``, ``"own:<name>"`` for an own dataset; None when unknown)."""
     if vgg16:
         return "vgg16"
+    if isinstance(dataset, str) and dataset.startswith("own:"):
+        return "own"
     if dataset == "mnist":
         return "mnist"
     return "fashion_mnist" if dataset == "fashion_mnist" else "plain"
@@ -109,8 +112,12 @@ def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedI
     Styles: ``"vgg16"``: centre crop, 224 x 224, BGR minus the ImageNet means;
     ``"mnist"``: grayscale, inverted if its background is light, then MNIST's
     recipe (crop to the ink, fit 20 x 20, centre of mass at the centre of 28 x 28);
-    ``"fashion_mnist"``: grayscale, inverted if light, resized; ``"plain"``:
-    gray or RGB as the model takes, resized.
+    ``"fashion_mnist"``: grayscale, inverted if light, resized; ``"own"``: as an own
+    dataset's pictures are made (:func:`cnnlib.owndata.pictures.square`: the centre
+    square, resized with Lanczos to the model's side ``input_shape[0]``, gray if it
+    takes one channel; a model of non-square input gets that square resized to its
+    shape by :func:`prepare_image`);
+    ``"plain"``: gray or RGB as the model takes, resized.
 
     Raises:
         ValueError: an unknown style, or (``"mnist"``) no ink in the picture; the
@@ -124,6 +131,14 @@ def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedI
         return PreparedInput(x, to_float(resized), tuple(steps))
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}. Received: style={style!r}")
+    if style == "own":
+        from cnnlib.owndata.pictures import square
+
+        side = int(input_shape[0])
+        picture = square(rgb, side, gray=int(input_shape[-1]) == 1)  # uint8 (side, side, C)
+        made = from_dataset(picture, input_shape)
+        return PreparedInput(made.x, made.picture,
+                             (("Your picture", rgb), (f"Centre square, {side}x{side}", picture)))
     if style == "plain":
         x = prepare_image(to_float(rgb), input_shape)
         return PreparedInput(x, _view(x), (("Your picture", rgb),))

@@ -194,7 +194,9 @@ def card_from_run(run: RunDir, notes: str = "") -> dict:
         The card fields (see :mod:`cnnlib.store`) but ``name``, ``owner_tag``, ``created`` and
         ``model_sha256``.
         Fields the run never recorded (a run that crashed before its start event)
-        are None.
+        are None. ``input_shape`` is the built-in dataset's image shape, else (a run on
+        an own dataset, ``own:<name>``) the one the run's saved model declares
+        (:func:`_model_input_shape`).
 
     Raises:
         ModelLoadError: the run has no readable ``config.json``.
@@ -212,7 +214,7 @@ def card_from_run(run: RunDir, notes: str = "") -> dict:
         "dataset_source": start.get("dataset_source"), "n_train": start.get("n_train"),
         "class_names": start.get("class_names") or (list(info.class_names) if info else None),
         "arch": config.arch, "params": start.get("params"),
-        "input_shape": list(info.image_shape) if info else None,
+        "input_shape": list(info.image_shape) if info else _model_input_shape(run),
         "epochs": end.get("complete_epochs", len([e for e in rundir.of_type(events, "epoch")
                                                    if not e.get("partial")])),
         "kept_epoch": end.get("kept_epoch", max((e["epoch"] for e in rundir.of_type(events, "epoch")
@@ -227,6 +229,20 @@ def card_from_run(run: RunDir, notes: str = "") -> dict:
         "config": config.to_dict(), "run_dir": str(run.path),
         "history": rundir.of_type(events, "epoch"), "notes": notes,
     }
+
+
+def _model_input_shape(run: RunDir) -> list[int] | None:
+    """The ``[H, W, C]`` input of a run's saved model (``best.keras``), read from its
+    configuration by the intake's cheap check (nothing built, no TensorFlow); None when
+    the run has no model or the file is refused."""
+    from cnnlib.intake.load import check_untrusted
+
+    if not run.model_path.is_file():
+        return None
+    try:
+        return [int(v) for v in check_untrusted(run.model_path)[1].input_shape]
+    except (ModelLoadError, OSError):
+        return None
 
 
 def import_run(run_dir: str | Path | RunDir, name: str, *, models_dir=None,

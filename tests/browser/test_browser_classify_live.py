@@ -1,0 +1,69 @@
+"""Classify's "Try it live" tab in a real browser with Chromium's fake camera: a model
+trained on the browser owner's own pictures, a picture taken, the class probabilities
+and the Grad-CAM picture shown; screenshots at 1280x720 and at a phone's width."""
+
+import secrets
+
+import pytest
+from harness import CHROMIUM, CHROMIUM_ARGS, Server, assert_no_errors, open_page, screenshot, wait_idle
+from test_browser_own_data import FAKE_CAMERA, take_photo
+from testutil import requires_shared_data
+
+from pages import identity
+
+pytestmark = [pytest.mark.browser, requires_shared_data]
+
+
+@pytest.fixture(scope="module")
+def live_page(browser, tmp_path_factory):
+    """A server whose home holds the dataset and model of :func:`train_own_model` for the
+    owner whose token the browser's cookie carries, and a Chromium with the fake camera."""
+    from test_page_classify_live import train_own_model
+
+    home = tmp_path_factory.mktemp("live-home")
+    token = secrets.token_urlsafe(18)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CNN_STUDIO_HOME", str(home))
+        train_own_model(token, home / "runs")
+    srv = Server({"CNN_STUDIO_HOME": str(home)})
+    camera_browser = None
+    try:
+        camera_browser = browser.browser_type.launch(executable_path=CHROMIUM,
+                                                     args=CHROMIUM_ARGS + FAKE_CAMERA)
+        context = camera_browser.new_context(viewport={"width": 1280, "height": 720},
+                                             permissions=["camera"])
+        context.add_cookies([{"name": identity.COOKIE, "value": token, "url": srv.url}])
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield srv, page
+    finally:
+        if camera_browser is not None:
+            camera_browser.close()
+        srv.stop()
+
+
+def test_a_picture_from_the_webcam_is_classified_with_grad_cam(live_page):
+    srv, page = live_page
+    open_page(page, srv, "classify")
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_role("tab", name="Try it live").click()
+    wait_idle(page)
+    # the tab checks each stored model once (the intake loads it in a child process): slow at first
+    page.wait_for_function("t => document.body.innerText.includes(t)",
+                           arg="Take a picture or upload one: pets will say", timeout=300_000)
+    wait_idle(page)
+    take_photo(page)
+    page.wait_for_function("t => document.body.innerText.includes(t)", arg="Grad-CAM of '",
+                           timeout=120_000)
+    assert main.locator('[data-testid="stMetric"]').count() == 1
+    chart = main.locator('[data-testid="stPlotlyChart"]')
+    chart.locator(".xtick").last.wait_for()  # Plotly draws after the page's script has run
+    assert chart.count() == 1 and "airplane" in chart.inner_text()
+    assert "As the model sees it" in main.inner_text()
+    shown = main.locator('[data-testid="stImage"] img')  # the picture as the model sees it, Grad-CAM
+    assert shown.count() == 2 and shown.nth(1).bounding_box()["width"] >= 150
+    assert_no_errors(page)
+    screenshot(page, "try-live")
+    page.set_viewport_size({"width": 390, "height": 844})
+    wait_idle(page)
+    screenshot(page, "try-live-phone")
