@@ -49,7 +49,14 @@ class StoredModel:
             return f"{self.name} (unusable: {self.error})"
         acc = self.card.get("test_accuracy")
         acc_s = f", test accuracy {acc:.1%}" if isinstance(acc, (int, float)) else ""
-        return f"{self.name} ({self.card.get('arch', '?')} on {self.card.get('dataset', '?')}{acc_s})"
+        config = self.card.get("config") if isinstance(self.card.get("config"), dict) else {}
+        arch = self.card.get("arch", "?")
+        if isinstance(config.get("base_model"), str):  # a transfer run: its base and a new head
+            arch = f"{config['base_model']}'s base + new head"
+        data = str(self.card.get("dataset", "?"))
+        if data.startswith("own:"):
+            data = f"your images '{data[4:]}'"
+        return f"{self.name} ({arch} on {data}{acc_s})"
 
 
 def validate_name(name: str) -> str:
