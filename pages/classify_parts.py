@@ -122,6 +122,25 @@ def vgg16_predictor():
     return (*_vgg16(path), path)
 
 
+@st.cache_resource(show_spinner="Loading VGG16 for the probes (a few seconds)...")
+def _vgg16_unit(weights_path: str):
+    model = vgg16.build_unit_input(weights_path)
+    return model, inference.predictor(model)
+
+
+def vgg16_unit():
+    """``(model, predict, weights path)`` for VGG16 taking RGB in [0, 1]
+    (:func:`cnnlib.models.vgg16.build_unit_input`), the probes' VGG16: one instance per
+    server and weights file, beside :func:`vgg16_predictor`'s (another ~0.6 GB of weights
+    while both are used).
+
+    Raises:
+        vgg16.WeightsUnavailableError: as :func:`vgg16_predictor`.
+    """
+    path = str(vgg16.find_weights())
+    return (*_vgg16_unit(path), path)
+
+
 @st.cache_data(show_spinner=False)
 def _class_index(path: str, mtime: float) -> list[tuple[str, str]]:
     return vgg16.load_class_index(path)

@@ -17,22 +17,20 @@ import streamlit as st
 
 from cnnlib import owndata, store
 from cnnlib.data import datasets, images, samples
-from cnnlib.intake.cache import ModelCache, model_bytes
-from cnnlib.models import vgg16
-from cnnlib.network import inputs, layer_outputs, reader, uploads
+from cnnlib.intake.cache import model_bytes
+from cnnlib.network import inputs, layer_outputs, reader
 from cnnlib.owndata import refs
-from cnnlib.owners import owner_tag
 from cnnlib.viz.colour import to_rgb8
 from cnnlib.viz.raster import enlarge
 from pages import common, identity
 from pages.inside_layers import overview_section
 from pages.inside_scores import filter_section, scores_section
 from pages.inside_state import Explored, chosen_neuron, default_neuron, explored_overview, select
+from pages.model_choice import choose_model, upload_cache
 
 common.require_app_navigation()  # a deep link to a fresh server must still go through app.py
 common.import_keras()  # every view here needs TensorFlow
 
-SOURCES = {"stored": "a stored model", "VGG16": "VGG16 (ImageNet)", "upload": "a .keras file"}
 INPUTS = {"test": "a test image", "own": "a picture of my dataset",
           "digit": "the digit drawn on Classify", "sample": "a sample picture",
           "photo": "a picture of mine"}
@@ -53,13 +51,6 @@ def explorer(key: tuple, _model):
     return explorable(_model)
 
 
-@st.cache_resource(show_spinner=False)
-def upload_cache() -> ModelCache:
-    """The one cache of uploaded models, shared by all sessions: ``(model, chain, activation
-    model)`` by the upload's SHA-256, bounded by ``CNN_STUDIO_UPLOAD_CACHE_MB`` of weights."""
-    return ModelCache()
-
-
 def explore(key: tuple, model):
     """:func:`explorer`'s ``(model, chain, activation model)``; an upload's is kept in the
     byte-bounded :func:`upload_cache` instead (or not kept, with a caption, when its
@@ -75,79 +66,6 @@ def explore(key: tuple, model):
                                f"the upload memory budget ({cache.budget / 2**20:,.0f} MB): it is "
                                "explored without being kept, and read again on each change.")
     return built
-
-
-def fitting_datasets(shape) -> list[str]:
-    """The datasets whose images have the model's input shape ``(H, W, C)``."""
-    return [n for n in datasets.names() if datasets.DATASETS[n].image_shape == tuple(shape)]
-
-
-def choose_model():
-    """Sidebar widgets; returns ``(key, label, model, class names, dataset, is_vgg16)``, a
-    :class:`store.ModelLoadError` (a refused file) or a sentence saying why there is no
-    model to explore."""
-    source = st.radio("Model", list(SOURCES), format_func=SOURCES.get, key="inside_source")
-    if source == "stored":
-        entries = [e for e in store.list_models() if not refs.is_own(e.dataset) or mine(e)]
-        if not entries:
-            return "There is no stored model yet: train one on the Train page, or upload a .keras file."
-        entry = common.pick_model(entries, "inside_model", default="mnist",
-                                  problems={m.name: m.error for m in entries if not m.ok})
-        if not entry.ok:
-            return store.ModelLoadError(entry.error, entry.error_detail)
-        mtime = entry.path.stat().st_mtime
-        try:
-            model = common.load_stored_model(entry.name, mtime)
-        except store.ModelLoadError as e:
-            return e
-        except OSError as e:
-            return f"Model {entry.name} cannot be loaded. {e}"
-        # a model of the viewer's own pictures (own:<name>) takes its inputs from them
-        dataset = entry.dataset if entry.dataset in datasets.DATASETS or mine(entry) else None
-        return (("store", entry.name, mtime), entry.label(), model, entry.card.get("class_names"),
-                dataset, False)
-    if source == "VGG16":
-        from pages.classify_parts import vgg16_class_index, vgg16_predictor  # the one shared VGG16
-
-        try:
-            model, _, path = vgg16_predictor()
-        except vgg16.WeightsUnavailableError as e:
-            return f"VGG16 cannot be explored on this machine. {e}"
-        try:
-            names = [name for _, name in vgg16_class_index()]
-        except vgg16.ClassIndexUnavailableError:
-            names = None  # classes shown by number
-        return ("vgg16", path), "VGG16 (ImageNet weights)", model, names, None, True
-    upload = st.file_uploader("Model file (.keras)", type=["keras"], key="inside_model_file",
-                              max_upload_size=uploads.MAX_MODEL_MB,
-                              help=f"A model saved with model.save('name.keras'), up to "
-                                   f"{uploads.MAX_MODEL_MB} MB; loaded in Keras's safe mode.")
-    if upload is None:
-        return "Upload a .keras file in the sidebar to explore it."
-    data = upload.getvalue()
-    sha = uploads.digest(data)
-    kept = upload_cache().get(sha)
-    try:
-        if kept is not None:
-            model = kept[0]
-        else:
-            with st.spinner("Checking and loading the model..."):
-                model = uploads.load_keras_bytes(data, upload.name)
-    except store.ModelLoadError as e:
-        return e
-    shape = tuple(model.input_shape[1:]) if len(model.inputs) == 1 else ()
-    trained = st.selectbox("Trained on", fitting_datasets(shape) + ["unknown"], key="inside_model_data",
-                           help="Its class names and test images, for a model of that image size.")
-    dataset = None if trained == "unknown" else trained
-    names = list(datasets.DATASETS[dataset].class_names) if dataset else None
-    return ("upload", sha), f"{upload.name} (uploaded)", model, names, dataset, False
-
-
-def mine(entry: store.StoredModel) -> bool:
-    """Whether ``entry`` was trained on an own dataset of this browser's owner."""
-    config = entry.card.get("config")
-    return (refs.is_own(entry.dataset) and isinstance(config, dict)
-            and config.get("dataset_owner") == owner_tag(identity.owner()))
 
 
 def own_picture(dataset: str, shape):
