@@ -1,7 +1,8 @@
 """Classify: draw a digit, classify CIFAR-10 test images, send a photo through VGG16, try
-a model of your own pictures live (pages/classify_live.py).
+a model of your own pictures live (pages/classify_live.py), probe any model: why it
+answered, how to fool it, where it breaks (pages/classify_probe.py).
 
-Four tabs, each run only while it is open (``st.tabs(on_change="rerun")``),
+Five tabs, each run only while it is open (``st.tabs(on_change="rerun")``),
 so VGG16 (about 2 GB) is loaded only once the photo tab has a photo. The
 maths lives in cnnlib: ``preprocess`` (canvas -> MNIST digit), ``images``
 (safe photo decoding), ``vgg16``, ``gradcam``, ``inference`` (the fast
@@ -25,6 +26,7 @@ from cnnlib.viz.colour import overlay
 from cnnlib.viz.raster import enlarge
 from pages import common
 from pages.classify_live import live_tab
+from pages.classify_probe import probe_tab
 from pages.classify_parts import (
     SOFTMAX_NOTE,
     classifier_problems,
@@ -49,7 +51,7 @@ from pages.common import (
 common.require_app_navigation()
 common.import_keras()  # this page needs TensorFlow; see import_keras for the gc.freeze
 
-TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16", "Try it live"]
+TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16", "Try it live", "Probe any model"]
 CANVAS = 280  # canvas side in pixels, 10x MNIST's 28
 DIGIT_SHAPE = (28, 28, 1)  # what the canvas becomes (cnnlib.data.preprocess)
 N_SAMPLES = 12  # CIFAR-10 gallery size
@@ -302,7 +304,7 @@ def photo_gradcam(model, key, x, resized, top1):
 
 st.title("Classify")
 tabs = st.tabs(TABS, key="classify_tab", on_change="rerun")
-for tab, render in zip(tabs, (digit_tab, cifar_tab, photo_tab, live_tab)):
+for tab, render in zip(tabs, (digit_tab, cifar_tab, photo_tab, live_tab, probe_tab)):
     with tab:
         if tab.open:
             render()

@@ -102,7 +102,10 @@ def fool_section(model, model_key: tuple, x: np.ndarray, digest: str, class_name
         flipped = int(top[0]) != label
         st.caption(("Fooled: " if flipped else "Not fooled: ")
                    + ", ".join(f"{class_names[int(i)]} {after[int(i)]:.1%}" for i in top) + ".")
-    if st.button("Find the smallest epsilon that changes the answer", key=f"{key}_bisect"):
+    asked = (model_key, digest, label, p["kind"])
+    st.button("Find the smallest epsilon that changes the answer", key=f"{key}_bisect",
+              on_click=st.session_state.__setitem__, args=(f"{key}_bisect_asked", asked))
+    if st.session_state.get(f"{key}_bisect_asked") == asked:  # until the input or attack changes
         with st.spinner("Bisecting epsilon..."):
             eps = smallest_epsilon(model_key, digest, label, p["kind"], model, xb)
         if eps is None:

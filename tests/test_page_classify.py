@@ -90,7 +90,7 @@ def test_empty_canvas_asks_for_a_drawing_and_predicts_nothing():
     at = open_tab()
     assert at.title[0].value == "Classify"
     assert [t.label for t in at.tabs] == ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16",
-                                       "Try it live"]
+                                       "Try it live", "Probe any model"]
     assert any("Draw a digit" in i.value for i in at.info)
     assert not at.metric and not at.get("plotly_chart")
     assert LAST_DIGIT_KEY not in at.session_state
