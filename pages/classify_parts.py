@@ -160,12 +160,12 @@ def gallery_indices(labels: np.ndarray, class_id: int | None, n: int, seed: int)
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
-def probability_chart(names, probs, title: str, horizontal: bool = False):
+def probability_chart(names, probs, title: str, horizontal: bool = False, height: int = 320):
     """:func:`cnnlib.viz.charts.probability_bars`, shared by every session that shows
     the same numbers (building a Plotly figure was ~5% of the server's busy time
     under a 30-session load): ``st.plotly_chart`` reads a figure without changing it
     (it serialises ``figure.to_dict()``), and no caller changes it either."""
-    return charts.probability_bars(names, probs, title, horizontal)
+    return charts.probability_bars(names, probs, title, horizontal, height)
 
 
 def show_steps(steps, width: int = 112) -> None:

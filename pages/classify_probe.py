@@ -57,9 +57,10 @@ def fitted_picture(data: bytes, shape: tuple, vgg: bool) -> np.ndarray | str:
         return str(e)
 
 
-def choose_input(model, dataset: str | None, vgg: bool) -> tuple[np.ndarray, int | None] | str:
-    """The input widgets; returns ``(x, true label or None)``, ``x`` float32 ``(H, W, C)``
-    in [0, 1] of the model's input shape, or a sentence saying what is missing."""
+def choose_input(model, dataset: str | None, vgg: bool, beside) -> tuple[np.ndarray, int | None] | str:
+    """The input widgets (a test image's number in the container ``beside``); returns ``(x,
+    true label or None)``, ``x`` float32 ``(H, W, C)`` in [0, 1] of the model's input
+    shape, or a sentence saying what is missing."""
     shape = tuple(int(v) for v in model.input_shape[1:])
     options = []
     if dataset in datasets.DATASETS and datasets.DATASETS[dataset].image_shape == shape:
@@ -71,8 +72,8 @@ def choose_input(model, dataset: str | None, vgg: bool) -> tuple[np.ndarray, int
     source = source if source in options else options[0]
     if source == "test":
         ds = common.load_dataset(dataset)
-        i = st.number_input(f"Test image number (0 to {len(ds.y_test) - 1})", 0,
-                            len(ds.y_test) - 1, 0, key=f"{KEY}_index")
+        i = beside.number_input(f"Test image (0 to {len(ds.y_test) - 1})", 0,
+                                len(ds.y_test) - 1, 0, key=f"{KEY}_index")
         i = int(np.clip(i, 0, len(ds.y_test) - 1))
         return datasets.to_float(ds.x_test[i]), int(ds.y_test[i])
     if source == "digit":
@@ -91,7 +92,7 @@ def choose_input(model, dataset: str | None, vgg: bool) -> tuple[np.ndarray, int
 
 def probe_tab() -> None:
     """The tab: a model and an input, the top-k, then one of the three probes."""
-    left, right = st.columns([3, 2], gap="medium")
+    left, middle, right = st.columns([5, 2, 4], gap="medium")
     with left:
         chosen = choose_model(KEY, unit_vgg16=True)
         if isinstance(chosen, store.ModelLoadError):
@@ -112,24 +113,25 @@ def probe_tab() -> None:
         k_classes = int(model.output_shape[-1])
         names = list(names) if names and len(names) == k_classes else [f"class {i}" for i in
                                                                         range(k_classes)]
-        chosen_input = choose_input(model, dataset, vgg)
+        chosen_input = choose_input(model, dataset, vgg, middle.container())
     if isinstance(chosen_input, str):
-        right.info(chosen_input)
+        middle.info(chosen_input)
         return
     x, true_label = chosen_input
     digest = hashlib.sha1(x.tobytes()).hexdigest()
     probs = classify(x[None]).probs[0]  # (K,) in [0, 1], summing to 1
     top = [int(i) for i in np.argsort(-probs)[:min(5, k_classes)]]
+    with middle:
+        st.image(enlarge(x, 120), width=120)
+        truth = f", label {names[true_label]}" if true_label is not None else ""
+        st.caption(f"As the model takes it: {shape[0]}x{shape[1]} "
+                   f"{'gray' if shape[2] == 1 else 'colour'}{truth}")
     with right:
-        side = 160 if shape[0] < 100 else 224
-        st.image(enlarge(x, side), width=side)
-        truth = f"; its label: {names[true_label]}" if true_label is not None else ""
-        st.caption(f"The input as {label} takes it: {shape[0]}x{shape[1]}, "
-                   f"{'gray' if shape[2] == 1 else 'colour'}{truth}.")
         st.plotly_chart(probability_chart([names[i] for i in top], [float(probs[i]) for i in top],
-                                          f"Top-{len(top)}", horizontal=True), key=f"{KEY}_topk")
-    section = st.radio("Probe", SECTIONS, horizontal=True, key=f"{KEY}_section",
-                       label_visibility="collapsed")
+                                          f"Top-{len(top)}", horizontal=True,
+                                          height=190), key=f"{KEY}_topk")
+        section = st.radio("Probe", SECTIONS, horizontal=True, key=f"{KEY}_section",
+                           label_visibility="collapsed")
     if section == "Fool it":
         keep = true_label if true_label is not None else top[0]
         fool_section(model, model_key, x, digest, names, keep,

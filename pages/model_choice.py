@@ -51,7 +51,8 @@ def choose_model(prefix: str = "inside", unit_vgg16: bool = False):
         no model. ``key`` names the model's version (for caches); ``dataset`` is a
         built-in dataset's name, the viewer's own ``own:<name>`` or None.
     """
-    source = st.radio("Model", list(SOURCES), format_func=SOURCES.get, key=f"{prefix}_source")
+    source = st.radio("Model", list(SOURCES), format_func=SOURCES.get, key=f"{prefix}_source",
+                      horizontal=prefix != "inside")  # Inside's sits in the narrow sidebar
     if source == "stored":
         entries = [e for e in store.list_models() if not refs.is_own(e.dataset) or mine(e)]
         if not entries:

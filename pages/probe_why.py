@@ -124,11 +124,22 @@ def why_section(model, model_key: tuple, x: np.ndarray, picture: np.ndarray, dig
         key: the widgets' key prefix.
     """
     order = [int(i) for i in np.argsort(-probs)]
-    label = st.selectbox("Explain the class", order, key=f"{key}_class",
-                         format_func=lambda i: f"{class_names[i]} ({probs[i]:.1%})")
+    maps_area = st.container()  # the maps first (what the class looks at), their settings below
+    pick, more = st.columns([1, 2])
+    label = pick.selectbox("Explain the class", order, key=f"{key}_class",
+                           format_func=lambda i: f"{class_names[i]} ({probs[i]:.1%})")
     c = int(label) if label in order else order[0]
-    params = settings(key, x.shape[0])
+    with more:
+        params = settings(key, x.shape[0])
     xb = x[None].astype(np.float32)
+    with maps_area:
+        draw_maps(model, model_key, xb, picture, digest, c, params)
+
+
+def draw_maps(model, model_key: tuple, xb: np.ndarray, picture: np.ndarray, digest: str, c: int,
+              params: dict) -> None:
+    """The five maps of class ``c`` side by side, each with its sentence, with a progress
+    bar while they are computed."""
     bar = st.progress(0.0, text="Computing the explanations...")
     results = {}
     for i, method in enumerate(METHODS):
@@ -139,7 +150,7 @@ def why_section(model, model_key: tuple, x: np.ndarray, picture: np.ndarray, dig
             results[method] = (None, f"It cannot be computed for this model ({type(e).__name__}).")
         bar.progress((i + 1) / len(METHODS), text=f"{method} done")
     bar.empty()
-    side = 200 if x.shape[0] < 100 else 224
+    side = 120
     for col, (method, (values, note)) in zip(st.columns(len(METHODS)), results.items()):
         with col:
             st.markdown(f"**{method}**")

@@ -49,7 +49,7 @@ def test_a_bundled_model_on_a_test_image_gets_its_top_k_and_five_explanations():
     for source in ("Simonyan et al. 2014", "Smilkov et al. 2017", "Sundararajan et al. 2017",
                    "Zeiler & Fergus 2014", "Selvaraju et al. 2017"):
         assert source in text
-    assert "The shares add up to" in text and "its label: 7" in text
+    assert "The shares add up to" in text and "28x28 gray, label 7" in text
     assert len(at.get("image")) == 1 + 5  # the input and one picture per method
 
 

@@ -20,7 +20,8 @@ POSITIVE = "#{:02x}{:02x}{:02x}".format(*DIVERGING_STOPS[-2])  # red end of the 
 NEGATIVE = "#{:02x}{:02x}{:02x}".format(*DIVERGING_STOPS[1])  # blue end
 
 
-def probability_bars(names, probs, title: str, horizontal: bool = False) -> go.Figure:
+def probability_bars(names, probs, title: str, horizontal: bool = False,
+                     height: int = 320) -> go.Figure:
     """Bars of probabilities in [0, 1] (one per name), the most probable highlighted.
 
     Args:
@@ -29,24 +30,27 @@ def probability_bars(names, probs, title: str, horizontal: bool = False) -> go.F
         title: the figure's title.
         horizontal: bars across, the most probable at the top (for long names);
             else upright bars with their percentage above.
+        height: the figure's height, pixels.
 
     Returns:
-        A ``go.Figure`` 320 pixels high, the probability axis from 0 to 100 %.
+        A ``go.Figure``, the probability axis from 0 to 100 % (names on a category
+        axis: digits' names are labels, not numbers).
     """
     probs = np.asarray(probs, dtype=float)
     colours = [TOP if i == int(probs.argmax()) else REST for i in range(len(probs))]
     text = [f"{p:.1%}" for p in probs]
     if horizontal:  # most probable at the top
-        bar = go.Bar(x=probs[::-1], y=list(names)[::-1], orientation="h", text=text[::-1],
-                     marker_color=colours[::-1], textposition="auto")
-        layout = dict(xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"))
+        bar = go.Bar(x=probs[::-1], y=[str(n) for n in names][::-1], orientation="h",
+                     text=text[::-1], marker_color=colours[::-1], textposition="auto")
+        layout = dict(xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
+                      yaxis=dict(type="category"))
     else:
         bar = go.Bar(x=[str(n) for n in names], y=probs, text=text, marker_color=colours,
                      textposition="outside", cliponaxis=False)
         layout = dict(yaxis=dict(range=[0, 1.1], tickformat=".0%", title="probability"),
                       xaxis=dict(type="category"))
     fig = go.Figure(bar)
-    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), **layout)
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), **layout)
     return fig
 
 
