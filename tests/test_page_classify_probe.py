@@ -4,6 +4,7 @@ robustness curves, an uploaded .keras model on a picture, and VGG16 (a fixture w
 file) through every explanation and the attack."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -93,8 +94,9 @@ def test_an_uploaded_keras_file_is_classified_on_an_uploaded_picture():
     at.file_uploader(key=f"{KEY}_upload").set_value(("seven.png", png.getvalue(), "image/png")).run()
     at.radio(key=f"{KEY}_fit").set_value("mnist").run()
     assert not at.exception and not at.error
-    assert "mnist.keras (uploaded)" in captions(at)
-    assert at.get("plotly_chart")  # its top-k
+    assert "As the model takes it: 28x28 gray\n" in captions(at)  # a picture: no label
+    top_k = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert top_k["y"][-1] == "7"  # the most probable class at the top: the drawn seven
 
 
 def test_vgg16_goes_through_every_explanation_and_the_attack(vgg16_weights, monkeypatch):
