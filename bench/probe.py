@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import REPO_ROOT
+from . import REPO_ROOT, SHARED_DATA
 from .common import time_ms, timed_row
 
 SMALL_TARGET_MS = 1000.0
@@ -52,7 +52,7 @@ def run(quick: bool = False) -> list[dict]:
     reps = 2 if quick else 5
     for name in ("mnist", "cifar10"):
         model = store.load_model(name, models_dir=models)
-        data = datasets.load(name, n_train=10)
+        data = datasets.load(name, SHARED_DATA if SHARED_DATA.exists() else None, n_train=10)
         x, c = datasets.to_float(data.x_test[:1]), int(data.y_test[0])
         for method, fn in _methods(model, x, c, x.shape[1]).items():
             t = time_ms(fn, repeats=reps, warmup=1)
