@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.explain.scores import check_batch, scores_of
-
-#: Images per gradient call (bounds memory: a VGG16 batch of 16 is ~1.5 GB of activations).
-BATCH = 16
+from cnnlib.explain.scores import BATCH, check_batch, input_gradient, scores_of
 
 
 def input_gradients(model, x: np.ndarray, class_indices) -> np.ndarray:
@@ -41,16 +38,7 @@ def input_gradients(model, x: np.ndarray, class_indices) -> np.ndarray:
     import tensorflow as tf
 
     x, c = check_batch(model, x, class_indices)
-    logits = scores_of(model).logits
-    out = []
-    for i in range(0, len(x), BATCH):
-        xb = tf.constant(x[i:i + BATCH])
-        with tf.GradientTape() as tape:
-            tape.watch(xb)
-            z = logits(xb)  # (n, K)
-            score = tf.gather(z, c[i:i + BATCH], axis=1, batch_dims=1)  # (n,)
-        out.append(tape.gradient(score, xb).numpy())
-    return np.concatenate(out) if out else np.zeros_like(x)
+    return input_gradient(model, x, c, lambda z, k: tf.gather(z, k, axis=1, batch_dims=1))
 
 
 def class_score(model, x: np.ndarray, class_indices) -> np.ndarray:

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.explain.scores import check_batch, scores_of
+from cnnlib.explain.scores import check_batch, input_gradient, scores_of
 
-#: Images per gradient call.
+#: Images per forward call (predict); gradients go cnnlib.explain.scores.BATCH at a time.
 BATCH = 64
 
 
@@ -34,15 +34,10 @@ def loss_gradient_sign(model, x: np.ndarray, labels) -> np.ndarray:
     import tensorflow as tf
 
     x, y = check_batch(model, x, labels)
-    logits = scores_of(model).logits
-    out = []
-    for i in range(0, len(x), BATCH):
-        xb = tf.constant(x[i:i + BATCH])
-        with tf.GradientTape() as tape:
-            tape.watch(xb)
-            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(y[i:i + BATCH], logits(xb))
-        out.append(tf.sign(tape.gradient(loss, xb)).numpy())
-    return np.concatenate(out) if out else np.zeros_like(x)
+    def loss(z, k):  # softmax cross-entropy of the scores, per image
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(k, z)
+
+    return np.sign(input_gradient(model, x, y, loss))
 
 
 def _check(epsilon: float, value_range) -> tuple[float, float]:
