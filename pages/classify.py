@@ -26,12 +26,12 @@ from cnnlib.viz.colour import overlay
 from cnnlib.viz.raster import enlarge
 from pages import common
 from pages.classify_live import live_tab
-from pages.classify_probe import probe_tab
 from pages.classify_parts import (
     SOFTMAX_NOTE,
     classifier_problems,
     gallery_indices,
     missing_file_ui,
+    prediction,
     probability_chart,
     show_steps,
     stored_classifier,
@@ -39,6 +39,7 @@ from pages.classify_parts import (
     vgg16_class_index,
     vgg16_predictor,
 )
+from pages.classify_probe import probe_tab
 from pages.common import (
     LAST_DIGIT_KEY,
     dataset_error,
@@ -124,16 +125,8 @@ def digit_tab():
         return
     digit = prep.image  # (28, 28, 1) float32 in [0, 1]
     st.session_state[LAST_DIGIT_KEY] = digit[..., 0]  # read by the Convolution page
-    result = classify(digit)
-    probs = result.probs[0]  # (classes,) in [0, 1], summing to 1
-    best = int(probs.argmax())
     with right:
-        st.metric("Prediction", names[best], delta=f"{probs[best]:.1%} confidence",
-                  delta_color="off", delta_arrow="off")
-        st.plotly_chart(probability_chart(names, probs, "Class probabilities"),
-                        key="classify_digit_chart")
-        if result.softmax_applied:
-            st.caption(SOFTMAX_NOTE)
+        best = prediction(names, classify(digit), "classify_digit_chart")
     st.subheader("Preprocessing, as MNIST was made")
     st.caption("Grayscale; crop to the ink; fit the longer side into 20 pixels keeping the "
                "aspect ratio (anti-aliased); place in 28x28 with the centre of mass at the centre.")

@@ -26,7 +26,7 @@ from cnnlib.owners import owner_tag
 from cnnlib.viz.colour import overlay
 from cnnlib.viz.raster import enlarge
 from pages import common, identity
-from pages.classify_parts import SOFTMAX_NOTE, classifier_problems, probability_chart, stored_classifier
+from pages.classify_parts import classifier_problems, prediction, stored_classifier
 
 SOURCES = {"camera": "Webcam", "upload": "Upload a picture"}
 SIDE = 160  # pixels a side of the picture as the model sees it, and of its Grad-CAM (one screen)
@@ -144,16 +144,8 @@ def live_tab():
         result.error(str(e))
         return
     x = datasets.to_float(picture)[None]  # (1, S, S, C) float32 in [0, 1]
-    out = classify(x)
-    probs = out.probs[0]  # (classes,) in [0, 1], summing to 1
-    best = int(probs.argmax())
     with result:
-        st.metric("Prediction", names[best], delta=f"{probs[best]:.1%} confidence",
-                  delta_color="off", delta_arrow="off")
-        st.plotly_chart(probability_chart(names, probs, "Class probabilities",
-                                          horizontal=len(names) > 5), key="classify_live_chart")
-        if out.softmax_applied:
-            st.caption(SOFTMAX_NOTE)
+        best = prediction(names, classify(x), "classify_live_chart", horizontal=len(names) > 5)
     with seen:
         gray = "gray" if channels == 1 else "colour"
         st.image(enlarge(picture, SIDE), width=SIDE)  # captions as wide as the column: one screen

@@ -168,6 +168,29 @@ def probability_chart(names, probs, title: str, horizontal: bool = False, height
     return charts.probability_bars(names, probs, title, horizontal, height)
 
 
+def prediction(names, result, key: str, horizontal: bool = False) -> int:
+    """The model's answer (a metric with its probability), the class probabilities and,
+    when the page applied the softmax, the note saying so.
+
+    Args:
+        names: the ``K`` class names.
+        result: :class:`cnnlib.models.inference.Probabilities` of one image.
+        key: the chart's key.
+        horizontal: bars across (many or long names).
+
+    Returns:
+        The index of the most probable class.
+    """
+    probs = result.probs[0]  # (K,) in [0, 1], summing to 1
+    best = int(probs.argmax())
+    st.metric("Prediction", names[best], delta=f"{probs[best]:.1%} confidence",
+              delta_color="off", delta_arrow="off")
+    st.plotly_chart(probability_chart(names, probs, "Class probabilities", horizontal), key=key)
+    if result.softmax_applied:
+        st.caption(SOFTMAX_NOTE)
+    return best
+
+
 def show_steps(steps, width: int = 112) -> None:
     """One column per ``(title, image)`` step, each image shown ``width`` pixels wide."""
     for col, (title, image) in zip(st.columns(len(steps)), steps):

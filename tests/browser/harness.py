@@ -8,6 +8,7 @@ is skipped, and the summary says so.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import time
@@ -125,3 +126,29 @@ def hover_readout(page, key: str, fx: float, fy: float, pattern: str,
         if time.monotonic() > deadline:
             raise AssertionError(f"the read-out of {key} says {text!r}, not {pattern!r}")
         page.wait_for_timeout(250)
+
+
+#: Chromium answers getUserMedia with a generated test pattern and grants it unasked.
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+@contextlib.contextmanager
+def camera_page(browser, srv, cookies: list[dict] | None = None):
+    """A page of a second Chromium with the fake camera (:data:`FAKE_CAMERA`), launched by
+    the session's Playwright (one sync Playwright a process), at 1280x720 with the camera
+    granted and ``cookies`` set; the server ``srv`` is stopped when it closes."""
+    camera_browser = None
+    try:
+        camera_browser = browser.browser_type.launch(executable_path=CHROMIUM,
+                                                     args=CHROMIUM_ARGS + FAKE_CAMERA)
+        context = camera_browser.new_context(viewport={"width": 1280, "height": 720},
+                                             permissions=["camera"])
+        if cookies:
+            context.add_cookies(cookies)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+    finally:
+        if camera_browser is not None:
+            camera_browser.close()
+        srv.stop()

@@ -5,8 +5,8 @@ and the Grad-CAM picture shown; screenshots at 1280x720 and at a phone's width."
 import secrets
 
 import pytest
-from harness import CHROMIUM, CHROMIUM_ARGS, Server, assert_no_errors, open_page, screenshot, wait_idle
-from test_browser_own_data import FAKE_CAMERA, take_photo
+from harness import Server, assert_no_errors, camera_page, open_page, screenshot, wait_idle
+from test_browser_own_data import take_photo
 from testutil import requires_shared_data
 
 from pages import identity
@@ -26,20 +26,9 @@ def live_page(browser, tmp_path_factory):
         mp.setenv("CNN_STUDIO_HOME", str(home))
         train_own_model(token, home / "runs")
     srv = Server({"CNN_STUDIO_HOME": str(home)})
-    camera_browser = None
-    try:
-        camera_browser = browser.browser_type.launch(executable_path=CHROMIUM,
-                                                     args=CHROMIUM_ARGS + FAKE_CAMERA)
-        context = camera_browser.new_context(viewport={"width": 1280, "height": 720},
-                                             permissions=["camera"])
-        context.add_cookies([{"name": identity.COOKIE, "value": token, "url": srv.url}])
-        page = context.new_page()
-        page.set_default_timeout(60_000)
+    cookie = {"name": identity.COOKIE, "value": token, "url": srv.url}
+    with camera_page(browser, srv, [cookie]) as page:
         yield srv, page
-    finally:
-        if camera_browser is not None:
-            camera_browser.close()
-        srv.stop()
 
 
 def test_a_picture_from_the_webcam_is_classified_with_grad_cam(live_page):

@@ -3,32 +3,17 @@ filled from the webcam, one click a picture, the counts on the page; screenshots
 1280x720 and at a phone's width."""
 
 import pytest
-from harness import CHROMIUM, CHROMIUM_ARGS, Server, assert_no_errors, open_page, screenshot, wait_idle
+from harness import Server, assert_no_errors, open_page, screenshot, wait_idle
+from harness import camera_page as fake_camera_page
 
 pytestmark = pytest.mark.browser
 
-#: Chromium answers getUserMedia with a generated test pattern and grants it unasked.
-FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-
-
 @pytest.fixture(scope="module")
 def camera_page(browser, tmp_path_factory):
-    """A second Chromium with the fake camera, launched by the session's Playwright (one
-    sync Playwright a process), and a server of its own."""
+    """A second Chromium with the fake camera, and a server of its own."""
     srv = Server({"CNN_STUDIO_HOME": str(tmp_path_factory.mktemp("own-home"))})
-    camera_browser = None
-    try:
-        camera_browser = browser.browser_type.launch(executable_path=CHROMIUM,
-                                                     args=CHROMIUM_ARGS + FAKE_CAMERA)
-        context = camera_browser.new_context(viewport={"width": 1280, "height": 720},
-                                             permissions=["camera"])
-        page = context.new_page()
-        page.set_default_timeout(60_000)
+    with fake_camera_page(browser, srv) as page:
         yield srv, page
-    finally:
-        if camera_browser is not None:
-            camera_browser.close()
-        srv.stop()
 
 
 def count_shown(page, class_name: str, n: int, timeout: float = 60_000) -> None:

@@ -25,18 +25,17 @@ def test_the_explanations_and_the_attack_of_a_bundled_model(page, server):
         assert method in body
     assert main(page).locator('[data-testid="stImage"] img').count() >= 6
     screenshot(page, "probe-why")
-    main(page).get_by_text("Fool it", exact=True).click()
-    page.wait_for_function("t => document.body.innerText.includes(t)", arg="grey levels at most",
-                           timeout=120_000)
+    show_section(page, "Fool it", "grey levels at most", "probe-fool")
+    show_section(page, "Where it breaks", "keeps the least accuracy", "probe-breaks")
+
+
+def show_section(page, name: str, shown: str, shot: str) -> None:
+    """Switch the probe to section ``name``, wait for the text ``shown``, check and save."""
+    main(page).get_by_text(name, exact=True).click()
+    page.wait_for_function("t => document.body.innerText.includes(t)", arg=shown, timeout=300_000)
     wait_idle(page)
     assert_no_errors(page)
-    screenshot(page, "probe-fool")
-    main(page).get_by_text("Where it breaks", exact=True).click()
-    page.wait_for_function("t => document.body.innerText.includes(t)", arg="keeps the least accuracy",
-                           timeout=300_000)
-    wait_idle(page)
-    assert_no_errors(page)
-    screenshot(page, "probe-breaks")
+    screenshot(page, shot)
 
 
 def test_the_probe_at_a_phones_width(page, server):
