@@ -4,7 +4,8 @@ fits it, with its top-k; then why it answered (:mod:`pages.probe_why`), how to f
 (:mod:`pages.probe_fool`) and where it breaks (:mod:`pages.probe_breaks`).
 
 Every model is probed on pixels in [0, 1] (VGG16 through
-:func:`cnnlib.models.vgg16.build_unit_input`, its preprocessing inside): the input
+:func:`cnnlib.models.vgg16.build_unit_input`, its preprocessing inside; an uploaded file
+that reads 0..255, as the page asks, through :func:`cnnlib.probe.input_range.with_unit_input`): the input
 offered is what fits the model's input shape: a test image of its dataset, the digit
 drawn on the first tab (28x28x1 models), or a picture (upload or webcam) fitted to the
 input by a centre crop, a squash or MNIST's recipe (:func:`cnnlib.network.inputs.from_upload`).
@@ -21,12 +22,15 @@ import streamlit as st
 
 from cnnlib import store
 from cnnlib.data import datasets, images
+from cnnlib.intake.cache import model_bytes
 from cnnlib.models import inference, vgg16
 from cnnlib.network import inputs
+from cnnlib.network.reader import NotExplorableError
+from cnnlib.probe.input_range import with_unit_input
 from cnnlib.viz.raster import enlarge
 from pages import common
 from pages.classify_parts import probability_chart, stored_classifier
-from pages.model_choice import choose_model
+from pages.model_choice import choose_model, upload_cache
 from pages.probe_breaks import breaks_section
 from pages.probe_fool import fool_section
 from pages.probe_why import why_section
@@ -90,6 +94,29 @@ def choose_input(model, dataset: str | None, vgg: bool, beside) -> tuple[np.ndar
     return x if isinstance(x, str) else (np.asarray(x, np.float32), None)
 
 
+RANGES = {"unit": "0 to 1", "byte": "0 to 255 (a Rescaling layer inside)"}
+
+
+def read_range(model, model_key: tuple):
+    """An uploaded model's input range, asked (a file has no card): ``(model, key)`` of the
+    model taking [0, 1] pixels (rebuilt behind a Rescaling for one that reads 0..255, kept
+    in the byte-bounded upload cache), or ``(sentence, key)`` when it cannot be rebuilt."""
+    chosen = st.radio("It reads pixels in", list(RANGES), format_func=RANGES.get, horizontal=True,
+                      key=f"{KEY}_range")
+    if chosen != "byte":
+        return model, model_key
+    key = f"{model_key[1]}:0-255"
+    cache = upload_cache()
+    rebuilt = cache.get(key)
+    if rebuilt is None:
+        try:
+            rebuilt = with_unit_input(model, 255.0)
+        except NotExplorableError as e:
+            return f"This model cannot be rebuilt to read [0, 1]: {e}", model_key
+        cache.put(key, rebuilt, model_bytes(rebuilt))
+    return rebuilt, (model_key[0], key)
+
+
 def probe_tab() -> None:
     """The tab: a model and an input, the top-k, then one of the three probes."""
     left, middle, right = st.columns([5, 2, 4], gap="medium")
@@ -102,6 +129,11 @@ def probe_tab() -> None:
             st.info(chosen)
             return
         model_key, label, model, names, dataset, vgg = chosen
+        if model_key[0] == "upload":
+            model, model_key = read_range(model, model_key)
+            if isinstance(model, str):
+                common.show_refusal(model)
+                return
         try:
             classify = inference.classifier(model)
             shape = tuple(int(v) for v in model.input_shape[1:])

@@ -36,11 +36,15 @@ def attack_settings(key: str, class_names: list[str], label: int) -> dict:
     with b:
         targets = ["none (any wrong class)"] + [n for i, n in enumerate(class_names) if i != label]
         target = st.selectbox("Push towards", targets, key=f"{key}_target")
-        steps = st.slider("PGD steps", 1, 50, 10, key=f"{key}_steps", disabled=kind != "PGD")
+        s1, s2 = st.columns(2)
+        steps = s1.slider("PGD steps", 1, 50, 10, key=f"{key}_steps", disabled=kind != "PGD")
+        size = s2.slider("PGD step size (grey levels; 0: 2.5 epsilon / steps)", 0, 32, 0,
+                         key=f"{key}_step_size", disabled=kind != "PGD")
     eps = float(np.clip(grey, 0, MAX_EPSILON * 255)) / 255
     return {"kind": kind if kind in ATTACKS else "FGSM", "epsilon": eps,
             "target": class_names.index(target) if target in class_names else None,
-            "steps": int(np.clip(steps, 1, 50))}
+            "steps": int(np.clip(steps, 1, 50)),
+            "step_size": float(np.clip(size, 0, 32)) / 255 or None}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -52,7 +56,8 @@ def adversarial(model_key: tuple, digest: str, label: int, params: tuple, _model
     target = None if p["target"] is None else [p["target"]]
     if p["kind"] == "FGSM":
         return attacks.fgsm(_model, _x, [label], p["epsilon"], target=target)
-    return attacks.pgd(_model, _x, [label], p["epsilon"], steps=p["steps"], target=target)
+    return attacks.pgd(_model, _x, [label], p["epsilon"], steps=p["steps"],
+                       step_size=p["step_size"], target=target)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

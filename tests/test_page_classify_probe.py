@@ -42,15 +42,17 @@ def captions(at) -> str:
     return "\n".join(c.value for c in at.caption)
 
 
-def test_a_bundled_model_on_a_test_image_gets_its_top_k_and_five_explanations():
-    at = open_probe(**{f"{KEY}_model": "mnist"})
+@pytest.mark.parametrize("name,shape,label", [("mnist", "28x28 gray", "7"),
+                                              ("cifar10", "32x32 colour", "cat")])
+def test_a_bundled_model_on_a_test_image_gets_its_top_k_and_five_explanations(name, shape, label):
+    at = open_probe(**{f"{KEY}_model": name})
     assert at.radio(key=f"{KEY}_input").value == "test"
     assert not at.error
     text = captions(at)
     for source in ("Simonyan et al. 2014", "Smilkov et al. 2017", "Sundararajan et al. 2017",
                    "Zeiler & Fergus 2014", "Selvaraju et al. 2017"):
         assert source in text
-    assert "The shares add up to" in text and "28x28 gray, label 7" in text
+    assert "The shares add up to" in text and f"{shape}, label {label}" in text
     assert len(at.get("image")) == 1 + 5  # the input and one picture per method
 
 
@@ -94,6 +96,7 @@ def test_an_uploaded_keras_file_is_classified_on_an_uploaded_picture():
     at.file_uploader(key=f"{KEY}_upload").set_value(("seven.png", png.getvalue(), "image/png")).run()
     at.radio(key=f"{KEY}_fit").set_value("mnist").run()
     assert not at.exception and not at.error
+    assert at.radio(key=f"{KEY}_range").value == "unit"
     assert "As the model takes it: 28x28 gray\n" in captions(at)  # a picture: no label
     top_k = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert top_k["y"][-1] == "7"  # the most probable class at the top: the drawn seven
@@ -113,3 +116,20 @@ def test_vgg16_goes_through_every_explanation_and_the_attack(vgg16_weights, monk
     at.radio(key=f"{KEY}_section").set_value("Fool it").run()
     assert not at.exception and not at.error
     assert "grey levels at most" in captions(at)
+
+
+def test_an_uploaded_model_that_reads_0_to_255_is_rebuilt_behind_a_rescaling():
+    import keras
+
+    from cnnlib.probe.input_range import with_unit_input
+
+    model = store.load_model("mnist")
+    rebuilt = with_unit_input(model, 255.0)
+    x = datasets.to_float(datasets.load("mnist", n_train=10).x_test[:4])
+    np.testing.assert_allclose(np.asarray(rebuilt(x)), np.asarray(model(255 * x)), atol=1e-6)
+    assert isinstance(rebuilt.layers[1], keras.layers.Rescaling)
+    at = open_probe(**{f"{KEY}_source": "upload", f"{KEY}_range": "byte"})
+    at.get("file_uploader")[0].set_value(
+        ("mnist.keras", (REPO / "models" / "mnist.keras").read_bytes(), "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert "Trained on" in [s.label for s in at.selectbox]
