@@ -59,3 +59,5 @@ def test_own_dataset_is_offered_to_its_owner_only_and_trains(tmp_path, monkeypat
     bob = open_page(tmp_path, monkeypatch, fresh_server=False, owner=BOB, past_open=False)
     options = bob.selectbox(key="train_dataset").options
     assert not any("pens" in o for o in options) and len(options) == 4  # the built-in ones only
+    assert "Past runs (0)" in [e.label for e in bob.expander]  # nor Alice's run
+    assert "Past runs (1)" in [e.label for e in alice.run().expander]
