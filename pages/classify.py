@@ -58,13 +58,9 @@ TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16", "Try it live"
 CANVAS = 280  # canvas side in pixels, 10x MNIST's 28
 DIGIT_SHAPE = (28, 28, 1)  # what the canvas becomes (cnnlib.data.preprocess)
 N_SAMPLES = 12  # CIFAR-10 gallery size
-#: The container under the canvas that repeats the prediction in one line.
-DIGIT_LINE = "classify_digit_line"
-#: Streamlit stacks columns when the viewport is at most 640 px wide (its theme's
-#: ``breakpoints.columns``): on a phone the metric and chart of the right column fall
-#: below the canvas and the Clear button, out of sight while one draws. The line is
-#: shown then only; wider screens (tablets, desktops, presentation mode) keep the
-#: metric beside the canvas and no line.
+DIGIT_LINE = "classify_digit_line"  # the container under the canvas: the prediction in one line
+#: Streamlit stacks columns on viewports <= 640 px (its ``breakpoints.columns``), where the
+#: metric falls below the canvas and Clear: the line is shown there only.
 DIGIT_LINE_CSS = (f"<style>@media not all and (max-width: 640px) {{ "
                   f"[data-testid=\"stLayoutWrapper\"]:has(> .st-key-{DIGIT_LINE}), "
                   f".st-key-{DIGIT_LINE} {{ display: none; }} }}</style>")
