@@ -6,6 +6,8 @@ Not a page itself (app.py does not route to it); pages/classify.py imports it.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import streamlit as st
 
@@ -168,7 +170,12 @@ def probability_chart(names, probs, title: str, horizontal: bool = False, height
     return charts.probability_bars(names, probs, title, horizontal, height)
 
 
-def prediction(names, result, key: str, horizontal: bool = False) -> int:
+def _markdown_text(text) -> str:
+    """``text`` with Markdown's punctuation backslash-escaped, so that it shows as written."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def prediction(names, result, key: str, horizontal: bool = False, line=None) -> int:
     """The model's answer (a metric with its probability), the class probabilities and,
     when the page applied the softmax, the note saying so.
 
@@ -177,12 +184,18 @@ def prediction(names, result, key: str, horizontal: bool = False) -> int:
         result: :class:`cnnlib.models.inference.Probabilities` of one image.
         key: the chart's key.
         horizontal: bars across (many or long names).
+        line: a container (e.g. under the input, which stays in sight on a narrow
+            screen where the columns stack) that also gets the answer in one line,
+            "Prediction: 7 (98.7% confidence)"; None: no such line.
 
     Returns:
         The index of the most probable class.
     """
     probs = result.probs[0]  # (K,) in [0, 1], summing to 1
     best = int(probs.argmax())
+    if line is not None:  # a class name comes from a model card: shown as text, not markdown
+        line.markdown(f"**Prediction: {_markdown_text(names[best])}** "
+                      f"({probs[best]:.1%} confidence)")
     st.metric("Prediction", names[best], delta=f"{probs[best]:.1%} confidence",
               delta_color="off", delta_arrow="off")
     st.plotly_chart(probability_chart(names, probs, "Class probabilities", horizontal), key=key)

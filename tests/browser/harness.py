@@ -9,6 +9,7 @@ is skipped, and the summary says so.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import shutil
 import time
@@ -99,6 +100,35 @@ def draw(page, strokes) -> dict:
         for x, y in stroke:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
         page.mouse.up()
+    return box
+
+
+def draw_touch(page, strokes, pause_ms: int = 300) -> dict:
+    """Draw ``strokes`` (lists of (x, y) canvas pixels) with one finger over the page's last
+    canvas, as :func:`draw` does with the mouse: each stroke is a CDP
+    ``Input.dispatchTouchEvent`` touchStart, touchMoves (each segment in two steps) and a
+    touchEnd, and a stroke follows the previous one after ``pause_ms``, as a hand lifts
+    and comes down again. Needs a context made with ``has_touch=True``. Returns the
+    canvas's bounding box (viewport CSS pixels, the coordinates CDP takes)."""
+    canvas = main(page).locator("canvas").last
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for k, stroke in enumerate(strokes):
+            if k:
+                page.wait_for_timeout(pause_ms)
+            points = [(box["x"] + x, box["y"] + y) for x, y in stroke]
+            moves = [((ax + bx) / 2, (ay + by) / 2) if half else (bx, by)
+                                   for (ax, ay), (bx, by) in itertools.pairwise(points)
+                                   for half in (True, False)]
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
+                                                  "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+            for x, y in moves:
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
     return box
 
 
