@@ -257,12 +257,17 @@ html:has(.st-key-{_PRESENT_BOX} input:checked) {{ font-size: {PRESENT_ROOT_PX}px
 #:   relation (=) and binary operator (+, -, x) but keeps a display formula on one line
 #:   (``white-space: nowrap``); below 900 px the line may break there, so the number a
 #:   formula computes (``= 126``) goes to the next line instead of past the edge. A piece
-#:   that is still wider than the screen (a long fraction) scrolls inside its block.
+#:   that is still wider than the screen (a long fraction) scrolls inside its block. On a
+#:   phone formulas are drawn a little smaller, so that the output-size fraction fits.
+#: - A checkbox's label wraps instead of being cut with an ellipsis: in Train's four
+#:   columns of hyperparameters on a tablet "Keep the best epoch" was cut to 56 px, its
+#:   text running to 828 px of 820.
 #: - Anything that scrolls sideways inside the main area (a formula, a wide grid: the
 #:   ``NARROW_SCROLL`` class) shows a shadow on the side where more is hidden
 #:   (white backgrounds that scroll with the content, the theme being light, cover the
 #:   shadows at the ends).
 NARROW_MAX_PX = 900
+PHONE_MAX_PX = 480  # ... and on a phone formulas are drawn at 1.05 em instead of KaTeX's 1.21
 NARROW_SCROLL = "narrow-scroll"
 _SHADOWS = ("background: linear-gradient(to right, #fff 30%, transparent),"
             " linear-gradient(to left, #fff 30%, transparent) 100% 0,"
@@ -277,6 +282,12 @@ NARROW_CSS = f"""<style>
   [data-testid="stMain"] .katex-display > .katex {{ white-space: normal; }}
   [data-testid="stMain"] .katex-display > .katex > .katex-html {{ white-space: normal; }}
   [data-testid="stMain"] .katex-display .base {{ margin: 0.1em 0; }}
+  [data-testid="stMain"] [data-testid="stCheckbox"] [data-testid="stMarkdownContainer"],
+  [data-testid="stMain"] [data-testid="stCheckbox"] [data-testid="stMarkdownContainer"] p {{
+    white-space: normal; overflow: visible; }}
+}}
+@media (max-width: {PHONE_MAX_PX}px) {{
+  [data-testid="stMain"] .katex-display > .katex {{ font-size: 1.05em; }}
 }}
 </style>"""
 
