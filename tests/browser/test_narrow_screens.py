@@ -27,7 +27,8 @@ LANDSCAPE_TABLET = {"width": 1180, "height": 820}
 #: Every element of the main area whose right edge is past the screen's (or the main
 #: area's, beside an open sidebar), unless an
 #: ancestor that scrolls sideways (overflow auto or scroll) ends inside the screen (a grid
-#: or a table that scrolls inside its own box; one that hides the overflow does not count);
+#: or a table that scrolls inside its own box; one that hides the overflow does not count,
+#: unless it is a 1-pixel box for screen readers, as a slider's input);
 #: and every formula block wider inside than its box (a formula that scrolls sideways hides its end).
 OVERFLOW_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
@@ -38,7 +39,9 @@ OVERFLOW_JS = """() => {
   const clippedInside = e => {
     for (let a = e.parentElement; a && a !== main; a = a.parentElement) {
       const s = getComputedStyle(a);
-      if (/auto|scroll/.test(s.overflowX) && a.getBoundingClientRect().right <= vw + 1) return true;
+      const r = a.getBoundingClientRect();
+      if (/auto|scroll/.test(s.overflowX) && r.right <= vw + 1) return true;
+      if (s.overflowX !== 'visible' && (r.width <= 2 || r.height <= 2)) return true;  // for screen readers only
     }
     return false;
   };
