@@ -64,7 +64,7 @@ RESULT_JS = """() => {
   return shown.map(e => { const bases = e.querySelectorAll('.katex-html > .base');
     const last = bases[bases.length - 1], b = last.getBoundingClientRect(), box = e.getBoundingClientRect();
     return {text: last.innerText.replace(/\\s+/g, ''), left: b.left, right: b.right,
-            boxLeft: box.left, boxRight: box.right, lines: new Set([...bases].map(x => Math.round(x.getBoundingClientRect().top))).size}; });
+            boxLeft: box.left, boxRight: box.right}; });
 }"""
 
 MAP_DRAWN_JS = ("() => { const i = document.querySelector('.st-key-conv_fig_map img');"
