@@ -7,7 +7,7 @@ export default function (component) {
   let root = parentElement.querySelector(".cell-picker");
   if (!root) {
     root = document.createElement("div");
-    root.className = "cell-picker";
+    root.className = "cell-picker narrow-scroll";  // scrolls sideways, with a cue, below minWidth
     root.innerHTML = '<div class="cell-picker-box"><img class="cell-picker-img" draggable="false">'
       + '<div class="cell-picker-mark"></div></div><div class="cell-picker-bar"></div>'
       + '<div class="cell-picker-ticks"></div><div class="cell-picker-readout"></div>';
@@ -22,6 +22,7 @@ export default function (component) {
   if (img.getAttribute("src") !== data.src) img.setAttribute("src", data.src);
   img.alt = data.alt;
   box.style.maxWidth = data.maxWidth ? data.maxWidth + "px" : "";
+  box.style.minWidth = data.minWidth ? data.minWidth + "px" : "";
   bar.style.display = ticks.style.display = data.bar ? "" : "none";
   if (data.bar) {
     bar.style.background = data.bar;

@@ -76,6 +76,8 @@ def cell_picker(data: dict, key: str, on_pick) -> None:
     Args:
         data: :func:`grid_data` or :func:`picture_data`, plus ``hint`` (the read-out
             when the mouse is away), ``alt``, and optionally ``maxWidth`` (CSS pixels),
+            ``minWidth`` (CSS pixels: on a narrower screen the picture scrolls sideways, a
+            shadow showing there is more),
             ``mark`` (``[tile, row, col]`` framed), ``action`` (said after a position),
             :func:`colour_bar` and :func:`hover_values`.
         key: the widget key.

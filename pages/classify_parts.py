@@ -205,9 +205,11 @@ def prediction(names, result, key: str, horizontal: bool = False, line=None) -> 
 
 
 def show_steps(steps, width: int = 112) -> None:
-    """One column per ``(title, image)`` step, each image shown ``width`` pixels wide."""
-    for col, (title, image) in zip(st.columns(len(steps)), steps):
-        with col:
+    """The ``(title, image)`` steps in a row, each image shown ``width`` pixels wide with its
+    title under it; a row wider than the screen (a phone, a tablet) wraps onto the next line
+    instead of squeezing the pictures over each other."""
+    with st.container(horizontal=True, wrap=True, gap="medium"):
+        for title, image in steps:
             st.image(enlarge(image, width), caption=title, width=width)
 
 

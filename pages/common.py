@@ -250,6 +250,48 @@ html:has(.st-key-{_PRESENT_BOX} input:checked) {{ font-size: {PRESENT_ROOT_PX}px
 </style>"""
 
 
+#: Phones and tablets (issue 24): the page-wide rules for narrow screens, beside
+#: :data:`PRESENT_CSS` and injected with it on every page.
+#:
+#: - Formulas: KaTeX cuts a formula into unbreakable pieces after each top-level
+#:   relation (=) and binary operator (+, -, x) but keeps a display formula on one line
+#:   (``white-space: nowrap``); below 900 px the line may break there, so the number a
+#:   formula computes (``= 126``) goes to the next line instead of past the edge. A piece
+#:   that is still wider than the screen (a long fraction) scrolls inside its block. On a
+#:   phone formulas are drawn a little smaller, so that the output-size fraction fits.
+#: - A checkbox's label wraps instead of being cut with an ellipsis: in Train's four
+#:   columns of hyperparameters on a tablet "Keep the best epoch" was cut to 56 px, its
+#:   text running to 828 px of 820.
+#: - Anything that scrolls sideways inside the main area (a formula, a wide grid: the
+#:   ``NARROW_SCROLL`` class) shows a shadow on the side where more is hidden
+#:   (white backgrounds that scroll with the content, the theme being light, cover the
+#:   shadows at the ends).
+NARROW_MAX_PX = 900
+PHONE_MAX_PX = 480  # ... and on a phone formulas are drawn at 1.05 em instead of KaTeX's 1.21
+NARROW_SCROLL = "narrow-scroll"
+_SHADOWS = ("background: linear-gradient(to right, #fff 30%, transparent),"
+            " linear-gradient(to left, #fff 30%, transparent) 100% 0,"
+            " radial-gradient(farthest-side at 0 50%, rgba(0,0,0,.25), transparent),"
+            " radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.25), transparent) 100% 0;"
+            " background-repeat: no-repeat; background-size: 2.5em 100%, 2.5em 100%, 0.9em 100%, 0.9em 100%;"
+            " background-attachment: local, local, scroll, scroll;")
+NARROW_CSS = f"""<style>
+[data-testid="stMain"] :is(.katex-display, .{NARROW_SCROLL}) {{ overflow-x: auto; overflow-y: hidden;
+  max-width: 100%; {_SHADOWS} }}
+@media (max-width: {NARROW_MAX_PX}px) {{
+  [data-testid="stMain"] .katex-display > .katex {{ white-space: normal; }}
+  [data-testid="stMain"] .katex-display > .katex > .katex-html {{ white-space: normal; }}
+  [data-testid="stMain"] .katex-display .base {{ margin: 0.1em 0; }}
+  [data-testid="stMain"] [data-testid="stCheckbox"] [data-testid="stMarkdownContainer"],
+  [data-testid="stMain"] [data-testid="stCheckbox"] [data-testid="stMarkdownContainer"] p {{
+    white-space: normal; overflow: visible; }}
+}}
+@media (max-width: {PHONE_MAX_PX}px) {{
+  [data-testid="stMain"] .katex-display > .katex {{ font-size: 1.05em; }}
+}}
+</style>"""
+
+
 def presenting() -> bool:
     """Whether this session shows the app in presentation mode (``?present=1``).
 
@@ -285,11 +327,12 @@ def presentation_toggle() -> None:
     page in turn and lose its value on a page switch).
 
     In presentation mode the sidebar collapses, Streamlit's toolbar is hidden and text
-    is larger (:data:`PRESENT_CSS`).
+    is larger (:data:`PRESENT_CSS`). The rules for phones and tablets
+    (:data:`NARROW_CSS`) are drawn here too, on every page.
     """
     with st.container(key=_PRESENT_BOX):  # placed in the header's corner by PRESENT_CSS
         on = st.toggle("Presentation mode", key=PRESENT_KEY,
                        help="Large text, no sidebar or toolbar: each page's main idea on one "
                             "1280x720 screen. The address keeps it as present=1.")
     st.set_page_config(initial_sidebar_state="collapsed" if on else "auto")
-    st.html(PRESENT_CSS)
+    st.html(PRESENT_CSS + NARROW_CSS)

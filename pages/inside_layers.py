@@ -23,6 +23,7 @@ from pages.inside_neuron import neuron_section
 from pages.inside_state import Explored, select
 
 TILE_PX = 64  # the largest a tile is drawn on screen, CSS pixels
+MIN_TILE_PX = 28  # the smallest (a finger's width, about): a phone scrolls a wider grid sideways
 INPUT_TILE_PX = 160  # ... for the input's channels
 MAX_COLS = 16  # tiles per row
 
@@ -39,7 +40,8 @@ def layer_grid(key: tuple, digest: str, index: int, page: int, _overview: Overvi
 def _grid_data(key: tuple, digest: str, index: int, page: int, _overview: Overview) -> dict:
     """:func:`pages.cell_picker.grid_data` of :func:`layer_grid` (the PNG encoded once)."""
     grid = layer_grid(key, digest, index, page, _overview)
-    return {**cell_picker.grid_data(grid), "maxWidth": grid.cols * TILE_PX, "scale": grid.scale}
+    return {**cell_picker.grid_data(grid), "maxWidth": grid.cols * TILE_PX,
+            "minWidth": grid.cols * MIN_TILE_PX, "scale": grid.scale}
 
 
 def _picked_map(index: int) -> None:

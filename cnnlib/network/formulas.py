@@ -2,7 +2,9 @@
 symbols, then with its numbers, as LaTeX lines for ``st.latex``, and one
 sentence saying what the layer does. The symbols follow the Keras
 documentation of each layer and CNN Explainer's notation; numbers have 4
-significant digits.
+significant digits. Long lists of numbers stay at the formula's top level (no
+fraction around them), where a narrow screen can break the line after an operator
+(pages/common.NARROW_CSS).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cnnlib.viz.numbers import number
 MAX_TERMS = 9  # values written one by one in a sum or a max (a 3 x 3 window); beyond, "..."
 MAX_PRODUCTS = 6  # channel sums written out for a convolution (the largest), when more than MAX_TERMS
 DENSE_PRODUCTS = 3  # products x_k w_k written out for a dense unit (the largest): one line
+BREAKABLE_COMMA = r", \allowbreak "  # a list separator after which a narrow screen may break the line
 
 
 def num(v: float, digits: int = 4) -> str:
@@ -110,9 +113,10 @@ def formula(neuron: Neuron) -> list[str]:
             e = np.exp(z - shift)
             sym = (r"\frac{e^{z_i - \max z}}{\sum_j e^{z_j - \max z}}" if shift
                    else r"\frac{e^{z_i}}{\sum_j e^{z_j}}")
-            lines = [rf"\operatorname{{softmax}}(z)_i = {sym}",
-                     rf"\frac{{{num(e[d.position])}}}{{{_terms(e)}}} = \frac{{{num(e[d.position])}}}"
-                     rf"{{{num(e.sum())}}} = {num(v)}"]
+            exp_j = r"e^{z_j - \max z}" if shift else r"e^{z_j}"
+            lines = [rf"\operatorname{{softmax}}(z)_i = {sym}",  # the sum on its own line: it may wrap
+                     rf"\sum_j {exp_j} = {_terms(e)} = {num(e.sum())}",
+                     rf"\frac{{{num(e[d.position])}}}{{{num(e.sum())}}} = {num(v)}"]
             return lines if d.function == "softmax" else lines + [rf"\ln(\cdot) = {num(v)}"]
         if d.function == "relu" and not d.options:
             return [r"y = \max(x, 0)", rf"y = \max({num(d.x)}, 0) = {num(v)}"]
@@ -123,9 +127,9 @@ def formula(neuron: Neuron) -> list[str]:
         real = d.window[~np.isnan(d.window)]
         if d.mode == "max":
             return [r"y = \max_{(i, j) \in \text{window}} x[i, j]",
-                    rf"y = \max({_terms(real, ' values', sep=', ')}) = {num(v)}"]
+                    rf"y = \max({_terms(real, ' values', sep=BREAKABLE_COMMA)}) = {num(v)}"]
         return [r"y = \frac{1}{n} \sum_{(i, j) \in \text{window}} x[i, j]",
-                rf"y = \frac{{{_terms(real, ' values')}}}{{{d.count}}} = {num(v)}"]
+                rf"y = \frac{{1}}{{{d.count}}} \, ({_terms(real, ' values')}) = {num(v)}"]
     if isinstance(d, GlobalPoolDetail):
         h, w = d.values.shape
         if d.mode == "max":
