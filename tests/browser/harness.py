@@ -182,3 +182,24 @@ def camera_page(browser, srv, cookies: list[dict] | None = None):
         if camera_browser is not None:
             camera_browser.close()
         srv.stop()
+
+
+@contextlib.contextmanager
+def fresh_tabs(browser, **context_options):
+    """A maker of tabs, each in a fresh browser context (sessions do not mix) made with
+    ``context_options`` (a viewport, touch) and the options of the call, with a 90 s
+    default timeout; every context is closed when the block ends."""
+    contexts = []
+
+    def new_tab(**options):
+        context = browser.new_context(**context_options, **options)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.set_default_timeout(90_000)
+        return tab
+
+    try:
+        yield new_tab
+    finally:
+        for context in contexts:
+            context.close()

@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 import pytest
-from harness import REPO, assert_no_errors, draw, main, open_page, screenshot, wait_idle
+from harness import REPO, assert_no_errors, draw, fresh_tabs, main, open_page, screenshot, wait_idle
 from PIL import Image
 
 pytestmark = pytest.mark.browser
@@ -77,18 +77,8 @@ DIGIT_7 = [[(40 + 110 * t / 20, 50) for t in range(21)]
 @pytest.fixture(scope="module")
 def device(browser):
     """A fresh touch context (a phone's or a tablet's) per page opened."""
-    contexts = []
-
-    def new_tab(viewport: dict):
-        context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=True)
-        contexts.append(context)
-        tab = context.new_page()
-        tab.set_default_timeout(90_000)
-        return tab
-
-    yield new_tab
-    for context in contexts:
-        context.close()
+    with fresh_tabs(browser, has_touch=True, is_mobile=True) as new_tab:
+        yield lambda viewport: new_tab(viewport=viewport)
 
 
 def measure(page) -> dict:

@@ -13,7 +13,7 @@ style) are marked xfail, naming the change; they pass once the page makes it.
 from __future__ import annotations
 
 import pytest
-from harness import ARTIFACTS, REPO, assert_no_errors, draw, main, open_page, wait_idle
+from harness import ARTIFACTS, REPO, assert_no_errors, draw, fresh_tabs, main, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -112,18 +112,8 @@ class Shot:
 @pytest.fixture(scope="module")
 def screen(browser):
     """A 1280x720 tab; a fresh context per page so that sessions do not mix."""
-    contexts = []
-
-    def new_tab():
-        context = browser.new_context(viewport=SCREEN)
-        contexts.append(context)
-        tab = context.new_page()
-        tab.set_default_timeout(90_000)
-        return tab
-
-    yield new_tab
-    for context in contexts:
-        context.close()
+    with fresh_tabs(browser, viewport=SCREEN) as new_tab:
+        yield new_tab
 
 
 # ------------------------------------------------------------------- pages --
