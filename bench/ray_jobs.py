@@ -43,6 +43,8 @@ import statistics
 import tempfile
 import time
 
+from tests.support.sockets import exposed_by_this_tree
+
 from . import SHARED_DATA
 from .common import row
 
@@ -86,63 +88,6 @@ def _tf_threads(n: int):
     finally:
         os.environ.pop("TF_NUM_INTRAOP_THREADS", None)
         os.environ.pop("TF_NUM_INTEROP_THREADS", None)
-
-
-def _descendants() -> set[int]:
-    """This process and every process below it (Ray's daemons, workers)."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
-    mine, grew = {os.getpid()}, True
-    while grew:
-        more = {p for p, pp in parents.items() if pp in mine} - mine
-        mine |= more
-        grew = bool(more)
-    return mine
-
-
-def _exposed() -> list[str]:
-    """TCP sockets that this process or its descendants listen on, on an address other
-    than loopback (Linux /proc; [] elsewhere)."""
-    sockets = {}
-    for name in ("tcp", "tcp6"):
-        try:
-            lines = open(f"/proc/net/{name}").read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] != "0A":  # LISTEN
-                continue
-            addr, port = fields[1].split(":")
-            if name == "tcp":
-                loop = addr.endswith("7F")  # 127.x.x.x, little-endian
-                shown = ".".join(str(int(addr[i:i + 2], 16)) for i in (6, 4, 2, 0))
-            else:
-                loop = addr == "00000000000000000000000001000000" or (
-                    addr.startswith("0000000000000000FFFF0000") and addr.endswith("7F"))
-                shown = "[::]" if set(addr) == {"0"} else f"[{addr}]"
-            if not loop:
-                sockets[f"socket:[{fields[9]}]"] = f"{shown}:{int(port, 16)}"
-    found = set()
-    for pid in _descendants() if sockets else ():
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target in sockets:
-                found.add(sockets[target])
-    return sorted(found)
 
 
 def _finish(job, timeout: float = 300):
@@ -255,7 +200,7 @@ def _measure(quick: bool) -> list[dict]:
             s, job = _first_batch(manager, tiny, f"warm{i}")
             ray_warm.append(s)
             ray_where.append(job.where)
-        exposed = _exposed()
+        exposed = exposed_by_this_tree()
 
         # 1. throughput with 1 CPU a job: Ray (1 thread) alternated with local held to 1 thread
         ray_places = []
@@ -274,7 +219,7 @@ def _measure(quick: bool) -> list[dict]:
         # 3. makespan on the cluster (capacity: its 2 CPUs)
         capacity = manager.max_running
         ray_span = _makespan(manager, short)
-        exposed = sorted(set(exposed) | set(_exposed()))
+        exposed = sorted(set(exposed) | set(exposed_by_this_tree()))
     finally:
         if manager is not None:
             manager.shutdown()
@@ -295,7 +240,7 @@ def _measure(quick: bool) -> list[dict]:
                 local.shutdown()
                 local = None
             rates["ray2"] += _rates(_finish(manager.start(long_job, owner=f"two{i}")))
-        exposed = sorted(set(exposed) | set(_exposed()))
+        exposed = sorted(set(exposed) | set(exposed_by_this_tree()))
     finally:
         if manager is not None:
             manager.shutdown()

@@ -11,7 +11,7 @@ The digit is drawn on a streamlit-drawable-canvas with its toolbar off (its
 hidden toolbar over the top-right corner swallowed strokes that started there),
 so a stroke may start anywhere; the page has its own Clear button. On a phone, where
 the columns stack, the prediction is repeated in one line between the canvas and Clear
-(``DIGIT_LINE_CSS``), so the drawing and its answer are in sight together.
+(:func:`pages.common.stacked_only`), so the drawing and its answer are in sight together.
 """
 
 import hashlib
@@ -58,12 +58,6 @@ TABS = ["Draw a digit", "CIFAR-10 samples", "Photo through VGG16", "Try it live"
 CANVAS = 280  # canvas side in pixels, 10x MNIST's 28
 DIGIT_SHAPE = (28, 28, 1)  # what the canvas becomes (cnnlib.data.preprocess)
 N_SAMPLES = 12  # CIFAR-10 gallery size
-DIGIT_LINE = "classify_digit_line"  # the container under the canvas: the prediction in one line
-#: Streamlit stacks columns on viewports <= 640 px (its ``breakpoints.columns``), where the
-#: metric falls below the canvas and Clear: the line is shown there only.
-DIGIT_LINE_CSS = (f"<style>@media not all and (max-width: 640px) {{ "
-                  f"[data-testid=\"stLayoutWrapper\"]:has(> .st-key-{DIGIT_LINE}), "
-                  f".st-key-{DIGIT_LINE} {{ display: none; }} }}</style>")
 HEAT_CAPTION = "Heat: dark purple where nothing drove the class, light yellow where most did."
 
 st.session_state.setdefault("classify_canvas_n", 0)  # bumped by Clear: a fresh canvas key
@@ -99,7 +93,6 @@ def digit_tab():
         return
     # a model that does not take 28x28x1 digits or give one score per class is listed as unusable
     problems = classifier_problems(mnist, lambda m: (DIGIT_SHAPE, len(digit_names(m))))
-    st.html(DIGIT_LINE_CSS)
     left, right = st.columns([1, 1], gap="large")
     with left:
         entry = pick_model(mnist, "classify_digit_model", default="mnist", problems=problems)
@@ -109,7 +102,7 @@ def digit_tab():
                            height=CANVAS, width=CANVAS, drawing_mode="freedraw",
                            display_toolbar=False, return_image_data=True,
                            key=f"classify_canvas_{st.session_state['classify_canvas_n']}")
-        line = st.container(key=DIGIT_LINE)  # the answer in one line, on narrow screens only
+        line = common.stacked_only("classify_digit_line")  # the answer in one line, columns stacked
         st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
                   key="classify_clear")
     names = digit_names(entry)

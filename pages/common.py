@@ -266,9 +266,14 @@ html:has(.st-key-{_PRESENT_BOX} input:checked) {{ font-size: {PRESENT_ROOT_PX}px
 #:   ``NARROW_SCROLL`` class) shows a shadow on the side where more is hidden
 #:   (white backgrounds that scroll with the content, the theme being light, cover the
 #:   shadows at the ends).
+#: - A :func:`stacked_only` container (an answer repeated in one line next to its input)
+#:   shows only where Streamlit stacks columns (viewports up to ``STACKED_MAX_PX``, its
+#:   ``breakpoints.columns``): there the full answer has gone below the fold.
 NARROW_MAX_PX = 900
+STACKED_MAX_PX = 640
 PHONE_MAX_PX = 480  # ... and on a phone formulas are drawn at 1.05 em instead of KaTeX's 1.21
 NARROW_SCROLL = "narrow-scroll"
+_STACKED_ONLY = "stacked_only_"  # the key prefix of stacked_only containers
 _SHADOWS = ("background: linear-gradient(to right, #fff 30%, transparent),"
             " linear-gradient(to left, #fff 30%, transparent) 100% 0,"
             " radial-gradient(farthest-side at 0 50%, rgba(0,0,0,.25), transparent),"
@@ -289,7 +294,22 @@ NARROW_CSS = f"""<style>
 @media (max-width: {PHONE_MAX_PX}px) {{
   [data-testid="stMain"] .katex-display > .katex {{ font-size: 1.05em; }}
 }}
+@media not all and (max-width: {STACKED_MAX_PX}px) {{
+  [data-testid="stLayoutWrapper"]:has(> [class*="st-key-{_STACKED_ONLY}"]),
+  [class*="st-key-{_STACKED_ONLY}"] {{ display: none; }}
+}}
 </style>"""
+
+
+def stacked_only(key: str):
+    """A container drawn only on screens where Streamlit stacks columns (up to
+    :data:`STACKED_MAX_PX` wide: phones, a narrow window), by :data:`NARROW_CSS`; e.g. a
+    prediction in one line under the picture it answers, whose chart has gone below.
+
+    Args:
+        key: unique on the page (the container's key is ``stacked_only_<key>``).
+    """
+    return st.container(key=f"{_STACKED_ONLY}{key}")
 
 
 def presenting() -> bool:

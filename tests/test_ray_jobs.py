@@ -22,34 +22,9 @@ from testutil import REPO, requires_shared_data, tiny_config
 from cnnlib import jobs, paths, store
 from cnnlib.jobs import ray_runner
 from cnnlib.owners import NotOwnerError
+from tests.support.sockets import listening
 
 pytestmark = requires_shared_data
-
-def listening() -> set[tuple[str, int]]:
-    """Every listening TCP socket of this machine: ``(address, port)``, from /proc/net."""
-    out = set()
-    for name, width in (("tcp", 8), ("tcp6", 32)):
-        try:
-            lines = Path(f"/proc/net/{name}").read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] != "0A":  # LISTEN
-                continue
-            address, port = fields[1].split(":")
-            out.add((address, int(port, 16)))
-    return out
-
-
-def is_loopback(hex_address: str) -> bool:
-    """A /proc/net address (little-endian hex) that is 127.0.0.0/8, ::1 or ::ffff:127.x."""
-    if len(hex_address) == 8:
-        return bytes.fromhex(hex_address)[::-1][0] == 127
-    words = [bytes.fromhex(hex_address[i:i + 8])[::-1] for i in range(0, 32, 8)]
-    raw = b"".join(words)
-    return raw == bytes(15) + b"\x01" or (raw[:12] == bytes(10) + b"\xff\xff" and raw[12] == 127)
-
 
 def alive(pid: int) -> bool:
     """Whether process ``pid`` exists and is not a zombie."""
@@ -85,7 +60,7 @@ def cluster(tmp_path_factory):
         yield c
         opened = listening() - before
         assert opened, "the cluster opened no socket?"
-        assert all(is_loopback(address) for address, _ in opened), opened
+        assert all(s.loopback for s in opened), sorted(map(str, opened))
     finally:
         import ray
 

@@ -55,4 +55,8 @@ def test_a_picture_from_the_webcam_is_classified_with_grad_cam(live_page):
     screenshot(page, "try-live")
     page.set_viewport_size({"width": 390, "height": 844})
     wait_idle(page)
+    # the columns stack on a phone: the answer follows the camera at once (no line repeats it)
+    photo = main.locator('[data-testid="stCameraInput"]').bounding_box()
+    answer = main.locator('[data-testid="stMetric"]').bounding_box()
+    assert photo["y"] + photo["height"] <= answer["y"] <= photo["y"] + photo["height"] + 200
     screenshot(page, "try-live-phone")

@@ -36,7 +36,7 @@ SHAPES = [
      [[(80 + 120 * t / 10, 150) for t in range(11)], [(165, 45 + 195 * t / 16) for t in range(17)]]),
 ]
 
-LINE = ".st-key-classify_digit_line"  # the one-line prediction under the canvas (pages/classify.py)
+LINE = ".st-key-stacked_only_classify_digit_line"  # the one-line prediction under the canvas (pages/classify.py)
 METRIC = '[data-testid="stMetric"]'
 
 
