@@ -9,8 +9,9 @@ Figures (medians after warm-up, with min and max, in milliseconds):
   a new input before the browser draws it. Reference: the forward pass alone
   (``model(x, training=False)``). Target: under 100 ms.
 - ``overview, VGG16``: a 480 x 480 photo (the "house" sample picture) made
-  into VGG16's input (centre crop, 224 x 224, BGR minus the means) and the
-  same overview: 22 layers, 18 of them grids of up to 512 channels. Weights:
+  into VGG16's input (centre crop, 224 x 224, in [0, 1]: the app's VGG16,
+  ``vgg16.build_unit_input``, subtracts the means itself) and the
+  same overview: 23 layers, 18 of them grids of up to 512 channels. Weights:
   the ImageNet file if this machine has it, else the test fixture's file
   (``tests/vgg16_files.py``: random weights written in the official file's
   layout, loaded the same way; same compute). Reference: the forward pass
@@ -59,14 +60,14 @@ def _vgg16(folder: Path):
     from cnnlib.models import vgg16
 
     try:
-        return vgg16.build(vgg16.find_weights()), "ImageNet weights"
+        return vgg16.build_unit_input(vgg16.find_weights()), "ImageNet weights"
     except vgg16.WeightsUnavailableError:
         import sys
 
         sys.path.insert(0, str(REPO_ROOT / "tests"))
         from vgg16_files import random_weights_file
 
-        return vgg16.build(random_weights_file(folder)), "the test fixture's weights file (random weights)"
+        return vgg16.build_unit_input(random_weights_file(folder)), "the test fixture's weights file (random weights)"
 
 
 def _cifar_sample():
@@ -137,7 +138,7 @@ def run(quick: bool = False) -> list[dict]:
     vfwd = time_ms(lambda: net(vx, training=False), repeats=vreps, warmup=1)
     whole, vuris = vgg_overview()
     rows.append(dict(timed_row(
-        "inside: VGG16 overview, one 480x480 photo (22 layers, 19 grids as PNG, softmax)", vt,
+        "inside: VGG16 overview, one 480x480 photo (23 layers, 19 grids as PNG, softmax)", vt,
         target=f"< {VGG16_TARGET_MS / 1000:.0f} s", ok=vt["median_ms"] < VGG16_TARGET_MS,
         reference="the forward pass alone", ref_ms=vfwd["median_ms"]),
         detail=f"weights: {weights}; {len(vuris)} grids (first page of 32 channels), "

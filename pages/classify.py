@@ -231,8 +231,9 @@ def photo_tab():
         return
     for note in photo.notes:
         st.caption(note)
-    # x: (1, 224, 224, 3) BGR, mean subtracted; resized: the (224, 224, 3) RGB it was made from
-    x, resized, steps = vgg16.preprocess_steps(photo.array, mode)
+    # resized: the (224, 224, 3) uint8 RGB crop; the steps show what the model does with it
+    _, resized, steps = vgg16.preprocess_steps(photo.array, mode)
+    x = datasets.to_float(resized)[None]  # (1, 224, 224, 3) in [0, 1]: vgg16.build_unit_input's
     st.subheader("Preprocessing")
     show_steps(steps, width=180)
     try:
@@ -277,7 +278,7 @@ def photo_options_ui() -> tuple[str, int]:
 
 @st.cache_data(max_entries=16, show_spinner="VGG16 is looking...")
 def photo_probabilities(digest: str, weights: str, _x: np.ndarray, _predict) -> np.ndarray:
-    """Softmax ``(1000,)`` of one preprocessed photo, cached by its digest and the weights file."""
+    """Softmax ``(1000,)`` of one photo (in [0, 1]), cached by its digest and the weights file."""
     return _predict(_x)[0]
 
 

@@ -109,12 +109,15 @@ def classifier_problem(name: str, mtime: float, image_shape: tuple[int, int, int
 
 @st.cache_resource(show_spinner="Loading VGG16 (138 million weights, a few seconds)...")
 def _vgg16(weights_path: str):
-    model = vgg16.build(weights_path)
+    model = vgg16.build_unit_input(weights_path)
     return model, inference.predictor(model)
 
 
 def vgg16_predictor():
-    """``(model, predict, weights path)`` for VGG16: one instance per server and weights file.
+    """``(model, predict, weights path)`` for VGG16 taking RGB in [0, 1]
+    (:func:`cnnlib.models.vgg16.build_unit_input`, ImageNet's preprocessing inside):
+    one instance per server and weights file (about 2 GB), for Classify's photo tab,
+    Inside the network and the probes alike.
 
     Raises:
         vgg16.WeightsUnavailableError: no weights file, or one that does not load; the
@@ -122,25 +125,6 @@ def vgg16_predictor():
     """
     path = str(vgg16.find_weights())
     return (*_vgg16(path), path)
-
-
-@st.cache_resource(show_spinner="Loading VGG16 for the probes (a few seconds)...")
-def _vgg16_unit(weights_path: str):
-    model = vgg16.build_unit_input(weights_path)
-    return model, inference.predictor(model)
-
-
-def vgg16_unit():
-    """``(model, predict, weights path)`` for VGG16 taking RGB in [0, 1]
-    (:func:`cnnlib.models.vgg16.build_unit_input`), the probes' VGG16: one instance per
-    server and weights file, beside :func:`vgg16_predictor`'s (another ~0.6 GB of weights
-    while both are used).
-
-    Raises:
-        vgg16.WeightsUnavailableError: as :func:`vgg16_predictor`.
-    """
-    path = str(vgg16.find_weights())
-    return (*_vgg16_unit(path), path)
 
 
 @st.cache_data(show_spinner=False)

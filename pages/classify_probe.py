@@ -121,7 +121,7 @@ def probe_tab() -> None:
     """The tab: a model and an input, the top-k, then one of the three probes."""
     left, middle, right = st.columns([5, 2, 4], gap="medium")
     with left:
-        chosen = choose_model(KEY, unit_vgg16=True)
+        chosen = choose_model(KEY)
         if isinstance(chosen, store.ModelLoadError):
             common.show_refusal(str(chosen), chosen.detail)
             return

@@ -36,14 +36,12 @@ def fitting_datasets(shape) -> list[str]:
     return [n for n in datasets.names() if datasets.DATASETS[n].image_shape == tuple(shape)]
 
 
-def choose_model(prefix: str = "inside", unit_vgg16: bool = False):
+def choose_model(prefix: str = "inside"):
     """The model widgets (keys ``<prefix>_source``, ``_model``, ``_model_file``,
     ``_model_data``).
 
     Args:
         prefix: the widgets' key prefix (Inside the network: ``"inside"``).
-        unit_vgg16: VGG16 taking [0, 1] RGB (:func:`pages.classify_parts.vgg16_unit`, for
-            the probes) rather than its preprocessed input (Inside's).
 
     Returns:
         ``(key, label, model, class names, dataset, is_vgg16)``, a
@@ -73,10 +71,10 @@ def choose_model(prefix: str = "inside", unit_vgg16: bool = False):
         return (("store", entry.name, mtime), entry.label(), model, entry.card.get("class_names"),
                 dataset, False)
     if source == "VGG16":
-        from pages.classify_parts import vgg16_class_index, vgg16_predictor, vgg16_unit
+        from pages.classify_parts import vgg16_class_index, vgg16_predictor
 
         try:
-            model, _, path = vgg16_unit() if unit_vgg16 else vgg16_predictor()
+            model, _, path = vgg16_predictor()
         except vgg16.WeightsUnavailableError as e:
             return f"VGG16 cannot be explored on this machine. {e}"
         try:

@@ -260,16 +260,20 @@ def test_vgg16_on_a_sample_picture_with_its_wide_layers_paged(monkeypatch, vgg16
     at = open_page({"inside_source": "VGG16"})
     assert not at.main.error
     summary = at.main.markdown[0].value
-    assert summary.startswith("**VGG16 (ImageNet weights)**: 22 layers, 138,357,544 weights")
+    assert summary.startswith("**VGG16 (ImageNet weights)**: 23 layers, 138,357,544 weights")
     assert "Input: A colour scene of a house" in summary  # no ImageNet test images: a sample picture
     g = grids(at)
-    assert len(g) == 19 and len(g[17]["channels"]) == 32  # block5_conv3: 512 channels, 16 pages
-    assert at.number_input(key="inside_page_17") is not None
+    # the preprocessing layer's 3 maps first, then VGG16's; block5_conv3: 512 channels, 16 pages
+    assert len(g) == 20 and len(g[1]["channels"]) == 3 and len(g[18]["channels"]) == 32
+    assert at.number_input(key="inside_page_18") is not None
     table = [df.value for df in at.main.dataframe if "probability" in df.value.columns][0]
     assert len(table) == 10 and "_" not in table["class"].iloc[0]  # ImageNet names, the 10 most probable
-    at.selectbox(key="inside_layer").set_value(20).run()  # fc1: 25,088 inputs
+    at.selectbox(key="inside_layer").set_value(21).run()  # fc1: 25,088 inputs
     numpy_value, keras_value, _ = compared(at)
     assert numpy_value == pytest.approx(keras_value, rel=1e-4, abs=1e-6)
+    at.selectbox(key="inside_layer").set_value(1).run()  # the preprocessing: 255 x - mean
+    numpy_value, keras_value, _ = compared(at)
+    assert numpy_value == pytest.approx(keras_value, rel=1e-5, abs=1e-4)
     at.session_state["inside_filters"] = True
     at.run()
     assert "VGG16 learned from ImageNet" in at.main.info[0].value

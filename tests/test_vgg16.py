@@ -300,6 +300,16 @@ def test_the_unit_input_vgg16_is_preprocess_then_vgg16(random_vgg16, tmp_path_fa
     got = np.asarray(scores.scores_of(unit).logits(crop[None].astype(np.float32) / 255))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
     assert scores.scores_of(unit).label == "dense pre-softmax"
+    # one chain of standard layers (Inside reads it), its first layer preprocess_input's
+    # arithmetic in RGB order, and VGG16's weights
+    from cnnlib.network import reader
+
+    names = [info.name for info in reader.chain(unit)]
+    assert names[:3] == ["rgb_unit", vgg16.PREPROCESS_LAYER, "block1_conv1"] and len(names) == 24
+    first = reader.outputs_model(unit, unit.get_layer(vgg16.PREPROCESS_LAYER))
+    got_first = np.asarray(first(crop[None].astype(np.float32) / 255))
+    np.testing.assert_allclose(got_first, x[..., ::-1], atol=1e-4)  # preprocess is BGR
+    assert unit.count_params() == random_vgg16.count_params() == 138_357_544
     del unit
     path.unlink()
 

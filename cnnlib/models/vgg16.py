@@ -32,9 +32,9 @@ from cnnlib.models.vgg16_files import (
     load_class_index,
 )
 
-__all__ = ["ENV_CLASS_INDEX", "ENV_WEIGHTS", "IMAGENET_CLASS_INDEX", "INPUT_SIZE",
-           "LAST_CONV_LAYER", "RESIZE_MODES", "VGG16_WEIGHTS", "ClassIndexUnavailableError",
-           "FileUnavailableError", "Prediction", "WeightsUnavailableError", "build", "download",
+__all__ = ["BGR_MEANS", "ENV_CLASS_INDEX", "ENV_WEIGHTS", "IMAGENET_CLASS_INDEX", "INPUT_SIZE",
+           "LAST_CONV_LAYER", "PREPROCESS_LAYER", "RESIZE_MODES", "VGG16_WEIGHTS", "ClassIndexUnavailableError",
+           "FileUnavailableError", "Prediction", "WeightsUnavailableError", "build", "build_unit_input", "download",
            "find_class_index", "find_weights", "fit_to_input", "keras_models_dir",
            "load_class_index", "preprocess", "preprocess_steps", "top_k"]
 
@@ -96,31 +96,49 @@ def build(weights: str | os.PathLike | None = "auto", input_tensor=None):
 BGR_MEANS = (103.939, 116.779, 123.68)
 
 
+#: The first layer of :func:`build_unit_input`: pixels in [0, 1] to VGG16's input range.
+PREPROCESS_LAYER = "imagenet_preprocess"
+
+
 def build_unit_input(weights: str | os.PathLike | None = "auto"):
-    """VGG16 taking RGB pixels in [0, 1], as every other model of this app does: the
-    input times 255, channels reversed to BGR and :data:`BGR_MEANS` subtracted (what
-    :func:`preprocess` does) inside the model, then VGG16's layers, in one flat graph
-    (the model reader and the probes see every layer). The probes (:mod:`cnnlib.explain`,
-    :mod:`cnnlib.probe`) then work in [0, 1] units on every model: an epsilon of 1/255 is
-    one grey level.
+    """VGG16 taking RGB pixels in [0, 1], as every other model of this app does: one flat
+    chain of standard layers (the model reader, Inside the network, Grad-CAM and the
+    probes read it as any model), the server's one VGG16.
+
+    :func:`preprocess` (``preprocess_input``: RGB to BGR, the ImageNet means
+    :data:`BGR_MEANS` subtracted) is done by the model itself:
+
+    - a ``Rescaling`` layer :data:`PREPROCESS_LAYER` gives ``255 x - mean`` for each
+      channel, the means in RGB order (no weights, so Keras's loader of the official
+      weights file, which matches weighted layers by their order, is not disturbed);
+    - VGG16's layers follow, with ``block1_conv1``'s kernel reversed along its input
+      channels once the weights are loaded: a convolution of the BGR picture with kernel
+      ``K`` sums the same products as one of the RGB picture with ``K[:, :, ::-1, :]``
+      (in another order: equal up to float32 rounding).
+
+    The probes (:mod:`cnnlib.explain`, :mod:`cnnlib.probe`) then work in [0, 1] units
+    on every model: an epsilon of 1/255 is one grey level.
 
     Args:
         weights: as :func:`build`.
 
     Returns:
-        A ``keras.Model``: float32 ``(N, 224, 224, 3)`` in [0, 1] -> softmax
+        A ``keras.Model``: float32 ``(N, 224, 224, 3)`` RGB in [0, 1] -> softmax
         probabilities ``(N, 1000)``; ``model(x / 255)`` equals ``build()(preprocess(x))``
-        up to float rounding.
+        up to float rounding; 138,357,544 weights, as :func:`build`'s.
 
     Raises:
         WeightsUnavailableError: as :func:`build`.
     """
     import keras
-    from keras import ops
 
-    inp = keras.Input((224, 224, 3), name="rgb_unit")
-    bgr = ops.flip(inp * 255.0, axis=-1) - ops.convert_to_tensor(np.array(BGR_MEANS, np.float32))
-    return build(weights, input_tensor=bgr)
+    inp = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), name="rgb_unit")
+    rgb_means = [-m for m in reversed(BGR_MEANS)]
+    x = keras.layers.Rescaling(255.0, offset=rgb_means, name=PREPROCESS_LAYER)(inp)
+    model = build(weights, input_tensor=x)
+    conv = model.get_layer("block1_conv1")
+    conv.kernel.assign(keras.ops.flip(conv.kernel, axis=2))  # (3, 3, C_in=3, 64): BGR -> RGB
+    return model
 
 
 RESIZE_MODES = ("center_crop", "squash")

@@ -109,7 +109,9 @@ def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedI
     """An uploaded photo (uint8 ``(H, W, 3)``, :func:`cnnlib.data.images.decode_image`) made
     into the model's input.
 
-    Styles: ``"vgg16"``: centre crop, 224 x 224, BGR minus the ImageNet means;
+    Styles: ``"vgg16"``: centre crop, 224 x 224, in [0, 1] for
+    :func:`cnnlib.models.vgg16.build_unit_input` (the steps show its preprocessing too:
+    BGR minus the ImageNet means, done by the model's first layer and block1_conv1);
     ``"mnist"``: grayscale, inverted if its background is light, then MNIST's
     recipe (crop to the ink, fit 20 x 20, centre of mass at the centre of 28 x 28);
     ``"fashion_mnist"``: grayscale, inverted if light, resized; ``"own"``: as an own
@@ -127,8 +129,9 @@ def from_upload(rgb: np.ndarray, input_shape, style: str = "plain") -> PreparedI
     if style == "vgg16":
         from cnnlib.models.vgg16 import preprocess_steps
 
-        x, resized, steps = preprocess_steps(rgb, "center_crop")
-        return PreparedInput(x, to_float(resized), tuple(steps))
+        _, resized, steps = preprocess_steps(rgb, "center_crop")  # steps: as the model does them
+        picture = to_float(resized)  # (224, 224, 3) in [0, 1]: build_unit_input's input
+        return PreparedInput(picture[None], picture, tuple(steps))
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}. Received: style={style!r}")
     if style == "own":
