@@ -41,17 +41,25 @@ def said(text: str) -> None:
     st.session_state["own_message"] = ("success", text)
 
 
-def create(me: str) -> None:
-    classes = [c.strip() for c in st.session_state["own_new_classes"].split(",") if c.strip()]
+def _made(make, what: str) -> None:
+    """Call ``make(size=, gray=)`` (a store's create or import, with the form's picture
+    size and colour); the new dataset becomes the chosen one and ``what(ds)`` is said,
+    or the refusal is."""
     try:
-        ds = own_store().create(me, st.session_state["own_new_name"].strip(), classes,
-                                size=int(st.session_state["own_new_size"]),
-                                gray=st.session_state["own_new_colour"] == "gray")
+        ds = make(size=int(st.session_state["own_new_size"]),
+                  gray=st.session_state["own_new_colour"] == "gray")
     except owndata.ERRORS as e:
         refuse(e)
         return
     st.session_state["own_dataset"] = ds.name
-    said(f"Dataset {ds.name} made, with {len(ds.class_names)} classes: fill them below.")
+    said(what(ds))
+
+
+def create(me: str) -> None:
+    classes = [c.strip() for c in st.session_state["own_new_classes"].split(",") if c.strip()]
+    name = st.session_state["own_new_name"].strip()
+    _made(lambda **form: own_store().create(me, name, classes, **form),
+          lambda ds: f"Dataset {ds.name} made, with {len(ds.class_names)} classes: fill them below.")
 
 
 def import_zip(me: str) -> None:
@@ -60,15 +68,8 @@ def import_zip(me: str) -> None:
     if upload is None:
         st.session_state["own_message"] = ("error", "Choose a .zip file first.")
         return
-    try:
-        ds = own_store().import_zip(me, name, upload.getvalue(),
-                                    size=int(st.session_state["own_new_size"]),
-                                    gray=st.session_state["own_new_colour"] == "gray")
-    except owndata.ERRORS as e:
-        refuse(e)
-        return
-    st.session_state["own_dataset"] = ds.name
-    said(f"Dataset {ds.name} imported: {ds.total} pictures in {len(ds.class_names)} classes.")
+    _made(lambda **form: own_store().import_zip(me, name, upload.getvalue(), **form),
+          lambda ds: f"Dataset {ds.name} imported: {ds.total} pictures in {len(ds.class_names)} classes.")
 
 
 def add(me: str, name: str, class_name: str, files: list) -> None:
