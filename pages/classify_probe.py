@@ -6,7 +6,8 @@ fits it, with its top-k; then why it answered (:mod:`pages.probe_why`), how to f
 Every model is probed on pixels in [0, 1] (VGG16 through
 :func:`cnnlib.models.vgg16.build_unit_input`, its preprocessing inside; an uploaded file
 that reads 0..255, as the page asks, through :func:`cnnlib.probe.input_range.with_unit_input`): the input
-offered is what fits the model's input shape: a test image of its dataset, the digit
+offered is what fits the model's input shape: a test image of its dataset (for a model
+of the viewer's own dataset, a picture its run held out), the digit
 drawn on the first tab (28x28x1 models), or a picture (upload or webcam) fitted to the
 input by a centre crop, a squash or MNIST's recipe (:func:`cnnlib.network.inputs.from_upload`).
 
@@ -26,12 +27,13 @@ from cnnlib.intake.cache import model_bytes
 from cnnlib.models import inference, vgg16
 from cnnlib.network import inputs
 from cnnlib.network.reader import NotExplorableError
+from cnnlib.owndata import refs
 from cnnlib.probe.input_range import with_unit_input
 from cnnlib.viz.raster import enlarge
 from pages import common
 from pages.classify_parts import probability_chart, stored_classifier
 from pages.model_choice import choose_model, upload_cache
-from pages.probe_breaks import breaks_section
+from pages.probe_breaks import SAMPLE, EvalPictures, breaks_section, eval_pictures
 from pages.probe_fool import fool_section
 from pages.probe_why import why_section
 
@@ -40,6 +42,9 @@ INPUTS = {"test": "a test image", "digit": "the digit drawn on the first tab",
           "upload": "a picture", "camera": "the webcam"}
 FITS = {"own": "centre crop", "plain": "squash", "mnist": "as MNIST digits are made"}
 SECTIONS = ("Why it answered", "Fool it", "Where it breaks")
+#: At most this many held-out pictures of an own dataset offered as inputs (a fifth of
+#: the 2,000 pictures a person may keep: all of them).
+OWN_INPUTS = 400
 
 
 def fitted_picture(data: bytes, shape: tuple, vgg: bool) -> np.ndarray | str:
@@ -61,19 +66,29 @@ def fitted_picture(data: bytes, shape: tuple, vgg: bool) -> np.ndarray | str:
         return str(e)
 
 
-def choose_input(model, dataset: str | None, vgg: bool, beside) -> tuple[np.ndarray, int | None] | str:
+def choose_input(model, dataset: str | None, vgg: bool, beside,
+                 own: EvalPictures | None = None) -> tuple[np.ndarray, int | None] | str:
     """The input widgets (a test image's number in the container ``beside``); returns ``(x,
     true label or None)``, ``x`` float32 ``(H, W, C)`` in [0, 1] of the model's input
-    shape, or a sentence saying what is missing."""
+    shape, or a sentence saying what is missing. ``own``: the held-out test pictures of
+    the viewer's own dataset the model was trained on (:func:`pages.probe_breaks.eval_pictures`)."""
     shape = tuple(int(v) for v in model.input_shape[1:])
     options = []
     if dataset in datasets.DATASETS and datasets.DATASETS[dataset].image_shape == shape:
+        options.append("test")
+    own = own if own is not None and own.x.shape[1:] == shape else None
+    if own is not None:
         options.append("test")
     if shape == (28, 28, 1) and st.session_state.get(common.LAST_DIGIT_KEY) is not None:
         options.append("digit")
     options += ["upload", "camera"]
     source = st.radio("Input", options, format_func=INPUTS.get, horizontal=True, key=f"{KEY}_input")
     source = source if source in options else options[0]
+    if source == "test" and own is not None:  # a held-out picture of the viewer's dataset
+        i = beside.number_input(f"Held-out test picture (0 to {len(own.y) - 1})", 0, len(own.y) - 1, 0,
+                                key=f"{KEY}_own_index")
+        i = int(np.clip(i, 0, len(own.y) - 1))
+        return datasets.to_float(own.x[i]), int(own.y[i])
     if source == "test":
         ds = common.load_dataset(dataset)
         i = beside.number_input(f"Test image (0 to {len(ds.y_test) - 1})", 0,
@@ -143,9 +158,15 @@ def probe_tab() -> None:
             common.show_refusal(f"{label} cannot be probed here. {e}")
             return
         k_classes = int(model.output_shape[-1])
+        own = eval_pictures(model_key, dataset, OWN_INPUTS) if refs.is_own(dataset) else None
+        if isinstance(own, str):  # its dataset is gone or unreadable: pictures still go in
+            with middle:
+                common.show_refusal(own)
+            own = None
+        names = names or (own.class_names if own else None)
         names = list(names) if names and len(names) == k_classes else [f"class {i}" for i in
                                                                         range(k_classes)]
-        chosen_input = choose_input(model, dataset, vgg, middle.container())
+        chosen_input = choose_input(model, dataset, vgg, middle.container(), own)
     if isinstance(chosen_input, str):
         middle.info(chosen_input)
         return
@@ -175,15 +196,26 @@ def probe_tab() -> None:
 
 
 def breaks(model_key: tuple, label: str, model, dataset: str | None, names: list[str]) -> None:
-    """Where it breaks, for a model of a built-in dataset, with another stored model of
-    the same dataset to compare (for example one trained with adversarial training)."""
-    if dataset not in datasets.DATASETS:
-        st.info("Where it breaks measures the accuracy on the test images of the model's "
-                "dataset; this model names no built-in dataset (choose one under 'Trained on' "
-                "for an uploaded file).")
+    """Where it breaks, for a model of a built-in dataset or of the viewer's own, on its
+    test pictures (:func:`pages.probe_breaks.eval_pictures`), with another stored model
+    tested on the same pictures to compare (for example one trained with adversarial
+    training)."""
+    pictures = eval_pictures(model_key, dataset, SAMPLE)
+    if pictures is None:
+        st.info("Where it breaks measures the accuracy on the test pictures of the model's "
+                "dataset; this model names neither a built-in dataset nor one of yours (choose one "
+                "under 'Trained on' for an uploaded file).")
         return
-    shape = datasets.DATASETS[dataset].image_shape
-    others = [e for e in store.list_models() if e.ok and e.dataset == dataset
+    if isinstance(pictures, str):
+        common.show_refusal(pictures)
+        return
+    shape = pictures.x.shape[1:]
+    if tuple(model.input_shape[1:]) != shape:
+        common.show_refusal(f"{label} takes {tuple(model.input_shape[1:])} inputs, not the {shape} "
+                            "pictures of its dataset.")
+        return
+    names = list(pictures.class_names) if len(pictures.class_names) == len(names) else names
+    others = [e for e in store.list_models() if e.ok and pictures.same_for(e)
               and e.name != (model_key[1] if model_key[0] == "store" else None)]
     compare = st.selectbox("Compare with", [None] + [e.name for e in others], key=f"{KEY}_compare",
                            format_func=lambda n: "no other model" if n is None else n)
@@ -198,4 +230,4 @@ def breaks(model_key: tuple, label: str, model, dataset: str | None, names: list
             models.append((entry.name, ("store", entry.name, mtime), other))
         except (store.ModelLoadError, OSError, ValueError) as e:
             common.show_refusal(f"{entry.name} cannot be compared: {e}", getattr(e, "detail", ""))
-    breaks_section(models, dataset, names, f"{KEY}_breaks")
+    breaks_section(models, pictures, names, f"{KEY}_breaks")

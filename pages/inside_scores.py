@@ -16,8 +16,9 @@ from cnnlib.network.activation_functions import SOFTMAX_LATEX
 from cnnlib.network.overview import Overview
 from cnnlib.viz import pictures
 from cnnlib.viz.numbers import number
-from pages.common import load_dataset
+from pages.common import show_refusal
 from pages.inside_state import Explored, chosen_neuron
+from pages.probe_breaks import eval_pictures
 
 SAMPLE = 1000  # test images searched for a filter's top patches
 
@@ -59,28 +60,37 @@ def scores_section(overview: Overview, class_names: list[str] | None) -> None:
 
 
 @st.cache_data(show_spinner="Searching the test images...", max_entries=32, ttl=3600)
-def _maxima(key: tuple, layer_index: int, dataset: str, n: int, _model, _chain) -> top_patches.ChannelMaxima:
-    """Every channel's strongest response to ``n`` test images of ``dataset``, once per
-    model key (the model file's version) and layer."""
-    ds = load_dataset(dataset)
-    picked = datasets.stratified_indices(ds.y_test, n)
-    return top_patches.channel_maxima(_model, _chain, layer_index, datasets.to_float(ds.x_test[picked]))
+def _maxima(key: tuple, layer_index: int, pictures_key: tuple, _model, _chain, _x) -> top_patches.ChannelMaxima:
+    """Every channel's strongest response to the test pictures ``pictures_key``
+    (:attr:`pages.probe_breaks.EvalPictures.key`, the owner's tag in an own dataset's;
+    ``_x`` uint8 ``(N, H, W, C)``), once per model key (the model file's version) and layer."""
+    return top_patches.channel_maxima(_model, _chain, layer_index, datasets.to_float(_x))
 
 
 def filter_section(explored: Explored, overview: Overview) -> None:
     """The nine test-image patches that activate one channel most (an expander that
-    computes only when opened)."""
+    computes only when opened): a built-in dataset's test images, or the held-out test
+    pictures of the viewer's own dataset for a model trained on it."""
     section = st.expander("What a filter looks for: the test images that excite it most",
                           key="inside_filters", on_change="rerun")
     if not section.open:
         return
     with section:
-        if explored.dataset is None:
+        found_pictures = eval_pictures(explored.key, explored.dataset, SAMPLE)
+        if found_pictures is None:
             st.info("There are no test images of this model's dataset to search: VGG16 learned from "
-                    "ImageNet, which is not on this machine; a model of your own pictures has no "
-                    "test set here; for an uploaded model, say what it was trained on in the sidebar.")
+                    "ImageNet, which is not on this machine; for an uploaded model, say what it was "
+                    "trained on in the sidebar.")
             return
+        if isinstance(found_pictures, str):
+            show_refusal(found_pictures)
+            return
+        test = found_pictures
         chain = overview.chain
+        if tuple(chain[0].output_shape) != test.x.shape[1:]:
+            show_refusal(f"This model takes {tuple(chain[0].output_shape)} inputs, not the "
+                         f"{test.x.shape[1:]} pictures of its dataset.")
+            return
         spatial = [i.index for i in chain[1:] if i.spatial and i.kind != "identity"]
         chosen, neuron = chosen_neuron(overview)
         first = chosen if chosen in spatial else spatial[0]
@@ -91,23 +101,20 @@ def filter_section(explored: Explored, overview: Overview) -> None:
         default = neuron[2] if chosen == index else 0
         channel = b.number_input("Channel", 0, channels - 1, min(default, channels - 1),
                                  key=f"inside_filter_channel_{index}_{channels}")
-        ds = load_dataset(explored.dataset)
-        n = min(SAMPLE, len(ds.x_test))
-        maxima = _maxima(explored.key, index, explored.dataset, n, explored.model, explored.chain)
+        maxima = _maxima(explored.key, index, test.key, explored.model, explored.chain, test.x)
         try:
             found = top_patches.top_patches(maxima, chain, index, channel)
         except layers.NotExplainedError as e:
             st.info(f"The patches cannot be outlined: the receptive field is not known here. {e}")
             return
-        picked = datasets.stratified_indices(ds.y_test, n)
-        st.caption(f"Of {n} test images of {explored.dataset}, the {len(found)} whose map {channel} of "
+        st.caption(f"Of {test.words}, the {len(found)} whose map {channel} of "
                    f"{chain[index].name} reaches the highest values; orange: the receptive field of "
-                   "the strongest position, the patch that produced it.")
+                   f"the strongest position, the patch that produced it.{test.note}")
         for column, p in zip(st.columns(len(found)), found):
-            image = datasets.to_float(ds.x_test[picked[p.image]])
+            image = datasets.to_float(test.x[p.image])
             image = image[..., 0] if image.shape[-1] == 1 else image
             drawn, _ = pictures.input_picture(image, window=p.field.drawable(), patch=p.field.crop(image),
                                               target=160)  # a small patch also enlarged in a corner
             column.image(drawn, output_format="PNG", width="stretch")
-            label = ds.class_names[int(ds.y_test[picked[p.image]])]
+            label = test.class_names[int(test.y[p.image])]
             column.caption(f"{number(p.value)} · {label}")

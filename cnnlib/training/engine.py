@@ -127,6 +127,36 @@ def load_data(config: TrainConfig) -> datasets.Dataset:
     return data
 
 
+def eval_split(config: TrainConfig, owner: str | None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The test images a run with ``config`` is evaluated on, read for the person ``owner``:
+    :func:`load_data`'s test split (an own dataset's held out with ``config.seed``), then
+    :func:`eval_indices` with ``config.n_test``. An own dataset is read only for its owner.
+
+    Args:
+        config: a run's settings (a model card's ``config``, :meth:`TrainConfig.from_dict`).
+        owner: the viewer's token; for ``own:<name>``, the one whose tag is
+            ``config.dataset_owner`` (:func:`cnnlib.owners.owner_tag`).
+
+    Returns:
+        ``(x, y, class_names)``: ``x`` uint8 ``(N, H, W, C)`` NHWC 0..255, ``y`` int64
+        ``(N,)`` in ``0..K-1``, the ``K`` class names in label order.
+
+    Raises:
+        cnnlib.owners.NotOwnerError: an own dataset of someone else (a sentence).
+        cnnlib.owndata.OwnDataError: an own dataset that cannot be read (a sentence).
+        cnnlib.data.datasets.DatasetUnavailableError: a built-in dataset cannot be loaded.
+    """
+    from cnnlib.owndata import refs
+    from cnnlib.owners import NotOwnerError, owner_tag
+
+    if refs.is_own(config.dataset) and (config.dataset_owner is None
+                                        or config.dataset_owner != owner_tag(owner)):
+        raise NotOwnerError(f"The dataset {refs.name_of(config.dataset)!r} belongs to someone else.")
+    data = load_data(dataclasses.replace(config, n_train=None))
+    idx = eval_indices(data.y_test, config.n_test, config.seed)  # (N,) sorted
+    return data.x_test[idx], data.y_test[idx], tuple(data.class_names)
+
+
 def train(config: TrainConfig, on_event: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Train ``config.arch`` on ``config.dataset`` and evaluate on the test split; with
