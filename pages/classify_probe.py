@@ -32,8 +32,9 @@ from cnnlib.probe.input_range import with_unit_input
 from cnnlib.viz.raster import enlarge
 from pages import common
 from pages.classify_parts import probability_chart, stored_classifier
+from pages.eval_pictures import EvalPictures, eval_pictures
 from pages.model_choice import choose_model, upload_cache
-from pages.probe_breaks import SAMPLE, EvalPictures, breaks_section, eval_pictures
+from pages.probe_breaks import SAMPLE, breaks_section
 from pages.probe_fool import fool_section
 from pages.probe_why import why_section
 
@@ -71,7 +72,7 @@ def choose_input(model, dataset: str | None, vgg: bool, beside,
     """The input widgets (a test image's number in the container ``beside``); returns ``(x,
     true label or None)``, ``x`` float32 ``(H, W, C)`` in [0, 1] of the model's input
     shape, or a sentence saying what is missing. ``own``: the held-out test pictures of
-    the viewer's own dataset the model was trained on (:func:`pages.probe_breaks.eval_pictures`)."""
+    the viewer's own dataset the model was trained on (:func:`pages.eval_pictures.eval_pictures`)."""
     shape = tuple(int(v) for v in model.input_shape[1:])
     options = []
     if dataset in datasets.DATASETS and datasets.DATASETS[dataset].image_shape == shape:
@@ -197,7 +198,7 @@ def probe_tab() -> None:
 
 def breaks(model_key: tuple, label: str, model, dataset: str | None, names: list[str]) -> None:
     """Where it breaks, for a model of a built-in dataset or of the viewer's own, on its
-    test pictures (:func:`pages.probe_breaks.eval_pictures`), with another stored model
+    test pictures (:func:`pages.eval_pictures.eval_pictures`), with another stored model
     tested on the same pictures to compare (for example one trained with adversarial
     training)."""
     pictures = eval_pictures(model_key, dataset, SAMPLE)

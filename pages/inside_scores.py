@@ -17,8 +17,8 @@ from cnnlib.network.overview import Overview
 from cnnlib.viz import pictures
 from cnnlib.viz.numbers import number
 from pages.common import show_refusal
+from pages.eval_pictures import eval_pictures
 from pages.inside_state import Explored, chosen_neuron
-from pages.probe_breaks import eval_pictures
 
 SAMPLE = 1000  # test images searched for a filter's top patches
 
@@ -62,7 +62,7 @@ def scores_section(overview: Overview, class_names: list[str] | None) -> None:
 @st.cache_data(show_spinner="Searching the test images...", max_entries=32, ttl=3600)
 def _maxima(key: tuple, layer_index: int, pictures_key: tuple, _model, _chain, _x) -> top_patches.ChannelMaxima:
     """Every channel's strongest response to the test pictures ``pictures_key``
-    (:attr:`pages.probe_breaks.EvalPictures.key`, the owner's tag in an own dataset's;
+    (:attr:`pages.eval_pictures.EvalPictures.key`, the owner's tag in an own dataset's;
     ``_x`` uint8 ``(N, H, W, C)``), once per model key (the model file's version) and layer."""
     return top_patches.channel_maxima(_model, _chain, layer_index, datasets.to_float(_x))
 
