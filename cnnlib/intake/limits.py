@@ -80,3 +80,55 @@ class Limits:
             max_layers=_env_int(ENV_MAX_LAYERS, base.max_layers),
             sandbox_mb=_env_int(ENV_SANDBOX_MB, base.sandbox_mb),
             sandbox_cpu_s=_env_int(ENV_SANDBOX_S, base.sandbox_cpu_s))
+
+
+ENV_EXPORT_MB = "CNN_STUDIO_EXPORT_MB"
+ENV_EXPORT_S = "CNN_STUDIO_EXPORT_S"
+ENV_EXPORT_WALL_S = "CNN_STUDIO_EXPORT_WALL_S"
+ENV_EXPORTS_AT_ONCE = "CNN_STUDIO_EXPORTS_AT_ONCE"
+ENV_EXPORT_WAIT_S = "CNN_STUDIO_EXPORT_WAIT_S"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportLimits:
+    """The budget of one model's conversion to TFLite and ONNX on the server
+    (:mod:`cnnlib.export.child`): the child process that loads, converts and checks it,
+    and how many such children run at once.
+
+    Defaults measured on the 2-core AMD EPYC class VM (TF 2.21, Keras 3.15, tf2onnx,
+    one thread), peak address space (``VmPeak``) / peak resident memory (``VmHWM``) /
+    CPU time of the whole child, TensorFlow's import included: MEASURED_TABLE
+
+    Attributes:
+        mb: address space of the conversion child, MiB.
+        cpu_s: its CPU time, seconds.
+        wall_s: its wall-clock time, seconds (a loaded server shares its two cores).
+        at_once: conversions running at once in one server; another waits.
+        wait_s: how long another waits for a free slot before it is told to press
+            Prepare again, seconds.
+        file_mb: the largest ``.tflite`` or ``.onnx`` file the server reads back and
+            offers, MiB (about 4 bytes a weight).
+    """
+
+    mb: int = 4096
+    cpu_s: int = 120
+    wall_s: int = 240
+    at_once: int = 1
+    wait_s: float = 20
+    file_mb: int = 256
+
+    @classmethod
+    def from_env(cls) -> "ExportLimits":
+        """The limits, with ``CNN_STUDIO_EXPORT_MB``, ``CNN_STUDIO_EXPORT_S`` (CPU
+        seconds), ``CNN_STUDIO_EXPORT_WALL_S``, ``CNN_STUDIO_EXPORTS_AT_ONCE`` and
+        ``CNN_STUDIO_EXPORT_WAIT_S`` applied.
+
+        Raises:
+            ValueError: a variable that is not a positive whole number.
+        """
+        base = cls()
+        return dataclasses.replace(
+            base, mb=_env_int(ENV_EXPORT_MB, base.mb), cpu_s=_env_int(ENV_EXPORT_S, base.cpu_s),
+            wall_s=_env_int(ENV_EXPORT_WALL_S, base.wall_s),
+            at_once=_env_int(ENV_EXPORTS_AT_ONCE, base.at_once),
+            wait_s=_env_int(ENV_EXPORT_WAIT_S, base.wait_s))
