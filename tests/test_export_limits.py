@@ -58,6 +58,25 @@ def test_the_child_gives_the_in_process_numbers_and_files_that_run_like_the_mode
         assert np.max(np.abs(run(mine.data, x) - ref)) <= 1e-5
 
 
+@pytest.mark.slow
+def test_the_default_limits_convert_a_vgg16_transfer_model(vgg16_weights, tmp_path, monkeypatch):
+    """The largest model of the project (VGG16's convolutional base under a new head,
+    random weights in the official file's layout) within the defaults, at 96 x 96 x 3,
+    the largest side of an own dataset."""
+    from cnnlib.models import transfer, vgg16_files
+
+    monkeypatch.setenv(vgg16_files.ENV_WEIGHTS, str(vgg16_weights))
+    path = tmp_path / "vgg.keras"
+    model = transfer.build("vgg16", (96, 96, 3), 5)
+    model.save(path)
+    del model
+    files = child.convert_file(path, None, 16, ExportLimits())
+    for converted in (files.tflite, files.onnx):
+        print(converted.check_sentence())
+        assert converted.data is not None and converted.max_difference <= 1e-5
+        assert 50 * MB < len(converted.data) < ExportLimits().file_mb * MB  # 14.8 M float32 weights
+
+
 @pytest.mark.parametrize("limits,words,lasting", [
     (ExportLimits(mb=1024), "The conversion needs more than 1 GB of memory", True),
     (ExportLimits(cpu_s=1), "The conversion needs more than 1 s of computing", True),
@@ -70,6 +89,22 @@ def test_each_limit_is_one_sentence_in_both_formats(tiny_file, limits, words, la
         assert converted.error.endswith("python -m cnnlib export.") and "\n" not in converted.error
         assert converted.detail and converted.lasting is lasting
     assert files.lasting is lasting and files.files("m") == {}
+
+
+def test_a_format_finished_before_the_limit_struck_is_kept(tmp_path):
+    """As measured with a VGG16-based model under 5 GB: the TFLite file was written, then
+    tf2onnx ran out of memory and the child died (SIGSEGV) without a result line."""
+    data = b"TFL3-bytes"
+    (tmp_path / "model.tflite").write_bytes(data)
+    (tmp_path / "TFLite.json").write_text(json.dumps(
+        {"bytes": len(data), "max_difference": 2e-7, "n_checked": 64, "images": "test images"}))
+    ended = limited.Ended(None, -11, "Traceback ...\nMemoryError\n", False)
+    files = child._files(ended, tmp_path, ExportLimits(mb=5120), "vgg.keras")
+    assert files.tflite.data == data and files.tflite.check_sentence() == (
+        "TFLite outputs match Keras within 2e-07 on 64 test images.")
+    assert files.onnx.data is None and files.onnx.error.startswith(
+        "The conversion needs more than 5 GB of memory") and "MemoryError" in files.onnx.detail
+    assert files.files("vgg") == {"vgg.tflite": data} and files.lasting
 
 
 def test_a_limit_from_the_environment_and_a_bad_value_named(monkeypatch):
@@ -132,8 +167,9 @@ def stored_page(monkeypatch):
 
 @pytest.mark.parametrize("env,words,again", [
     ({"CNN_STUDIO_EXPORT_MB": "1024"}, "needs more than 1 GB of memory", False),
+    ({"CNN_STUDIO_EXPORT_S": "1"}, "needs more than 1 s of computing", False),
     ({"CNN_STUDIO_EXPORT_WALL_S": "1"}, "took longer than 1 s and was stopped", True),
-], ids=["memory", "wall"])
+], ids=["memory", "cpu", "wall"])
 def test_the_page_shows_a_limits_sentence_and_keeps_the_keras_download(monkeypatch, env, words, again):
     for k, v in env.items():
         monkeypatch.setenv(k, v)
