@@ -188,13 +188,6 @@ def show_results(run: RunDir, events: list[dict], key: str, curves: bool = True)
         _take_home(run, key)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _run_files(path: str, model_mtime_ns: int) -> run_files.RunFiles:
-    """The run's TFLite and ONNX files, script and notebook, once per run and model file
-    version (converting and checking takes seconds)."""
-    return run_files.run_files(RunDir(path))
-
-
 def _take_home(run: RunDir, key: str) -> None:
     """The run's take-home files (:func:`pages.take_home.exports`); for a run on the
     person's own pictures also one zip of the script, the notebook and the pictures."""
@@ -204,7 +197,7 @@ def _take_home(run: RunDir, key: str) -> None:
     if own and jobs.owner_tag(me) != config.dataset_owner:
         st.caption("This run trained on someone else's pictures: only they can take it home.")
         return
-    files = take_home.exports(key, run.name, lambda: _run_files(
+    files = take_home.exports(key, run.name, lambda: take_home.run_files_of(
         str(run.path), run.model_path.stat().st_mtime_ns),
         "TFLite, ONNX, Python script and notebook")
     if own and files is not None and files.script is not None:

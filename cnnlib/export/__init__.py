@@ -10,9 +10,15 @@
   data and train with the run's settings (:mod:`cnnlib.export.layer_code` writes the
   layers, :mod:`cnnlib.export.data_code` the loading and splitting of a built-in or
   an own dataset).
+- :mod:`cnnlib.export.formats`: both formats converted and checked in the calling
+  process (:func:`~cnnlib.export.formats.convert`), each failure kept as a sentence.
+- :mod:`cnnlib.export.child`: the same in a short-lived child process with memory, CPU
+  and wall-clock limits (:class:`cnnlib.intake.limits.ExportLimits`), a bounded number
+  at once: the server's way, so that a large model cannot sink it.
 - :mod:`cnnlib.export.run_files`: a finished run's (or a stored model's) TFLite and
   ONNX files (each checked), script and notebook in one call, for the Train page's
-  downloads and the command line's ``export`` (:mod:`cnnlib.export.command`).
+  downloads (in the child) and the command line's ``export``
+  (:mod:`cnnlib.export.command`, in its own process).
 
 Importing this package imports no TensorFlow; each function imports what it needs.
 """

@@ -5,6 +5,11 @@ Keras on the run's test images, the sentence printed), ``<run>.py`` and ``<run>.
 (:func:`cnnlib.export.run_files.run_files`); for a run on an own dataset of ``--owner``
 also the dataset's folder ``DIR/<name>/<class>/<id>.png``, where the script looks for
 it. ``export --model NAME --to DIR`` writes a stored model's TFLite and ONNX files.
+
+The command runs on the person's own machine, so it converts in its own process
+(``in_process=True``), without the server's child, its limits or its slots
+(:mod:`cnnlib.export.child`): it is where the server sends a model too large to
+convert there.
 """
 
 from __future__ import annotations
@@ -60,12 +65,12 @@ def run(args) -> int:
             if entry is None:
                 raise store.ModelNotFoundError(f"No usable stored model named {args.model!r} "
                                                "(python -m cnnlib models lists them).")
-            model = run_files.model_files(entry.path, entry.card.get("config"))
+            model = run_files.model_files(entry.path, entry.card.get("config"), in_process=True)
             files = model.files(args.model)
         else:
             path = Path(args.run) if Path(args.run).is_dir() else paths.runs_dir() / args.run
             the_run = RunDir(path)
-            result = run_files.run_files(the_run)
+            result = run_files.run_files(the_run, in_process=True)
             model, files = result.model, result.files(the_run.name)
             if result.code_error:
                 print(f"No script or notebook: {result.code_error}")
