@@ -155,11 +155,9 @@ def test_images(config: dict, n_images: int = 64) -> np.ndarray | None:
     from cnnlib.training.config import TrainConfig
 
     try:
-        cfg = TrainConfig.from_dict(config)
-        ds = engine.load_data(dataclasses.replace(cfg, n_train=None))
+        x, _, _ = engine.held_out_test(TrainConfig.from_dict(config))
     except (datasets.DatasetUnavailableError, *owndata.ERRORS, ValueError, TypeError, KeyError):
         return None
-    idx = engine.eval_indices(ds.y_test, cfg.n_test, cfg.seed)[:n_images]
-    return datasets.to_float(ds.x_test[idx]) if len(idx) else None  # (n, H, W, C) float32
+    return datasets.to_float(x[:n_images]) if len(x) else None  # (n, H, W, C) float32
 
 

@@ -152,6 +152,13 @@ def eval_split(config: TrainConfig, owner: str | None) -> tuple[np.ndarray, np.n
     if refs.is_own(config.dataset) and (config.dataset_owner is None
                                         or config.dataset_owner != owner_tag(owner)):
         raise NotOwnerError(f"The dataset {refs.name_of(config.dataset)!r} belongs to someone else.")
+    return held_out_test(config)
+
+
+def held_out_test(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """:func:`eval_split` without the owner check, for a caller that made it (the
+    conversion child, given a run the person may take home). Same returns; raises
+    ``OwnDataError`` and ``DatasetUnavailableError`` as :func:`eval_split`."""
     data = load_data(dataclasses.replace(config, n_train=None))
     idx = eval_indices(data.y_test, config.n_test, config.seed)  # (N,) sorted
     return data.x_test[idx], data.y_test[idx], tuple(data.class_names)
