@@ -3,36 +3,21 @@ the top patches come from the held-out test pictures of the viewer's own dataset
 split its run held out), their values those of a direct call of the model's layer on
 those pictures; each of two people gets his or her own pictures. The home (two datasets
 named "cifar3" of different real CIFAR-10 pictures, the same model saved by each) is
-:func:`test_probe_own_data.make_home`'s."""
+:func:`test_probe_own_data.make_home`'s, with its fixtures."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_probe_own_data import ALICE, BOB, CIFAR, make_home, own_config
-from testutil import REPO, SHARED_DATA
+from test_probe_own_data import ALICE, BOB, CIFAR, environment, home, own_config  # noqa: F401 (fixtures: the same home)
+from testutil import REPO
 
 from cnnlib import store
 from cnnlib.data import datasets
 from cnnlib.training import engine
 from cnnlib.viz.numbers import number
 from pages import identity
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    if not (SHARED_DATA / "cifar10.npz").exists():
-        pytest.skip(f"real data not found at {SHARED_DATA}")
-    folder = tmp_path_factory.mktemp("own-inside-home")
-    make_home(folder)
-    return folder
-
-
-@pytest.fixture(autouse=True)
-def environment(home, monkeypatch):
-    monkeypatch.setenv("CNN_STUDIO_HOME", str(home))
-    monkeypatch.setenv("CNN_STUDIO_DATA_DIR", str(SHARED_DATA))
 
 
 def open_filters(owner: str, model: str) -> AppTest:
