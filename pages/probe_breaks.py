@@ -74,7 +74,16 @@ def breaks_section(models: list[tuple[str, tuple, object]], pictures: EvalPictur
                           format_func=probe_plots.axis_title)
     curve = names.get(change, curves[first][0])
     st.plotly_chart(probe_plots.per_class_figure(curve, class_names), key=f"{key}_classes")
-    worst = int(np.nanargmin(curve.per_class[-1]))
-    st.caption(f"{first}: at the largest {probe_plots.axis_title(curve.change)} the class "
-               f"{class_names[worst]} keeps the least accuracy "
-               f"({curve.per_class[-1, worst]:.0%}), overall {curve.accuracy[-1]:.0%}.")
+    st.caption(f"{first}: at the largest {probe_plots.axis_title(curve.change)} "
+               f"{least_kept(curve.per_class[-1], class_names)}, overall {curve.accuracy[-1]:.0%}.")
+
+
+def least_kept(accuracy: np.ndarray, class_names) -> str:
+    """Which classes keep the least accuracy, in words: every class tied at the lowest
+    (``accuracy`` float ``(K,)`` in [0, 1], NaN for a class with no picture), e.g.
+    "the classes 1, 4 and 6 keep the least accuracy (0%)"."""
+    low = np.nanmin(accuracy)
+    tied = [str(class_names[k]) for k in np.flatnonzero(accuracy == low)]
+    names = tied[0] if len(tied) == 1 else ", ".join(tied[:-1]) + " and " + tied[-1]
+    return f"the class{'es' if len(tied) > 1 else ''} {names} keep{'s' if len(tied) == 1 else ''} " \
+           f"the least accuracy ({low:.0%})"

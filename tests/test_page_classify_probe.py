@@ -133,3 +133,12 @@ def test_an_uploaded_model_that_reads_0_to_255_is_rebuilt_behind_a_rescaling():
         ("mnist.keras", (REPO / "models" / "mnist.keras").read_bytes(), "application/octet-stream")).run()
     assert not at.exception and not at.error
     assert "Trained on" in [s.label for s in at.selectbox]
+
+
+def test_the_classes_that_keep_the_least_accuracy_are_all_named():
+    from pages.probe_breaks import least_kept
+
+    accuracy = np.array([0.9, 0.0, 0.5, 0.0, np.nan])  # (K,): a class with no picture is NaN
+    assert least_kept(accuracy, list("abcde")) == "the classes b and d keep the least accuracy (0%)"
+    assert least_kept(accuracy[[0, 2]], ["x", "y"]) == "the class y keeps the least accuracy (50%)"
+    assert least_kept(np.array([0.1, 0.1, 0.1]), [0, 1, 2]).startswith("the classes 0, 1 and 2 keep")

@@ -26,7 +26,7 @@ def test_the_explanations_and_the_attack_of_a_bundled_model(page, server):
     assert main(page).locator('[data-testid="stImage"] img').count() >= 6
     screenshot(page, "probe-why")
     show_section(page, "Fool it", "grey levels at most", "probe-fool")
-    show_section(page, "Where it breaks", "keeps the least accuracy", "probe-breaks")
+    show_section(page, "Where it breaks", "the least accuracy", "probe-breaks")
 
 
 def show_section(page, name: str, shown: str, shot: str) -> None:
