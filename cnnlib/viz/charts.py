@@ -42,7 +42,7 @@ def probability_bars(names, probs, title: str, horizontal: bool = False,
     if horizontal:  # most probable at the top
         bar = go.Bar(x=probs[::-1], y=[str(n) for n in names][::-1], orientation="h",
                      text=text[::-1], marker_color=colours[::-1], textposition="auto")
-        layout = dict(xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
+        layout = dict(xaxis=dict(range=[0, 1.02], dtick=0.25, tickformat=".0%", title="probability"),
                       yaxis=dict(type="category"))
     else:
         bar = go.Bar(x=[str(n) for n in names], y=probs, text=text, marker_color=colours,
