@@ -130,14 +130,14 @@ def _kept(files):
     return files
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=900, show_spinner=False)  # ~120 MB an entry for a VGG16 base
 def _cached_model_files(path: str, mtime_ns: int, config_json: str | None,
                         limits: ExportLimits) -> run_files.ModelFiles:
     return _kept(run_files.model_files(path, json.loads(config_json) if config_json else None,
                                        limits=limits))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=900, show_spinner=False)  # ~120 MB an entry for a VGG16 base
 def _cached_run_files(path: str, model_mtime_ns: int, limits: ExportLimits) -> run_files.RunFiles:
     return _kept(run_files.run_files(RunDir(path), limits=limits))
 
