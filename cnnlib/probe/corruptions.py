@@ -32,7 +32,7 @@ CORRUPTIONS = {
     "rotation": ("rotation", "degrees", (0, 10, 20, 30, 45, 60, 90)),
     "shift": ("shift", "fraction of the side", (0, 0.05, 0.1, 0.15, 0.2, 0.3)),
     "scale": ("scale - 1", "factor minus 1", (-0.5, -0.3, -0.15, 0, 0.15, 0.3, 0.5)),
-    "noise": ("Gaussian noise std", "of the [0, 1] range", (0, 0.05, 0.1, 0.2, 0.3, 0.5)),
+    "noise": ("noise std", "of the [0, 1] range", (0, 0.05, 0.1, 0.2, 0.3, 0.5)),
     "blur": ("blur standard deviation", "pixels", (0, 0.5, 1, 1.5, 2, 3)),
     "contrast": ("contrast taken away", "fraction", (0, 0.25, 0.5, 0.75, 0.9, 1.0)),
     "occlusion": ("occluding square's side", "fraction of the side", (0, 0.1, 0.2, 0.3, 0.4, 0.5)),

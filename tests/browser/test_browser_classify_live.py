@@ -60,3 +60,25 @@ def test_a_picture_from_the_webcam_is_classified_with_grad_cam(live_page):
     answer = main.locator('[data-testid="stMetric"]').bounding_box()
     assert photo["y"] + photo["height"] <= answer["y"] <= photo["y"] + photo["height"] + 200
     screenshot(page, "try-live-phone")
+
+
+def test_where_it_breaks_on_the_held_out_pictures_of_the_own_model(live_page):
+    """The probe of the owner's model "pets": its curves on the pictures its run held out
+    (the caption says how many, and that so few make coarse curves); a 1280x720 screenshot."""
+    srv, page = live_page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, srv, "classify")
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_role("tab", name="Probe any model").click()
+    wait_idle(page)
+    main.locator('[data-testid="stSelectbox"]').filter(has_text="Model").first.click()
+    page.get_by_role("option").filter(has_text="pets").click()
+    wait_idle(page)
+    main.get_by_text("Where it breaks", exact=True).click()
+    page.wait_for_function("t => document.body.innerText.includes(t)",
+                           arg="held-out test pictures of your dataset cifar3", timeout=300_000)
+    wait_idle(page)
+    assert "the curves are coarse" in main.inner_text()
+    assert main.locator('[data-testid="stPlotlyChart"]').count() >= 3  # top-k, the curves, per class
+    assert_no_errors(page)
+    screenshot(page, "probe-breaks-own")
