@@ -103,6 +103,18 @@ def _rates(job) -> list[float]:
             if e["epoch"] > 1 and not e.get("partial")]
 
 
+def _local_rates(config, owner: str) -> list[float]:
+    """One job on a fresh one-slot local runner (no warm worker): its epochs' samples/s
+    (:func:`_rates`)."""
+    from cnnlib.jobs import JobManager
+
+    local = JobManager(max_running=1, warm_workers=0)
+    try:
+        return _rates(_finish(local.start(config, owner=owner)))
+    finally:
+        local.shutdown()
+
+
 def _first_batch(manager, config, owner: str = "") -> tuple[float, object]:
     """Seconds from ``manager.start`` to the job's first batch event; then stop it."""
     t0 = time.perf_counter()
@@ -206,12 +218,7 @@ def _measure(quick: bool) -> list[dict]:
         ray_places = []
         for i in range(rounds):
             with _tf_threads(1):
-                local = JobManager(max_running=1, warm_workers=0)
-                try:
-                    rates["local1"] += _rates(_finish(local.start(long_job, owner=f"one{i}")))
-                finally:
-                    local.shutdown()
-                    local = None
+                rates["local1"] += _local_rates(long_job, f"one{i}")
             job = _finish(manager.start(long_job, owner=f"r{i}"))
             rates["ray"] += _rates(job)
             ray_places.append(job.where)
@@ -233,12 +240,7 @@ def _measure(quick: bool) -> list[dict]:
         _finish(manager.start(tiny, owner="two-warm"))  # the Ray worker imports TensorFlow
         rates["ray2"] = []
         for i in range(rounds):  # alternated with the local runner (TensorFlow on all cores)
-            local = JobManager(max_running=1, warm_workers=0)
-            try:
-                rates["local"] += _rates(_finish(local.start(long_job, owner=f"l{i}")))
-            finally:
-                local.shutdown()
-                local = None
+            rates["local"] += _local_rates(long_job, f"l{i}")
             rates["ray2"] += _rates(_finish(manager.start(long_job, owner=f"two{i}")))
         exposed = sorted(set(exposed) | set(exposed_by_this_tree()))
     finally:
