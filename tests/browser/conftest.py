@@ -26,9 +26,11 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def agent_server(tmp_path_factory):
-    """A server with Streamlit's agent API on (test configuration only), for load tests."""
+    """A server with Streamlit's agent API on (test configuration only), for load tests;
+    stopped after its module, so that the training jobs its sessions started end with it
+    (they trained on beside the rest of the suite, a core busy for minutes)."""
     ARTIFACTS.mkdir(exist_ok=True)
     srv = Server({"CNN_STUDIO_HOME": str(tmp_path_factory.mktemp("load-home")),
                   "CNN_STUDIO_MAX_JOBS": "1"},
