@@ -47,6 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlib.data.images import LUMA
+from cnnlib.models.vgg16 import BGR_MEANS
 
 #: The ``base_model`` value that means VGG16's ImageNet convolutional base.
 VGG16 = "vgg16"
@@ -54,8 +55,6 @@ VGG16 = "vgg16"
 VGG16_MIN_SIDE = 32
 #: VGG16's blocks, as keras.applications.VGG16 builds them: filters of each 3x3 conv.
 VGG16_BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
-#: ImageNet channel means in BGR order (keras.applications.imagenet_utils, "caffe" mode).
-VGG16_BGR_MEAN = (103.939, 116.779, 123.68)
 #: Zoo architectures without a convolutional layer: no base to take.
 NO_CONV_ARCHS = ("logistic", "mlp")
 HEAD_UNITS = 128
@@ -248,7 +247,7 @@ def build(base: str, input_shape: tuple[int, int, int], num_classes: int, *,
         kernel = np.zeros((3, 3), np.float32)
         kernel[2, 0] = kernel[1, 1] = kernel[0, 2] = 255.0  # input R G B -> output B G R
         adapters.append((layers.Dense(3, name="vgg16_preprocess"),
-                         [kernel, -np.asarray(VGG16_BGR_MEAN, np.float32)]))
+                         [kernel, -np.asarray(BGR_MEANS, np.float32)]))
     for item in adapters:
         layer, values = item if isinstance(item, tuple) else (item, None)
         layer.trainable = False
