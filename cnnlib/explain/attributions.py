@@ -1,9 +1,9 @@
 """Gradient attributions: which input pixels a class score depends on.
 
 Every function takes a Keras model, a batch ``x`` float32 ``(N, H, W, C)`` in the
-model's input range (``[0, 1]`` for this app's models, ``vgg16.preprocess`` output
-for VGG16) and class indices (one, or one per image), differentiates the class
-score of :func:`cnnlib.explain.scores.scores_of` (the logits) with
+model's input range (``[0, 1]`` for this app's models, its VGG16 included:
+:func:`cnnlib.models.vgg16.build_unit_input`) and class indices (one, or one per
+image), differentiates the class score of :func:`cnnlib.explain.scores.scores_of` (the logits) with
 ``tf.GradientTape``, and returns float32 ``(N, H, W)`` maps (the channels reduced as
 each method's paper does):
 

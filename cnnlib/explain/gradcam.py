@@ -68,8 +68,9 @@ def gradcam(model, image: np.ndarray, class_index: int | None = None,
         model: a ``keras.Model``, functional or ``Sequential`` (the zoo's, a
             stored one, VGG16).
         image: float32 ``(H, W, C)`` or ``(1, H, W, C)``, already preprocessed
-            the way the model expects (``[0, 1]`` for the zoo's models,
-            ``vgg16.preprocess`` output for VGG16).
+            the way the model expects (``[0, 1]`` for the zoo's models and the app's
+            VGG16, :func:`cnnlib.models.vgg16.build_unit_input`; ``vgg16.preprocess``
+            output for :func:`cnnlib.models.vgg16.build`'s).
         class_index: the class to explain; defaults to the predicted one.
         layer_name: the target layer; defaults to
             :func:`cnnlib.network.reader.last_conv_block`.

@@ -41,7 +41,8 @@ def layer_outputs(extractor, x: np.ndarray) -> list[np.ndarray]:
     Args:
         extractor: an :func:`extractor`.
         x: float32 ``(N, H, W, C)``, the model's input as it expects it (for the
-            zoo's models: [0, 1]; for VGG16: :func:`cnnlib.models.vgg16.preprocess`).
+            zoo's models and the app's VGG16, :func:`cnnlib.models.vgg16.build_unit_input`:
+            [0, 1]; for :func:`cnnlib.models.vgg16.build`'s: :func:`cnnlib.models.vgg16.preprocess`).
 
     Returns:
         float32 arrays, the input first then one per layer of the chain,
