@@ -116,20 +116,19 @@ def convert_file(path, config: dict | None, n_images: int = 64, limits: ExportLi
 
 def _files(ended: limited.Ended, folder: Path, limits: ExportLimits, name: str) -> ModelFiles:
     result = ended.result or {}
-    message = f"{result.get('error')}: {result.get('message', '')}"[:2000]
+    message = f"{result.get('error')}: {result.get('message', '')}"[:2000] if result else ""
     if result.get("stage") == "load" and not ended.out_of_memory(message):
         if result.get("error") == "ModelLoadError":
             raise ModelLoadError(result["message"], result.get("detail", ""))
         raise ModelLoadError(f"{name} cannot be loaded: Keras cannot build it in safe mode; save the "
                              "model again with model.save('name.keras').", message)
-    failed = None if result.get("ok") else _failure(ended, limits)
+    failed = None if result.get("ok") else _failure(ended, message, limits)
     return ModelFiles(*(_one(fmt, folder, limits, failed) for fmt in FORMATS))
 
 
-def _failure(ended: limited.Ended, limits: ExportLimits) -> tuple[str, str, bool]:
-    """``(sentence, detail, lasting)`` for a child that ended before finishing."""
-    result = ended.result or {}
-    message = f"{result.get('error')}: {result.get('message', '')}"[:2000] if result else ""
+def _failure(ended: limited.Ended, message: str, limits: ExportLimits) -> tuple[str, str, bool]:
+    """``(sentence, detail, lasting)`` for a child that ended before finishing; ``message``
+    the error it reported ("" when it reported none)."""
     detail = message or f"child exit status {ended.returncode}; stderr: {ended.stderr_tail()}"
     if ended.timed_out:
         return (f"The conversion took longer than {limits.wall_s} s and was stopped; press Prepare "
